@@ -1,0 +1,53 @@
+/**
+ * The one error shape of the API (SPEC §3). Domain code throws ApiError; the HTTP layer turns it
+ * into `{"error": {"code", "message", "details"?}}` with its status. Anything else that escapes a
+ * handler is a bug and is answered as a 500 without internals.
+ */
+export interface ErrorDetail {
+  /** Where in the request the problem is, e.g. `events[3].type`. */
+  path: string;
+  message: string;
+}
+
+export interface ErrorBody {
+  error: { code: string; message: string; details?: ErrorDetail[] };
+}
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly details?: ErrorDetail[];
+  /** Extra response headers, e.g. `Allow` on a 405. */
+  readonly headers?: Record<string, string>;
+
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    options: { details?: ErrorDetail[]; headers?: Record<string, string> } = {},
+  ) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    if (options.details?.length) this.details = options.details;
+    if (options.headers) this.headers = options.headers;
+  }
+
+  toBody(): ErrorBody {
+    return {
+      error: { code: this.code, message: this.message, ...(this.details ? { details: this.details } : {}) },
+    };
+  }
+}
+
+export const badRequest = (code: string, message: string, details?: ErrorDetail[]) =>
+  new ApiError(400, code, message, details ? { details } : {});
+export const unauthorized = () =>
+  new ApiError(401, 'unauthorized', 'A valid API key is required: send it as "Authorization: Bearer <key>".');
+export const forbidden = (message = 'This API key may not use this route.') => new ApiError(403, 'forbidden', message);
+export const notFound = (message = 'No such resource.') => new ApiError(404, 'not_found', message);
+export const conflict = (code: string, message: string) => new ApiError(409, code, message);
+export const payloadTooLarge = (message: string) => new ApiError(413, 'payload_too_large', message);
+export const unsupportedMediaType = () =>
+  new ApiError(415, 'unsupported_media_type', 'Send the body as JSON with "Content-Type: application/json".');

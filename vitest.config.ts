@@ -1,0 +1,21 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    projects: [
+      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      { test: { name: 'cdk', include: ['test/cdk/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 300_000 } },
+      {
+        test: {
+          name: 'twin',
+          include: ['test/twin/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 300_000,
+          // One twin (emulator + functions) is shared by every twin test file.
+          globalSetup: ['test/twin/global-setup.ts'],
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
