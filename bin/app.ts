@@ -1,0 +1,11 @@
+#!/usr/bin/env node
+import { createApp } from '../lib/app.ts';
+import { InvalidSettingsError } from '../lib/settings.ts';
+
+try {
+  createApp();
+} catch (error) {
+  if (!(error instanceof InvalidSettingsError)) throw error;
+  console.error(error.message);
+  process.exit(1);
+}

@@ -1,0 +1,64 @@
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerWithContextResult } from 'aws-lambda';
+import { hashApiKey, sameKey } from '../shared/api-keys.ts';
+import { secrets } from '../shared/aws.ts';
+import { requireEnv } from '../shared/config.ts';
+import { logger } from '../shared/logger.ts';
+import { type AuthorizerContext, type Principal, principalToContext } from '../shared/principal.ts';
+import { findApiKey } from '../shared/table.ts';
+
+const TABLE_NAME = requireEnv('TABLE_NAME');
+const ADMIN_SECRET_NAME = requireEnv('ADMIN_SECRET_NAME');
+
+/**
+ * How long a resolved key (and the admin key) is remembered by this execution environment. A revoked
+ * key, or a rotated admin key, stops working within this time (SPEC §3 allows up to 5 minutes).
+ */
+const CACHE_MS = 60_000;
+const CACHE_MAX_ENTRIES = 10_000;
+
+const resolved = new Map<string, { principal: Principal; until: number }>();
+let adminKey: { value: string; until: number } | undefined;
+
+async function currentAdminKey(now: number): Promise<string> {
+  if (!adminKey || adminKey.until <= now) {
+    const secret = await secrets.send(new GetSecretValueCommand({ SecretId: ADMIN_SECRET_NAME }));
+    adminKey = { value: secret.SecretString ?? '', until: now + CACHE_MS };
+  }
+  return adminKey.value;
+}
+
+async function resolve(key: string, hash: string, now: number): Promise<Principal> {
+  const admin = await currentAdminKey(now);
+  if (admin && sameKey(key, admin)) return { kind: 'admin' };
+  const record = await findApiKey(TABLE_NAME, hash);
+  if (record) return { kind: 'account', accountId: record.accountId, keyId: record.keyId };
+  return { kind: 'anonymous', reason: 'invalid' };
+}
+
+/**
+ * Lets every request through with the caller in its context; each route refuses what it must, so
+ * refusals carry the API's error shape (API Gateway's own 401/403 bodies do not).
+ */
+export const handler = middy<APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerWithContextResult<AuthorizerContext>>()
+  .use(injectLambdaContext(logger))
+  .handler(async (event) => {
+    const header = event.headers?.authorization ?? event.headers?.Authorization;
+    const key = header ? /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1] : undefined;
+    if (!key) {
+      const principal: Principal = { kind: 'anonymous', reason: header ? 'invalid' : 'missing' };
+      return { isAuthorized: true, context: principalToContext(principal) };
+    }
+
+    const now = Date.now();
+    const hash = hashApiKey(key);
+    let entry = resolved.get(hash);
+    if (!entry || entry.until <= now) {
+      entry = { principal: await resolve(key, hash, now), until: now + CACHE_MS };
+      if (resolved.size >= CACHE_MAX_ENTRIES) resolved.delete(resolved.keys().next().value!);
+      resolved.set(hash, entry);
+    }
+    return { isAuthorized: true, context: principalToContext(entry.principal) };
+  });

@@ -1,0 +1,62 @@
+import { SendMessageBatchCommand, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
+import { sqs } from '../shared/aws.ts';
+import { clock } from '../shared/clock.ts';
+import { requireEnv } from '../shared/config.ts';
+import { ApiError } from '../shared/errors.ts';
+import { LIMITS, type MailEvent, parseEventBatch } from '../shared/events.ts';
+import { apiHandler, readJsonBody, requireAccount } from '../shared/http.ts';
+import { logger } from '../shared/logger.ts';
+import type { QueuedEvent } from '../shared/messages.ts';
+
+const EVENTS_QUEUE_URL = requireEnv('EVENTS_QUEUE_URL');
+
+/** SQS takes at most 10 messages and 256 KiB per batch. */
+const MAX_BATCH_ENTRIES = 10;
+const MAX_BATCH_BYTES = 256 * 1024;
+
+/** POST /v1/events: all or nothing. Every event is validated before any is queued. */
+export const handler = apiHandler(async (event) => {
+  const { accountId } = requireAccount(event);
+  const receivedAt = clock.now();
+  const events = parseEventBatch(readJsonBody(event, LIMITS.maxRequestBytes), receivedAt);
+  await enqueue(
+    events.map((mailEvent): QueuedEvent => ({ accountId, receivedAt: receivedAt.toISOString(), event: mailEvent })),
+  );
+  logger.info('Events accepted', { accountId, accepted: events.length });
+  return { status: 202, body: { accepted: events.length, ids: events.map((e: MailEvent) => e.id) } };
+});
+
+async function enqueue(messages: QueuedEvent[]): Promise<void> {
+  const batches: SendMessageBatchRequestEntry[][] = [[]];
+  let batchBytes = 0;
+  messages.forEach((message, index) => {
+    const body = JSON.stringify(message);
+    const bytes = Buffer.byteLength(body);
+    let batch = batches.at(-1)!;
+    if (batch.length === MAX_BATCH_ENTRIES || batchBytes + bytes > MAX_BATCH_BYTES) {
+      batch = [];
+      batches.push(batch);
+      batchBytes = 0;
+    }
+    batch.push({ Id: String(index), MessageBody: body });
+    batchBytes += bytes;
+  });
+  await Promise.all(batches.map((batch) => sendBatch(batch)));
+}
+
+/** Sends one batch, retrying the entries SQS refused once; what still fails is an outage (503). */
+async function sendBatch(entries: SendMessageBatchRequestEntry[], retried = false): Promise<void> {
+  let failedIds: string[];
+  try {
+    const result = await sqs.send(new SendMessageBatchCommand({ QueueUrl: EVENTS_QUEUE_URL, Entries: entries }));
+    failedIds = (result.Failed ?? []).map((failure) => failure.Id!);
+  } catch (error) {
+    logger.error('Queueing events failed', error as Error);
+    failedIds = entries.map((entry) => entry.Id!);
+  }
+  if (!failedIds.length) return;
+  if (!retried) return sendBatch(entries.filter((entry) => failedIds.includes(entry.Id!)), true);
+  throw new ApiError(503, 'service_unavailable', 'Events could not be queued just now; send them again (ids make that safe).', {
+    headers: { 'retry-after': '5' },
+  });
+}

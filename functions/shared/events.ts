@@ -1,0 +1,322 @@
+import { z } from 'zod';
+import { badRequest, type ErrorDetail } from './errors.ts';
+import { newId } from './ids.ts';
+
+/**
+ * The inbound e-mail event (SPEC §4): its schema, which also generates the OpenAPI document, and
+ * `parseEventBatch`, which turns a request body into accepted events or one 400 listing every problem.
+ */
+
+export const EVENT_TYPES = ['sent', 'delivery', 'open', 'click', 'bounce', 'failure', 'unsubscribe', 'abuse'] as const;
+/** `test` is produced only by `POST /v1/loops/{id}/test`, never ingested. */
+export const ALL_EVENT_TYPES = [...EVENT_TYPES, 'test'] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+export type AnyEventType = (typeof ALL_EVENT_TYPES)[number];
+
+const KiB = 1024;
+const MINUTE_MS = 60 * 1000;
+const DAY_MS = 24 * 60 * MINUTE_MS;
+
+export const LIMITS = {
+  maxEventsPerRequest: 500,
+  maxRequestBytes: 1024 * KiB,
+  idMaxLength: 64,
+  /** A client id seen again within this window is accepted but not delivered or logged twice. */
+  idempotencyWindowDays: 7,
+  messageMaxLength: 128,
+  timestampMaxAgeMs: 30 * DAY_MS,
+  timestampMaxLeadMs: 5 * MINUTE_MS,
+  profileMaxLength: 128,
+  maxFields: 100,
+  fieldNameMaxLength: 64,
+  fieldValueMaxBytes: KiB,
+  maxTags: 50,
+  tagMaxLength: 100,
+  useragentMaxBytes: KiB,
+  refererMaxBytes: 2 * KiB,
+  originalMaxBytes: 2 * KiB,
+  smtpTextMaxBytes: KiB,
+} as const;
+
+/** The normalised accepted event: what is queued, enriched, delivered and logged. */
+export interface MailEvent {
+  id: string;
+  type: AnyEventType;
+  message: string;
+  /** ISO 8601 UTC with milliseconds, e.g. `2026-11-21T10:00:00.000Z`. */
+  timestamp: string;
+  recipient?: string;
+  profile?: string;
+  fields?: Record<string, string | number | boolean>;
+  tags?: string[];
+  ip?: string;
+  useragent?: string;
+  referer?: string;
+  original?: string;
+  code?: string;
+  extended?: string;
+  description?: string;
+}
+
+// ---- schema ----
+
+/**
+ * "KiB" limits count UTF-8 bytes, which JSON Schema cannot express. The same number as a character cap
+ * is implied by the byte cap (a character is at least one byte), so it goes first: it documents a
+ * maxLength and stops early on huge strings.
+ */
+function withinBytes<S extends z.ZodString | z.ZodURL>(schema: S, maxBytes: number): S {
+  const error = `must be at most ${maxBytes / KiB} KiB (${maxBytes} bytes of UTF-8)`;
+  return schema
+    .max(maxBytes, { error, abort: true })
+    .refine((s) => Buffer.byteLength(s, 'utf8') <= maxBytes, { error }) as S;
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const ID_PATTERN = new RegExp(`^[A-Za-z0-9._:-]{1,${LIMITS.idMaxLength}}$`);
+const FIELD_NAME_PATTERN = new RegExp(`^[A-Za-z0-9_.-]{1,${LIMITS.fieldNameMaxLength}}$`);
+
+const fieldName = z
+  .string()
+  .regex(FIELD_NAME_PATTERN, {
+    error: `is not a valid field name: use 1 to ${LIMITS.fieldNameMaxLength} of A-Z, a-z, 0-9, '_', '.', '-'`,
+  });
+
+const fieldValue = z.union(
+  [withinBytes(z.string(), LIMITS.fieldValueMaxBytes), z.number(), z.boolean()],
+  { error: 'must be a string, a number or a boolean' },
+);
+
+const timestampSchema = z.iso
+  .datetime({ offset: true, error: 'must be an ISO 8601 date and time with a zone, e.g. 2026-11-21T10:00:00Z' })
+  .describe(
+    'When it happened: ISO 8601 with seconds and a zone (Z or ±hh:mm). Default: the time of receipt. ' +
+      `At most ${LIMITS.timestampMaxAgeMs / DAY_MS} days old and ${LIMITS.timestampMaxLeadMs / MINUTE_MS} minutes ahead.`,
+  );
+
+export const inboundEventSchema = z
+  .strictObject({
+    id: z
+      .string()
+      .regex(ID_PATTERN, { error: `must be 1 to ${LIMITS.idMaxLength} of A-Z, a-z, 0-9, '.', '_', ':', '-'` })
+      .optional()
+      .describe(
+        `Your id for the event, an idempotency key: sent again within ${LIMITS.idempotencyWindowDays} days it is ` +
+          'accepted but not delivered or logged twice. Default: evt_<ULID>.',
+      ),
+    type: z.enum(EVENT_TYPES).describe('What happened to the message.'),
+    message: z.string().min(1).max(LIMITS.messageMaxLength).describe('The id of the e-mail message it concerns.'),
+    timestamp: timestampSchema.optional(),
+    recipient: z
+      .email({ error: 'must be an e-mail address' })
+      .optional()
+      .describe('The e-mail address of the recipient; required for `sent`.'),
+    profile: z.string().max(LIMITS.profileMaxLength).optional().describe('The profile id of the recipient.'),
+    fields: z
+      .record(fieldName, fieldValue)
+      // Also runs when a value is invalid, so both problems are reported at once.
+      .refine((fields) => Object.keys(fields).length <= LIMITS.maxFields, {
+        error: `must have at most ${LIMITS.maxFields} fields`,
+        when: (payload) => isObject(payload.value),
+      })
+      .meta({ maxProperties: LIMITS.maxFields })
+      .optional()
+      .describe('Profile data of the recipient, e.g. {"firstname": "Jane"}.'),
+    tags: z
+      .array(z.string().min(1).max(LIMITS.tagMaxLength))
+      .max(LIMITS.maxTags)
+      .optional()
+      .describe('Tags of the message.'),
+    ip: z
+      .union([z.ipv4(), z.ipv6()], { error: 'must be an IPv4 or IPv6 address' })
+      .optional()
+      .describe('The IP address the open or click came from.'),
+    useragent: withinBytes(z.string(), LIMITS.useragentMaxBytes).optional().describe('The user agent of the open or click.'),
+    referer: withinBytes(z.string(), LIMITS.refererMaxBytes).optional().describe('The referer of the open or click.'),
+    original: withinBytes(
+      z.url({ protocol: /^https?$/, error: 'must be an http or https URL' }),
+      LIMITS.originalMaxBytes,
+    )
+      .optional()
+      .describe('The clicked URL (`click`).'),
+    code: withinBytes(z.string(), LIMITS.smtpTextMaxBytes).optional().describe('SMTP status code (`bounce`, `failure`).'),
+    extended: withinBytes(z.string(), LIMITS.smtpTextMaxBytes)
+      .optional()
+      .describe('Extended SMTP status code (`bounce`, `failure`).'),
+    description: withinBytes(z.string(), LIMITS.smtpTextMaxBytes)
+      .optional()
+      .describe('SMTP status text (`bounce`, `failure`).'),
+  })
+  .refine((event) => event.type !== 'sent' || event.recipient !== undefined, {
+    path: ['recipient'],
+    error: 'is required for sent events',
+    // Also when other fields are invalid, so the client learns everything from one answer.
+    when: (payload) => isObject(payload.value),
+  })
+  .describe('One e-mail event.');
+
+export type InboundEvent = z.infer<typeof inboundEventSchema>;
+
+export const eventsBatchSchema = z
+  .strictObject({
+    events: z.array(inboundEventSchema).min(1).max(LIMITS.maxEventsPerRequest).describe(`1 to ${LIMITS.maxEventsPerRequest} events.`),
+  })
+  .describe('A batch of events.');
+
+export const eventsRequestSchema = z
+  .union([inboundEventSchema, eventsBatchSchema])
+  .describe(
+    `One event, or {"events": [...]}: at most ${LIMITS.maxEventsPerRequest} events and ` +
+      `${LIMITS.maxRequestBytes / (1024 * KiB)} MiB per request. All or nothing.`,
+  );
+
+// ---- parsing ----
+
+/**
+ * Validates an already JSON-parsed `POST /v1/events` body. All or nothing: any problem throws one 400
+ * with a detail per problem; it never throws anything but ApiError.
+ */
+export function parseEventBatch(payload: unknown, receivedAt: Date): MailEvent[] {
+  if (!isObject(payload)) {
+    throw badRequest('invalid_events', 'The body must be one event object or {"events": [...]}.');
+  }
+  const isBatch = Object.hasOwn(payload, 'events');
+  const rawEvents = isBatch ? payload.events : [payload];
+  // Size problems of the whole batch get one clear sentence rather than a detail per event.
+  if (Array.isArray(rawEvents) && rawEvents.length === 0) {
+    throw badRequest('invalid_events', 'The events array is empty: send at least one event.');
+  }
+  if (Array.isArray(rawEvents) && rawEvents.length > LIMITS.maxEventsPerRequest) {
+    throw badRequest(
+      'too_many_events',
+      `A request may hold at most ${LIMITS.maxEventsPerRequest} events; this one has ${rawEvents.length}.`,
+    );
+  }
+
+  const schema = isBatch ? eventsBatchSchema : inboundEventSchema;
+  const result = schema.safeParse(payload, { error: humanMessage });
+  const problems: Problem[] = result.success ? [] : result.error.issues.flatMap((issue) => toProblems(issue));
+  if (Array.isArray(rawEvents)) problems.push(...crossEventProblems(rawEvents, isBatch, receivedAt));
+
+  if (!result.success || problems.length > 0) {
+    // Sorted by event (stable), so each event's problems read together.
+    const details = problems.sort((a, b) => a.event - b.event).map((problem) => problem.detail);
+    const count = details.length === 1 ? '1 problem was' : `${details.length} problems were`;
+    throw badRequest('invalid_events', `No events were accepted: ${count} found (see details).`, details);
+  }
+
+  const events = 'events' in result.data ? result.data.events : [result.data];
+  return events.map(({ id, timestamp, ...rest }) => ({
+    id: id ?? newId('evt'),
+    ...rest,
+    timestamp: (timestamp === undefined ? receivedAt : new Date(timestamp)).toISOString(),
+  }));
+}
+
+/** A detail, and the index of the event it belongs to (-1 for the envelope) for ordering. */
+interface Problem {
+  event: number;
+  detail: ErrorDetail;
+}
+
+/** Checks that need the receipt time or the other events, which a schema of one event cannot do. */
+function crossEventProblems(rawEvents: unknown[], isBatch: boolean, receivedAt: Date): Problem[] {
+  const problems: Problem[] = [];
+  const report = (index: number, path: string[], message: string) =>
+    problems.push(problemAt(isBatch ? ['events', index, ...path] : path, message));
+  const firstIndexOfId = new Map<string, number>();
+
+  rawEvents.forEach((raw, index) => {
+    if (!isObject(raw)) return;
+    // A malformed timestamp is already reported by the schema.
+    if (typeof raw.timestamp === 'string' && timestampSchema.safeParse(raw.timestamp).success) {
+      const aheadMs = Date.parse(raw.timestamp) - receivedAt.getTime();
+      if (aheadMs > LIMITS.timestampMaxLeadMs) {
+        report(index, ['timestamp'], `must not be more than ${LIMITS.timestampMaxLeadMs / MINUTE_MS} minutes in the future`);
+      } else if (-aheadMs > LIMITS.timestampMaxAgeMs) {
+        report(index, ['timestamp'], `must not be more than ${LIMITS.timestampMaxAgeMs / DAY_MS} days old`);
+      }
+    }
+    // zod skips a "__proto__" key of a record (copying it would replace the prototype), so it would
+    // vanish without a word; JSON.parse does keep it as an ordinary key.
+    if (isObject(raw.fields) && Object.hasOwn(raw.fields, '__proto__')) {
+      report(index, ['fields', '__proto__'], 'is a reserved name');
+    }
+    if (typeof raw.id === 'string') {
+      const first = firstIndexOfId.get(raw.id);
+      if (first === undefined) firstIndexOfId.set(raw.id, index);
+      else report(index, ['id'], `repeats the id of events[${first}]; an id may appear only once per request`);
+    }
+  });
+  return problems;
+}
+
+/** Turns one zod issue into details; unions and unknown keys need unpacking to say something useful. */
+function toProblems(issue: z.core.$ZodIssue, prefix: PropertyKey[] = []): Problem[] {
+  const path = [...prefix, ...issue.path];
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) => problemAt([...path, key], 'is not a known field'));
+  }
+  if (issue.code === 'invalid_union') {
+    // When exactly one alternative got past the type check (a too-long string field value, say), its
+    // complaint is the useful one; otherwise the union's own message says what is allowed.
+    const closeCalls = issue.errors.filter((branch) => branch.some((inner) => inner.code !== 'invalid_type'));
+    if (closeCalls.length === 1) return closeCalls[0]!.flatMap((inner) => toProblems(inner, path));
+  }
+  if (issue.code === 'invalid_key' && issue.issues[0]) {
+    return [problemAt(path, issue.issues[0].message)];
+  }
+  return [problemAt(path, issue.message)];
+}
+
+function problemAt(path: PropertyKey[], message: string): Problem {
+  const event = path[0] === 'events' && typeof path[1] === 'number' ? path[1] : -1;
+  return { event, detail: { path: formatPath(path), message } };
+}
+
+/** `['events', 3, 'fields', 'first name']` → `events[3].fields.first name`. */
+function formatPath(path: PropertyKey[]): string {
+  return path
+    .map((segment, index) =>
+      typeof segment === 'number' ? `[${segment}]` : `${index === 0 ? '' : '.'}${String(segment)}`,
+    )
+    .join('');
+}
+
+/**
+ * Human sentences for the generic issue kinds; schema-level messages (formats, byte limits) take
+ * precedence over this map, so it only speaks when the schema did not.
+ */
+const humanMessage: z.core.$ZodErrorMap = (issue) => {
+  if (issue.input === undefined && (issue.code === 'invalid_type' || issue.code === 'invalid_value')) return 'is required';
+  switch (issue.code) {
+    case 'invalid_type':
+      return `must be ${typeNames[issue.expected] ?? `of type ${issue.expected}`}`;
+    case 'too_big':
+      return issue.origin === 'string'
+        ? `must be at most ${issue.maximum} characters`
+        : `must have at most ${issue.maximum} items`;
+    case 'too_small':
+      if (issue.origin === 'string') {
+        return issue.minimum === 1 ? 'must not be empty' : `must be at least ${issue.minimum} characters`;
+      }
+      return `must have at least ${issue.minimum} items`;
+    case 'invalid_value':
+      return `must be one of ${issue.values.map(String).join(', ')}`;
+    case 'unrecognized_keys':
+      return 'is not a known field';
+    default:
+      return undefined;
+  }
+};
+
+const typeNames: Record<string, string> = {
+  string: 'a string',
+  number: 'a number',
+  boolean: 'true or false',
+  object: 'an object',
+  record: 'an object',
+  array: 'an array',
+};

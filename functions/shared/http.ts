@@ -1,0 +1,86 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2WithLambdaAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { ApiError, badRequest, forbidden, payloadTooLarge, unauthorized, unsupportedMediaType } from './errors.ts';
+import { logger } from './logger.ts';
+import { type AuthorizerContext, principalFromContext } from './principal.ts';
+
+/** An HTTP API (payload 2.0) request; public routes have no authoriser context. */
+export type ApiEvent = APIGatewayProxyEventV2WithLambdaAuthorizer<AuthorizerContext | undefined>;
+export type ApiResponse = APIGatewayProxyStructuredResultV2;
+
+export interface ApiResult {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+export function jsonResponse(status: number, body?: unknown, headers: Record<string, string> = {}): ApiResponse {
+  if (body === undefined) return { statusCode: status, headers };
+  return { statusCode: status, headers: { 'content-type': JSON_TYPE, ...headers }, body: JSON.stringify(body) };
+}
+
+export function errorResponse(error: ApiError): ApiResponse {
+  return jsonResponse(error.status, error.toBody(), error.headers);
+}
+
+/**
+ * Wraps a route's handler: structured logs with the Lambda context, and every failure answered in
+ * the API's error shape. An ApiError is the client's problem (4xx) or a named outage (503); anything
+ * else is a bug, logged in full and answered without internals.
+ */
+export function apiHandler(route: (event: ApiEvent, context: Context) => Promise<ApiResult>) {
+  return middy<ApiEvent, ApiResponse>()
+    .use(injectLambdaContext(logger))
+    .handler(async (event, context) => {
+      try {
+        const result = await route(event, context);
+        return jsonResponse(result.status, result.body, result.headers);
+      } catch (error) {
+        if (error instanceof ApiError) return errorResponse(error);
+        logger.error('Unhandled error', error as Error);
+        return jsonResponse(500, {
+          error: { code: 'internal_error', message: 'Something went wrong on our side; the request may be retried.' },
+        });
+      }
+    });
+}
+
+/** The calling account, or 401 (no valid key) / 403 (the admin key on an account route). */
+export function requireAccount(event: ApiEvent): { accountId: string; keyId: string } {
+  const principal = principalFromContext(event.requestContext.authorizer?.lambda);
+  if (principal.kind === 'account') return principal;
+  if (principal.kind === 'admin') throw forbidden('This route is for account keys; the admin key cannot use it.');
+  throw unauthorized();
+}
+
+/** 401 without a valid key, 403 for an account key on an operator route. */
+export function requireAdmin(event: ApiEvent): void {
+  const principal = principalFromContext(event.requestContext.authorizer?.lambda);
+  if (principal.kind === 'admin') return;
+  if (principal.kind === 'account') throw forbidden('This route is for the operator\'s admin key.');
+  throw unauthorized();
+}
+
+/**
+ * The request body as parsed JSON: 415 unless it is declared as JSON, 413 beyond `maxBytes`,
+ * 400 when it does not parse.
+ */
+export function readJsonBody(event: ApiEvent, maxBytes: number): unknown {
+  const contentType = event.headers['content-type'] ?? '';
+  const mediaType = contentType.split(';')[0]!.trim().toLowerCase();
+  if (mediaType !== 'application/json') throw unsupportedMediaType();
+  const raw = event.body ?? '';
+  const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
+  if (bytes.length > maxBytes) {
+    throw payloadTooLarge(`The body is ${bytes.length} bytes; at most ${maxBytes} are accepted.`);
+  }
+  if (bytes.length === 0) throw badRequest('malformed_json', 'The body is empty; send a JSON document.');
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch (error) {
+    throw badRequest('malformed_json', `The body is not valid JSON: ${(error as Error).message}.`);
+  }
+}

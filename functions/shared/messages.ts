@@ -1,0 +1,15 @@
+import type { MailEvent } from './events.ts';
+
+/** A message on the events queue: one accepted event of one account. */
+export interface QueuedEvent {
+  accountId: string;
+  receivedAt: string;
+  event: MailEvent;
+}
+
+/** A message on the deliveries queue: one event for one loop. */
+export interface QueuedDelivery {
+  accountId: string;
+  loopId: string;
+  event: MailEvent;
+}

@@ -1,0 +1,29 @@
+/** SQS hides a message for at most 12 hours, which bounds every wait (also a Retry-After). */
+export const MAX_DELAY_SECONDS = 12 * 60 * 60;
+const JITTER = 0.1;
+
+/**
+ * Seconds to wait before the next attempt after failed attempt number `attempt` (1-based), or
+ * undefined when the schedule is exhausted. Each delay gets ±10 % jitter so that retries of many
+ * deliveries that failed together spread out; a receiver's Retry-After replaces the delay.
+ */
+export function nextRetryDelay(
+  schedule: number[],
+  attempt: number,
+  retryAfterSeconds?: number,
+  random: () => number = Math.random,
+): number | undefined {
+  const planned = schedule[attempt - 1];
+  if (planned === undefined) return undefined;
+  if (retryAfterSeconds !== undefined) return Math.min(Math.max(0, Math.ceil(retryAfterSeconds)), MAX_DELAY_SECONDS);
+  const jittered = planned * (1 - JITTER + 2 * JITTER * random());
+  return Math.min(Math.max(0, Math.round(jittered)), MAX_DELAY_SECONDS);
+}
+
+/** A Retry-After header: delay-seconds or an HTTP date. Unparseable values are ignored. */
+export function parseRetryAfter(value: string | undefined, now: Date): number | undefined {
+  if (!value) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim());
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, (date - now.getTime()) / 1000);
+}

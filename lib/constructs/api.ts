@@ -1,0 +1,103 @@
+import { Duration, Lazy, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import {
+  CfnStage,
+  HttpApi,
+  HttpMethod,
+  HttpNoneAuthorizer,
+  HttpRoute,
+  HttpRouteKey,
+  LogGroupLogDestination,
+} from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { type IFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+
+export interface ApiProps {
+  /** Resolves `Authorization: Bearer <key>` into the caller (admin, an account, or nobody). */
+  readonly authorizer: IFunction;
+  /** Answers what no route matches (404, or 405 with `Allow`) in the API's own error shape. */
+  readonly fallback: IFunction;
+}
+
+/**
+ * The HTTP API: routes to functions, every route behind the Lambda authoriser unless marked public.
+ *
+ * The authoriser names no identity source and is not cached by API Gateway: with an identity source,
+ * API Gateway answers a request without `Authorization` itself, with a body that is not the API's
+ * error shape. The authoriser function caches key look-ups in memory instead (see its handler).
+ */
+export class Api extends Construct {
+  readonly httpApi: HttpApi;
+  private readonly authorizer: HttpLambdaAuthorizer;
+  private readonly routeKeys: string[] = [];
+
+  constructor(scope: Construct, id: string, props: ApiProps) {
+    super(scope, id);
+
+    this.authorizer = new HttpLambdaAuthorizer('ApiKeyAuthorizer', props.authorizer, {
+      responseTypes: [HttpLambdaResponseType.SIMPLE],
+      identitySource: [],
+      resultsCacheTtl: Duration.seconds(0),
+    });
+
+    this.httpApi = new HttpApi(this, 'HttpApi', {
+      description: 'Feedback Loops API',
+      defaultIntegration: new HttpLambdaIntegration('Fallback', props.fallback),
+    });
+
+    const accessLogs = new LogGroup(this, 'AccessLogs', {
+      retention: RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const stage = this.httpApi.defaultStage?.node.defaultChild as CfnStage;
+    stage.accessLogSettings = {
+      destinationArn: new LogGroupLogDestination(accessLogs).bind(this.httpApi.defaultStage!).destinationArn,
+      format: JSON.stringify({
+        requestId: '$context.requestId',
+        ip: '$context.identity.sourceIp',
+        requestTime: '$context.requestTime',
+        routeKey: '$context.routeKey',
+        status: '$context.status',
+        responseLength: '$context.responseLength',
+        integrationLatency: '$context.integrationLatency',
+        authorizerError: '$context.authorizer.error',
+      }),
+    };
+    stage.defaultRouteSettings = { throttlingRateLimit: 500, throttlingBurstLimit: 1000 };
+
+    const fallbackRoute = this.httpApi.node.tryFindChild('DefaultRoute');
+    if (fallbackRoute) {
+      Validations.of(fallbackRoute).acknowledge({
+        id: 'AwsSolutions-APIG4',
+        reason: 'The $default route only answers 404 or 405 for paths and methods the API does not have.',
+      });
+    }
+  }
+
+  /** Adds `METHOD /path` answered by `fn`; `public` routes skip the authoriser. */
+  route(routeKey: string, fn: IFunction, options: { public?: boolean } = {}): void {
+    const [method, path] = routeKey.split(' ') as [keyof typeof HttpMethod, string];
+    const route = new HttpRoute(this, routeKey.replace(/[^A-Za-z0-9]/g, ''), {
+      httpApi: this.httpApi,
+      routeKey: HttpRouteKey.with(path, HttpMethod[method]),
+      integration: new HttpLambdaIntegration(`${routeKey}Integration`, fn),
+      authorizer: options.public ? new HttpNoneAuthorizer() : this.authorizer,
+    });
+    if (options.public) {
+      Validations.of(route).acknowledge({
+        id: 'AwsSolutions-APIG4',
+        reason: `${routeKey} is public by the API contract (SPEC §3): it reveals nothing about accounts.`,
+      });
+    }
+    this.routeKeys.push(routeKey);
+  }
+
+  /** Every `METHOD /path` of the API, for the fallback's 405 answers; resolved at synth. */
+  readonly routeKeysJson = Lazy.string({ produce: () => JSON.stringify(this.routeKeys) });
+
+  get url(): string {
+    return this.httpApi.apiEndpoint;
+  }
+}

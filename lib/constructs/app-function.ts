@@ -1,0 +1,108 @@
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { type ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Architecture, LoggingFormat, Runtime, Tracing, ApplicationLogLevel } from 'aws-cdk-lib/aws-lambda';
+import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { type IBucket } from 'aws-cdk-lib/aws-s3';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { type IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+const FUNCTIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'functions');
+
+export interface AppFunctionProps {
+  /** The folder under `functions/` whose `handler.ts` exports `handler`. */
+  readonly name: string;
+  readonly description: string;
+  readonly timeout?: Duration;
+  readonly memorySize?: number;
+  readonly environment?: Record<string, string>;
+}
+
+/**
+ * Every Lambda default in one place: Node.js 24 on arm64, esbuild (minified ESM with source maps),
+ * JSON logs into a log group with a retention, X-Ray tracing. The `use…` helpers grant access and
+ * set the environment variable that names the resource together, so the two cannot drift apart.
+ */
+export class AppFunction extends NodejsFunction {
+  constructor(scope: Construct, id: string, props: AppFunctionProps) {
+    super(scope, id, {
+      entry: path.join(FUNCTIONS_DIR, props.name, 'handler.ts'),
+      handler: 'handler',
+      description: props.description,
+      runtime: Runtime.NODEJS_24_X,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize ?? 256,
+      timeout: props.timeout ?? Duration.seconds(10),
+      tracing: Tracing.ACTIVE,
+      loggingFormat: LoggingFormat.JSON,
+      applicationLogLevelV2: ApplicationLogLevel.INFO,
+      logGroup: new LogGroup(scope, `${id}Logs`, {
+        retention: RetentionDays.ONE_MONTH,
+        removalPolicy: RemovalPolicy.DESTROY,
+      }),
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: 'feedback-loops',
+        ...props.environment,
+      },
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node24',
+        minify: true,
+        sourceMap: true,
+        mainFields: ['module', 'main'],
+        logLevel: LogLevel.WARNING,
+        // Some CommonJS dependencies call require(); ESM bundles need it defined.
+        banner: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+      },
+    });
+    Validations.of(this).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason: 'The AWS managed basic execution role only allows writing this function\'s CloudWatch logs.',
+    });
+    Validations.of(this).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'Only X-Ray\'s PutTraceSegments and PutTelemetryRecords use "*": X-Ray has no resource-level permissions.',
+    });
+  }
+
+  useTable(envName: string, table: ITable, access: 'read' | 'readWrite'): this {
+    this.addEnvironment(envName, table.tableName);
+    if (access === 'read') table.grantReadData(this);
+    else table.grantReadWriteData(this);
+    return this;
+  }
+
+  sendsTo(envName: string, queue: IQueue): this {
+    this.addEnvironment(envName, queue.queueUrl);
+    queue.grantSendMessages(this);
+    return this;
+  }
+
+  /** Postpones a received message's next attempt by changing its visibility timeout. */
+  delaysRetriesOn(envName: string, queue: IQueue): this {
+    this.addEnvironment(envName, queue.queueUrl);
+    queue.grant(this, 'sqs:ChangeMessageVisibility');
+    return this;
+  }
+
+  useBucket(envName: string, bucket: IBucket, access: 'read' | 'readWrite'): this {
+    this.addEnvironment(envName, bucket.bucketName);
+    if (access === 'read') bucket.grantRead(this);
+    else bucket.grantReadWrite(this);
+    return this;
+  }
+
+  /**
+   * Reads a secret named by its name, not by a reference to the secret resource: the grant is on the
+   * name-based ARN (`<name>-??????`), which the local twin can also resolve.
+   */
+  readsSecret(envName: string, secretName: string): this {
+    this.addEnvironment(envName, secretName);
+    Secret.fromSecretNameV2(this, `${envName}Secret`, secretName).grantRead(this);
+    return this;
+  }
+}

@@ -1,0 +1,105 @@
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { Construct } from 'constructs';
+import { Api } from './constructs/api.ts';
+import { AppFunction } from './constructs/app-function.ts';
+import { Storage } from './constructs/storage.ts';
+import { WorkQueue } from './constructs/work-queue.ts';
+import { type Settings } from './settings.ts';
+
+export interface FeedbackLoopsStackProps extends StackProps {
+  readonly settings: Settings;
+}
+
+/**
+ * An event's way through the system:
+ *   POST /v1/events → ingest → events queue → fanout → deliveries queue → deliver → the loop's URL
+ */
+export class FeedbackLoopsStack extends Stack {
+  constructor(scope: Construct, id: string, props: FeedbackLoopsStackProps) {
+    super(scope, id, props);
+    const { settings } = props;
+
+    // Storage
+    const storage = new Storage(this, 'Storage', { logRetentionDays: settings.logRetentionDays });
+
+    // Functions
+    const authorizer = new AppFunction(this, 'AuthorizerFunction', {
+      name: 'authorizer',
+      description: 'Resolves an API key into the admin, an account, or nobody',
+      timeout: Duration.seconds(5),
+    })
+      .useTable('TABLE_NAME', storage.table, 'read')
+      .readsSecret('ADMIN_SECRET_NAME', storage.adminSecretName);
+
+    const apiFunction = new AppFunction(this, 'ApiFunction', {
+      name: 'api',
+      description: 'Health, and answers for routes the API does not have',
+    });
+
+    const ingest = new AppFunction(this, 'IngestFunction', {
+      name: 'ingest',
+      description: 'POST /v1/events: validates events and queues them',
+      timeout: Duration.seconds(15),
+      memorySize: 512,
+    });
+
+    const fanout = new AppFunction(this, 'FanoutFunction', {
+      name: 'fanout',
+      description: 'Turns each event into one delivery per subscribed, verified loop',
+      timeout: Duration.seconds(30),
+    }).useTable('TABLE_NAME', storage.table, 'read');
+
+    const deliveryTimeout = Duration.seconds(settings.deliveryTimeoutSeconds);
+    const deliver = new AppFunction(this, 'DeliverFunction', {
+      name: 'deliver',
+      description: 'POSTs one event to one loop, signed, and schedules the retry when that fails',
+      // Deliveries of a batch run side by side, so one delivery timeout plus room for the bookkeeping.
+      timeout: deliveryTimeout.plus(Duration.seconds(10)),
+      environment: {
+        DELIVERY_TIMEOUT_SECONDS: String(settings.deliveryTimeoutSeconds),
+        RETRY_SCHEDULE: settings.retrySchedule.join(','),
+        ALLOW_HTTP_TARGETS: String(settings.allowHttpTargets),
+        ALLOWED_TARGET_CIDRS: settings.allowedTargetCidrs.join(','),
+      },
+    }).useTable('TABLE_NAME', storage.table, 'read');
+
+    // Queues
+    const fanoutBatchingWindow = Duration.seconds(1);
+    const events = new WorkQueue(this, 'EventsQueue', {
+      visibilityTimeout: Duration.seconds(fanout.timeout!.toSeconds() * 6 + fanoutBatchingWindow.toSeconds()),
+      maxReceiveCount: 5,
+      maxMessageAge: Duration.minutes(5),
+    });
+    const deliveries = new WorkQueue(this, 'DeliveriesQueue', {
+      visibilityTimeout: Duration.seconds(deliver.timeout!.toSeconds() * 6),
+      // The first attempt and one more per delay of the retry schedule.
+      maxReceiveCount: settings.retrySchedule.length + 1,
+      maxMessageAge: Duration.hours(1),
+    });
+
+    ingest.sendsTo('EVENTS_QUEUE_URL', events.queue);
+    fanout.sendsTo('DELIVERIES_QUEUE_URL', deliveries.queue);
+    fanout.addEventSource(
+      new SqsEventSource(events.queue, {
+        batchSize: 25,
+        maxBatchingWindow: fanoutBatchingWindow,
+        reportBatchItemFailures: true,
+      }),
+    );
+    deliver.addEventSource(new SqsEventSource(deliveries.queue, { batchSize: 10, reportBatchItemFailures: true }));
+    deliver.delaysRetriesOn('DELIVERIES_QUEUE_URL', deliveries.queue);
+
+    // API
+    const api = new Api(this, 'Api', { authorizer, fallback: apiFunction });
+    api.route('GET /v1/health', apiFunction, { public: true });
+    api.route('POST /v1/events', ingest);
+    apiFunction.addEnvironment('ROUTE_KEYS', api.routeKeysJson);
+
+    new CfnOutput(this, 'ApiUrl', { value: api.url, description: 'Base URL of the API' });
+    new CfnOutput(this, 'AdminSecretName', {
+      value: storage.adminSecretName,
+      description: 'Secrets Manager secret holding the admin API key',
+    });
+  }
+}

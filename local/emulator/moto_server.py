@@ -1,0 +1,98 @@
+"""Starts moto_server with three fixes the twin needs to enforce IAM the way AWS does.
+
+moto 5.x, as installed by `pip install "moto[server]"`, falls short in ways that would make the twin
+either refuse every least-privilege grant or miss real mistakes:
+
+1. IAM wildcards: moto turns a policy's `*` into a regex `.*` but leaves `?` and every other regex
+   character as is. CDK and AWS name secrets as `secret:<name>-??????`, which then crashes moto
+   ("multiple repeat"). Here `*` and `?` mean what IAM says and everything else is literal.
+2. Resources: only SQS, S3, IAM and STS tell moto which resource a request touches; DynamoDB and
+   Secrets Manager are checked against "*", so a grant on one table or secret never matches and every
+   call is refused. Here they name the table (and index) or the secret's ARN, as AWS does.
+3. Event source mappings: moto's SQS invokes the mapped Lambda function itself on every SendMessage
+   (through Docker, which is not here), receiving the messages and so spoiling their receive counts.
+   The twin polls the queues itself, as Lambda's pollers do, so moto's own delivery is switched off.
+
+Usage: python3 moto_server.py [moto_server options]   (same options as moto_server)
+"""
+
+import re
+import sys
+
+from moto.iam import access_control
+
+
+def _iam_match(pattern, string):
+    regex = "".join(
+        ".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern
+    )
+    return re.match(f"^{regex}$", string)
+
+
+access_control.IAMPolicyStatement._match = staticmethod(_iam_match)
+
+
+from moto.dynamodb.responses import DynamoHandler  # noqa: E402
+
+
+def _dynamodb_resource(self):
+    params = getattr(self, "params", None) or {}
+    table = params.get("TableName")
+    if not table:
+        # Batch and transaction calls name their tables inside; AWS checks each, we check the first.
+        items = params.get("RequestItems") or {}
+        table = next(iter(items), None)
+    if not table:
+        for item in params.get("TransactItems") or []:
+            for op in item.values():
+                if isinstance(op, dict) and op.get("TableName"):
+                    table = op["TableName"]
+                    break
+            if table:
+                break
+    if not table:
+        return "*"
+    arn = f"arn:aws:dynamodb:{self.region}:{self.current_account}:table/{table}"
+    index = params.get("IndexName")
+    return f"{arn}/index/{index}" if index else arn
+
+
+DynamoHandler._determine_resource = _dynamodb_resource
+
+
+from moto.secretsmanager.responses import SecretsManagerResponse  # noqa: E402
+
+
+def _secret_resource(self):
+    secret_id = self._get_param("SecretId")
+    if not secret_id:
+        return "*"
+    try:
+        return self.backend.describe_secret(secret_id).arn
+    except Exception:  # an unknown secret: AWS answers by policy on the name it was asked for
+        return f"arn:aws:secretsmanager:{self.region}:{self.current_account}:secret:{secret_id}"
+
+
+SecretsManagerResponse._determine_resource = _secret_resource
+
+
+from moto.sqs.models import Queue  # noqa: E402
+
+Queue.lambda_event_source_mappings = property(lambda self: {}, lambda self, value: None)
+
+
+import os  # noqa: E402
+import threading  # noqa: E402
+
+
+def _exit_with_parent():
+    """The twin holds our stdin open; when it ends, however it ends, we end too."""
+    sys.stdin.read()
+    os._exit(0)
+
+
+from moto.server import main  # noqa: E402
+
+if __name__ == "__main__":
+    threading.Thread(target=_exit_with_parent, daemon=True).start()
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,126 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { Credentials } from './emulator.ts';
+
+const HOST = path.join(path.dirname(fileURLToPath(import.meta.url)), 'lambda', 'host.mjs');
+
+export interface FunctionSpec {
+  logicalId: string;
+  name: string;
+  arn: string;
+  codeDir: string;
+  handler: string;
+  timeoutSeconds: number;
+  memoryMb: number;
+  environment: Record<string, string>;
+  credentials: Credentials;
+  region: string;
+  endpoint: string;
+}
+
+export interface Invocation {
+  function: string;
+  trigger: string;
+  durationMs: number;
+  ok: boolean;
+  /** Why it failed, or what it answered (e.g. a status, partial failures). */
+  summary: string;
+}
+
+export type InvokeResult = { ok: true; result: unknown } | { ok: false; error: { errorType: string; errorMessage: string } };
+
+interface Pending {
+  resolve: (result: InvokeResult) => void;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * One function's execution environment: a child process that loads the bundled handler once and
+ * serves invocations, with only the environment Lambda would give it (its configuration, its role's
+ * credentials, the region, the emulator's endpoint). An invocation past the function's timeout
+ * kills the environment, as Lambda does; the next one starts a fresh one.
+ */
+export class LocalFunction {
+  private child: ChildProcess | undefined;
+  private readonly pending = new Map<string, Pending>();
+
+  constructor(
+    readonly spec: FunctionSpec,
+    private readonly onLogLine: (functionName: string, line: string) => void,
+  ) {}
+
+  invoke(event: unknown): Promise<InvokeResult> {
+    const child = this.environment();
+    const id = randomUUID();
+    const timeoutMs = this.spec.timeoutSeconds * 1000;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        resolve({ ok: false, error: { errorType: 'Sandbox.Timedout', errorMessage: `Task timed out after ${this.spec.timeoutSeconds} seconds` } });
+        this.kill('timeout');
+      }, timeoutMs);
+      this.pending.set(id, { resolve, timer });
+      child.send({ type: 'invoke', id, requestId: id, functionArn: this.spec.arn, deadline: Date.now() + timeoutMs, event });
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.kill('shutdown');
+  }
+
+  private environment(): ChildProcess {
+    if (this.child) return this.child;
+    const { spec } = this;
+    const child = fork(HOST, [spec.codeDir, spec.handler], {
+      cwd: spec.codeDir,
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      env: {
+        PATH: process.env.PATH,
+        TZ: 'UTC',
+        LANG: 'en_US.UTF-8',
+        LAMBDA_TASK_ROOT: spec.codeDir,
+        AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
+        AWS_LAMBDA_FUNCTION_NAME: spec.name,
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(spec.memoryMb),
+        AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+        AWS_LAMBDA_LOG_FORMAT: 'JSON',
+        AWS_REGION: spec.region,
+        AWS_DEFAULT_REGION: spec.region,
+        AWS_ENDPOINT_URL: spec.endpoint,
+        AWS_ACCESS_KEY_ID: spec.credentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: spec.credentials.secretAccessKey,
+        AWS_SESSION_TOKEN: spec.credentials.sessionToken,
+        ...spec.environment,
+      },
+    });
+    for (const stream of [child.stdout!, child.stderr!]) {
+      createInterface({ input: stream }).on('line', (line) => this.onLogLine(spec.name, line));
+    }
+    child.on('message', (message: { type: string; id: string } & InvokeResult) => {
+      const pending = this.pending.get(message.id);
+      if (message.type !== 'result' || !pending) return;
+      clearTimeout(pending.timer);
+      this.pending.delete(message.id);
+      pending.resolve(message.ok ? { ok: true, result: message.result } : { ok: false, error: message.error });
+    });
+    child.on('exit', (code, signal) => {
+      if (this.child === child) this.child = undefined;
+      for (const [id, pending] of this.pending) {
+        clearTimeout(pending.timer);
+        this.pending.delete(id);
+        pending.resolve({ ok: false, error: { errorType: 'Runtime.ExitError', errorMessage: `Runtime exited (${signal ?? code})` } });
+      }
+    });
+    this.child = child;
+    return child;
+  }
+
+  private kill(_why: string): void {
+    const child = this.child;
+    this.child = undefined;
+    child?.kill('SIGKILL');
+  }
+}

@@ -1,0 +1,59 @@
+// Runs one function's bundled code in its own process, as a Lambda execution environment would:
+// the handler is loaded once (the cold start) and then invoked for each event the twin sends.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const [codeDir, handlerSpec] = process.argv.slice(2);
+const dot = handlerSpec.lastIndexOf('.');
+const moduleName = handlerSpec.slice(0, dot);
+const exportName = handlerSpec.slice(dot + 1);
+const file = ['.mjs', '.js', '.cjs'].map((ext) => path.join(codeDir, moduleName + ext)).find(existsSync);
+
+let loading;
+const loadHandler = () => {
+  loading ??= (async () => {
+    if (!file) throw Object.assign(new Error(`Cannot find module '${moduleName}' in ${codeDir}`), { name: 'Runtime.ImportModuleError' });
+    const handler = (await import(pathToFileURL(file).href))[exportName];
+    if (typeof handler !== 'function') {
+      throw Object.assign(new Error(`${handlerSpec} is not a function`), { name: 'Runtime.HandlerNotFound' });
+    }
+    return handler;
+  })();
+  return loading;
+};
+
+process.on('message', async (message) => {
+  if (message?.type !== 'invoke') return;
+  const context = {
+    functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: message.functionArn,
+    memoryLimitInMB: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE,
+    awsRequestId: message.requestId,
+    logGroupName: `/aws/lambda/${process.env.AWS_LAMBDA_FUNCTION_NAME}`,
+    logStreamName: 'twin',
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => Math.max(0, message.deadline - Date.now()),
+    done() {},
+    fail() {},
+    succeed() {},
+  };
+  try {
+    const handler = await loadHandler();
+    const result = await handler(message.event, context);
+    process.send({ type: 'result', id: message.id, ok: true, result });
+  } catch (error) {
+    process.send({
+      type: 'result',
+      id: message.id,
+      ok: false,
+      error: { errorType: error?.name ?? 'Error', errorMessage: error?.message ?? String(error), stack: error?.stack },
+    });
+  }
+});
+
+process.on('disconnect', () => process.exit(0));
+process.on('unhandledRejection', (reason) => {
+  console.error(JSON.stringify({ level: 'ERROR', message: 'Unhandled promise rejection', error: String(reason) }));
+});

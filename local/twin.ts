@@ -1,0 +1,184 @@
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
+import path from 'node:path';
+import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { clientConfig, deploy } from './deploy.ts';
+import { type Credentials, type Emulator, startEmulator } from './emulator.ts';
+import { type GatewayLog, readRoutes, startGateway } from './gateway.ts';
+import { type Invocation, LocalFunction } from './lambda-runtime.ts';
+import { assumeFunctionRoles } from './roles.ts';
+import { Scheduler } from './scheduler.ts';
+import { SqsPoller, readEventSources } from './sqs-poller.ts';
+import { synthesize } from './synth.ts';
+import { prop, resourcesOfType } from './template.ts';
+
+export interface TwinOptions {
+  /** Port of the HTTP API; 0 picks a free one. */
+  port: number;
+  /** Settings, as `-c key=value` gives them to cdk. */
+  context?: Record<string, string>;
+  /** Use this admin key instead of a generated one. */
+  adminApiKey?: string;
+  region?: string;
+  /** Where the twin keeps its synthesized app and the functions' logs. */
+  workDir?: string;
+  /** One line per invocation; function warnings and errors. */
+  print?: (line: string) => void;
+}
+
+export interface Twin {
+  apiUrl: string;
+  adminKey: string;
+  emulator: Emulator;
+  stackName: string;
+  /** Logical id → physical id of everything deployed. */
+  resources: Map<string, string>;
+  /** Logical id → the function's role credentials (to show what a role may and may not do). */
+  roleCredentials: Map<string, Credentials>;
+  functions: Map<string, LocalFunction>;
+  scheduler: Scheduler;
+  logDir: string;
+  startupMs: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * The whole system on this machine (SPEC §10): the CDK app synthesized as for AWS, deployed into the
+ * emulator through CloudFormation, and every function run from its bundled asset with its deployed
+ * configuration and its own role, behind the HTTP API, the SQS pollers and the schedules that the
+ * template describes.
+ */
+export async function startTwin(options: TwinOptions): Promise<Twin> {
+  const started = performance.now();
+  const print = options.print ?? (() => {});
+  const region = options.region ?? process.env.AWS_REGION ?? 'us-east-1';
+  const workRoot = options.workDir ?? path.resolve('.twin');
+  mkdirSync(workRoot, { recursive: true });
+  const workDir = mkdtempSync(path.join(workRoot, 'run-'));
+  const logDir = path.join(workDir, 'logs');
+  mkdirSync(logDir);
+
+  const stoppers: (() => Promise<void> | void)[] = [];
+  const stop = async () => {
+    for (const stopOne of stoppers.reverse()) await stopOne();
+    rmSync(path.join(workDir, 'cdk.out'), { recursive: true, force: true });
+  };
+
+  try {
+    const emulatorStarting = startEmulator({ region, logFile: path.join(workDir, 'emulator.log'), log: print });
+    emulatorStarting.then((emulator) => stoppers.unshift(() => emulator.stop())).catch(() => {});
+    const assembly = synthesize(path.join(workDir, 'cdk.out'), options.context ?? {});
+    const emulator = await emulatorStarting;
+
+    const deployment = await deploy(emulator, assembly, { adminApiKey: options.adminApiKey });
+    const roleCredentials = await assumeFunctionRoles(emulator, assembly, deployment);
+
+    const logInvocation: GatewayLog = (entry) => print(formatInvocation(entry));
+    const onLogLine = (functionName: string, line: string) => {
+      appendFileSync(path.join(logDir, `${functionName}.log`), `${line}\n`);
+      const notable = notableLogLine(line);
+      if (notable) print(`    ${shortName(functionName)} ${notable}`);
+    };
+
+    const lambda = new LambdaClient(clientConfig(emulator));
+    const functions = new Map<string, LocalFunction>();
+    for (const [id, resource] of resourcesOfType(assembly.template, 'AWS::Lambda::Function')) {
+      const name = deployment.physicalIds.get(id)!;
+      const deployed = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: name }));
+      const s3Key = prop<{ S3Key?: string }>(resource, 'Code')?.S3Key ?? '';
+      const codeDir = assembly.assetDirs.get(s3Key.replace(/\.zip$/, ''));
+      if (!codeDir) throw new Error(`Function ${id}: its code asset ${s3Key} is not in the assembly`);
+      functions.set(
+        id,
+        new LocalFunction(
+          {
+            logicalId: id,
+            name,
+            arn: deployed.FunctionArn!,
+            codeDir,
+            handler: deployed.Handler!,
+            timeoutSeconds: deployed.Timeout ?? 3,
+            memoryMb: deployed.MemorySize ?? 128,
+            environment: deployed.Environment?.Variables ?? {},
+            credentials: roleCredentials.get(id)!,
+            region,
+            endpoint: emulator.endpoint,
+          },
+          onLogLine,
+        ),
+      );
+    }
+    stoppers.push(async () => {
+      await Promise.all([...functions.values()].map((fn) => fn.stop()));
+    });
+
+    const server: Server = await startGateway({
+      routes: readRoutes(assembly.template, functions),
+      port: options.port,
+      accountId: emulator.accountId,
+      log: logInvocation,
+    });
+    stoppers.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    stoppers.push(() => void server.closeAllConnections());
+
+    const pollers = readEventSources(assembly.template, deployment, functions, emulator).map((source) => new SqsPoller(source, emulator, logInvocation));
+    pollers.forEach((poller) => poller.start());
+    stoppers.push(async () => {
+      await Promise.all(pollers.map((poller) => poller.stop()));
+    });
+
+    const scheduler = new Scheduler(assembly.template, functions, emulator, logInvocation);
+    scheduler.start();
+    stoppers.push(() => scheduler.stop());
+
+    const adminSecretName = String(assembly.template.Outputs?.AdminSecretName?.Value ?? '');
+    const adminKey = deployment.secrets.get(adminSecretName);
+    if (!adminKey) throw new Error('The stack has no AdminSecretName output naming a secret the twin created');
+    for (const { id, type } of deployment.skipped) {
+      if (!/^AWS::(ApiGatewayV2|SecretsManager)::/.test(type)) print(`    (not emulated: ${type} ${id})`);
+    }
+
+    const { port } = server.address() as { port: number };
+    return {
+      apiUrl: `http://127.0.0.1:${port}`,
+      adminKey,
+      emulator,
+      stackName: assembly.stackName,
+      resources: deployment.physicalIds,
+      roleCredentials,
+      functions,
+      scheduler,
+      logDir,
+      startupMs: Math.round(performance.now() - started),
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** Function names are `<stack>-<LogicalId>-<suffix>`; the logical id, shortened, reads best. */
+function shortName(physicalName: string): string {
+  const parts = physicalName.split('-');
+  const logical = parts.length >= 3 ? parts.slice(1, -1).join('-') : physicalName;
+  return logical.replace(/Function[0-9A-F]{8}$/, '').replace(/[0-9A-F]{8}$/, '').toLowerCase();
+}
+
+export function formatInvocation(entry: Invocation): string {
+  const time = new Date().toISOString().slice(11, 23);
+  const outcome = entry.ok ? 'ok ' : 'ERR';
+  return `${time}  ${shortName(entry.function).padEnd(10)} ${outcome} ${String(entry.durationMs).padStart(5)} ms  ${entry.trigger}  ${entry.summary}`;
+}
+
+/** A function's WARN and ERROR log lines, shortened to their message. */
+function notableLogLine(line: string): string | undefined {
+  try {
+    const record = JSON.parse(line) as { level?: string; message?: string; error?: unknown };
+    if (record.level !== 'WARN' && record.level !== 'ERROR') return undefined;
+    const error = record.error && typeof record.error === 'object' ? (record.error as { message?: string }).message : record.error;
+    return `${record.level}: ${record.message}${error ? ` (${error})` : ''}`;
+  } catch {
+    return line.trim() ? `| ${line}` : undefined;
+  }
+}

@@ -1,0 +1,146 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { functionId, synth } from './synth.ts';
+
+type Json = { Resources: Record<string, { Type: string; Properties: Record<string, any> }> };
+const ofType = (json: Json, type: string) => Object.entries(json.Resources).filter(([, r]) => r.Type === type);
+
+describe('the stack with default settings', () => {
+  let result: ReturnType<typeof synth>;
+  let json: Json;
+  beforeAll(() => {
+    result = synth();
+    json = result.json as Json;
+  });
+
+  it('runs every function on Node.js 24, arm64, with JSON logs and tracing', () => {
+    const functions = ofType(json, 'AWS::Lambda::Function');
+    expect(functions.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(
+      ['ApiFunction', 'AuthorizerFunction', 'DeliverFunction', 'FanoutFunction', 'IngestFunction'].sort(),
+    );
+    for (const [, fn] of functions) {
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        TracingConfig: { Mode: 'Active' },
+        LoggingConfig: { LogFormat: 'JSON' },
+      });
+    }
+  });
+
+  it('consumes the queues in batches that report partial failures', () => {
+    const fanout = functionId(json, 'FanoutFunction');
+    const deliver = functionId(json, 'DeliverFunction');
+    result.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: fanout },
+      BatchSize: 25,
+      MaximumBatchingWindowInSeconds: 1,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    result.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: deliver },
+      BatchSize: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+  });
+
+  it('hides a message for at least six times its consumer\'s timeout, and redrives it to a dead-letter queue', () => {
+    for (const [, mapping] of ofType(json, 'AWS::Lambda::EventSourceMapping')) {
+      const queueId = mapping.Properties.EventSourceArn['Fn::GetAtt'][0];
+      const fnId = mapping.Properties.FunctionName.Ref;
+      const queue = json.Resources[queueId]!.Properties;
+      const timeout = json.Resources[fnId]!.Properties.Timeout;
+      expect(queue.VisibilityTimeout).toBeGreaterThanOrEqual(6 * timeout);
+      const dlqId = queue.RedrivePolicy.deadLetterTargetArn['Fn::GetAtt'][0];
+      expect(json.Resources[dlqId]!.Type).toBe('AWS::SQS::Queue');
+    }
+    // The first attempt, then one per delay of the default schedule (8 delays).
+    result.template.hasResourceProperties('AWS::SQS::Queue', { RedrivePolicy: { maxReceiveCount: 9 } });
+  });
+
+  it('encrypts every queue and refuses requests without TLS', () => {
+    const queues = ofType(json, 'AWS::SQS::Queue');
+    expect(queues).toHaveLength(4);
+    for (const [, queue] of queues) expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
+    const tlsOnly = ofType(json, 'AWS::SQS::QueuePolicy').filter(([, policy]) =>
+      policy.Properties.PolicyDocument.Statement.some(
+        (s: any) => s.Effect === 'Deny' && s.Condition?.Bool?.['aws:SecureTransport'] === 'false',
+      ),
+    );
+    expect(tlsOnly.flatMap(([, policy]) => policy.Properties.Queues)).toHaveLength(4);
+  });
+
+  it('keeps log files private, encrypted, TLS-only and expiring', () => {
+    result.template.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ ExpirationInDays: 90, Status: 'Enabled' })]) },
+    });
+    result.template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+  });
+
+  it('stores state in an on-demand table with point-in-time recovery', () => {
+    result.template.hasResourceProperties('AWS::DynamoDB::Table', {
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true },
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+    });
+  });
+
+  it('alarms on dead letters and on old messages of both queues', () => {
+    const alarms = ofType(json, 'AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties.MetricName);
+    expect(alarms.sort()).toEqual([
+      'ApproximateAgeOfOldestMessage',
+      'ApproximateAgeOfOldestMessage',
+      'ApproximateNumberOfMessagesVisible',
+      'ApproximateNumberOfMessagesVisible',
+    ]);
+  });
+
+  it('keeps health public and every other route behind the authoriser', () => {
+    const routes = Object.fromEntries(
+      ofType(json, 'AWS::ApiGatewayV2::Route').map(([, route]) => [route.Properties.RouteKey, route.Properties.AuthorizationType ?? 'NONE']),
+    );
+    expect(routes['GET /v1/health']).toBe('NONE');
+    expect(routes['POST /v1/events']).toBe('CUSTOM');
+    // The fallback answers only 404/405 in the API's error shape.
+    expect(routes.$default).toBe('NONE');
+  });
+
+  it('lets only the authoriser read the admin key, by its name', () => {
+    const readers = ofType(json, 'AWS::IAM::Policy').filter(([, policy]) =>
+      JSON.stringify(policy.Properties.PolicyDocument).includes('secretsmanager:GetSecretValue'),
+    );
+    expect(readers).toHaveLength(1);
+    expect(readers[0]![0]).toMatch(/^AuthorizerFunction/);
+    expect(JSON.stringify(readers[0]![1].Properties.PolicyDocument)).toContain(':secret:FeedbackLoops/admin-api-key-??????');
+  });
+
+  it('does not let the ingest function read or write the table', () => {
+    const ingestRole = json.Resources[functionId(json, 'IngestFunction')]!.Properties.Role['Fn::GetAtt'][0];
+    const policies = ofType(json, 'AWS::IAM::Policy').filter(([, policy]) => policy.Properties.Roles.some((r: any) => r.Ref === ingestRole));
+    expect(JSON.stringify(policies)).not.toContain('dynamodb:');
+    expect(JSON.stringify(policies)).toContain('sqs:SendMessage');
+  });
+});
+
+describe('settings reach the stack and its functions', () => {
+  it('passes a custom retry schedule and delivery timeout to deliver and sizes the redrive by it', () => {
+    const { template, json } = synth({ retrySchedule: '1,1,2', deliveryTimeoutSeconds: '5', allowHttpTargets: 'true', logRetentionDays: '30' });
+    const deliver = (json as Json).Resources[functionId(json as Json, 'DeliverFunction')]!.Properties;
+    expect(deliver.Environment.Variables).toMatchObject({
+      RETRY_SCHEDULE: '1,1,2',
+      DELIVERY_TIMEOUT_SECONDS: '5',
+      ALLOW_HTTP_TARGETS: 'true',
+    });
+    expect(deliver.Timeout).toBe(15);
+    template.hasResourceProperties('AWS::SQS::Queue', { RedrivePolicy: { maxReceiveCount: 4 } });
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ ExpirationInDays: 30 })]) },
+    });
+  });
+});

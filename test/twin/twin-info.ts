@@ -1,0 +1,18 @@
+import type { Credentials } from '../../local/emulator.ts';
+
+/** What the global setup tells the twin tests about the twin it started. */
+export interface TwinInfo {
+  apiUrl: string;
+  adminKey: string;
+  endpoint: string;
+  region: string;
+  credentials: Credentials;
+  resources: Record<string, string>;
+  roleCredentials: Record<string, Credentials>;
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    twin: TwinInfo;
+  }
+}
