@@ -4,7 +4,9 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 /** One SDK client per service, created once per execution environment and shared by every module. */
-export const sqs = new SQSClient({});
+// Queue URLs name the regional endpoint, which is where the client goes anyway on AWS; off, the
+// client also honours AWS_ENDPOINT_URL (the local twin) instead of following the URL's host.
+export const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
 export const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
   marshallOptions: { removeUndefinedValues: true },
 });

@@ -9,7 +9,12 @@ either refuse every least-privilege grant or miss real mistakes:
 2. Resources: only SQS, S3, IAM and STS tell moto which resource a request touches; DynamoDB and
    Secrets Manager are checked against "*", so a grant on one table or secret never matches and every
    call is refused. Here they name the table (and index) or the secret's ARN, as AWS does.
-3. Event source mappings: moto's SQS invokes the mapped Lambda function itself on every SendMessage
+3. Batch calls: moto checks an IAM action named after the call (sqs:SendMessageBatch), but AWS
+   authorises SendMessageBatch, DeleteMessageBatch and ChangeMessageVisibilityBatch with the
+   single-message actions (sqs:SendMessage, ...), which is what grants name.
+4. Refusals: moto answers AccessDenied in XML even to JSON-protocol clients (SQS, DynamoDB, Secrets
+   Manager), which the SDK cannot read. Here they get AWS's JSON error.
+5. Event source mappings: moto's SQS invokes the mapped Lambda function itself on every SendMessage
    (through Docker, which is not here), receiving the messages and so spoiling their receive counts.
    The twin polls the queues itself, as Lambda's pollers do, so moto's own delivery is switched off.
 
@@ -30,6 +35,42 @@ def _iam_match(pattern, string):
 
 
 access_control.IAMPolicyStatement._match = staticmethod(_iam_match)
+
+
+_ACTIONS_AS_AWS_CHECKS_THEM = {
+    "sqs:SendMessageBatch": "sqs:SendMessage",
+    "sqs:DeleteMessageBatch": "sqs:DeleteMessage",
+    "sqs:ChangeMessageVisibilityBatch": "sqs:ChangeMessageVisibility",
+}
+_original_request_init = access_control.IAMRequestBase.__init__
+
+
+def _request_init(self, *args, **kwargs):
+    _original_request_init(self, *args, **kwargs)
+    self._action = _ACTIONS_AS_AWS_CHECKS_THEM.get(self._action, self._action)
+
+
+access_control.IAMRequestBase.__init__ = _request_init
+
+
+from moto.core.authorization import ActionAuthenticatorMixin  # noqa: E402
+from moto.core.exceptions import AccessDeniedError, JsonRESTError  # noqa: E402
+
+_original_authorize = ActionAuthenticatorMixin._authenticate_and_authorize_action
+
+
+def _authorize(self, *args, **kwargs):
+    try:
+        return _original_authorize(self, *args, **kwargs)
+    except AccessDeniedError as error:
+        if not self.headers.get("X-Amz-Target"):
+            raise
+        denied = JsonRESTError("AccessDeniedException", error.message)
+        denied.code = 403
+        raise denied from error
+
+
+ActionAuthenticatorMixin._authenticate_and_authorize_action = _authorize
 
 
 from moto.dynamodb.responses import DynamoHandler  # noqa: E402

@@ -1,11 +1,12 @@
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { expect, inject, it } from 'vitest';
+import { physicalId } from './resources.ts';
 import { call } from './api.ts';
 import { startReceiver } from './receiver.ts';
 import { seedAccount } from './seed.ts';
 
 it('dead-letters a delivery once the retry schedule is exhausted', async () => {
-  const { endpoint, region, credentials, resources } = inject('twin');
+  const { endpoint, region, credentials } = inject('twin');
   const receiver = await startReceiver(() => 500);
   const account = await seedAccount({ url: `${receiver.url}/hook` });
   const id = `dead-${Date.now()}`;
@@ -14,7 +15,7 @@ it('dead-letters a delivery once the retry schedule is exhausted', async () => {
   // The first attempt and one per delay of the twin's test schedule (1,1,1), then no more.
   await receiver.waitFor(() => true, 4);
   const sqs = new SQSClient({ endpoint, region, credentials });
-  const dlqUrl = resources[Object.keys(resources).find((key) => key.startsWith('DeliveriesQueueDeadLetterQueue'))!]!;
+  const dlqUrl = physicalId('DeliveriesQueueDeadLetterQueue');
   const deadline = Date.now() + 20_000;
   let found: unknown;
   while (!found && Date.now() < deadline) {

@@ -48,13 +48,12 @@ describe('an event from the API to the receiver', () => {
     expect(form.getAll('tags[]')).toEqual(['news', 'nov']);
     expect(formOf(byType.click!.body).get('fields[firstname]')).toBe('Jane');
 
-    // Any Standard Webhooks library verifies the signature with the loop's secret.
-    const verified = new Webhook(account.loop.secrets[0]!.value).verify(open.body, {
-      'webhook-id': String(open.headers['webhook-id']),
-      'webhook-timestamp': String(open.headers['webhook-timestamp']),
-      'webhook-signature': String(open.headers['webhook-signature']),
-    });
-    expect(verified).toBeDefined();
+    // The Standard Webhooks reference library computes the same signature with the loop's secret.
+    // (Its verify() also JSON-parses the body, so it is used on form bodies through sign().)
+    const timestamp = Number(open.headers['webhook-timestamp']);
+    expect(Math.abs(timestamp - Date.now() / 1000)).toBeLessThan(60);
+    const expected = new Webhook(account.loop.secrets[0]!.value).sign(`${message}-open`, new Date(timestamp * 1000), open.body);
+    expect(open.headers['webhook-signature']).toBe(expected);
 
     // The bounce was accepted but this loop did not subscribe to it.
     await new Promise((resolve) => setTimeout(resolve, 1500));
@@ -72,6 +71,26 @@ describe('an event from the API to the receiver', () => {
     expect(answer.body.error.details).toEqual([expect.objectContaining({ path: 'events[1].type' })]);
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(receiver.received.filter((request) => formOf(request.body).get('message') === message)).toEqual([]);
+  });
+});
+
+describe('a loop in json format', () => {
+  it('receives one JSON object per event that a Standard Webhooks library verifies', async () => {
+    const receiver = await startReceiver();
+    const account = await seedAccount({ url: `${receiver.url}/hook`, format: 'json', events: ['bounce'] });
+    const message = `json-${Date.now()}`;
+    const sent = { type: 'bounce', message, code: '550', extended: '5.1.1', tags: ['a'], fields: { plan: 'pro', age: 42, vip: true } };
+    expect((await call('POST', '/v1/events', { key: account.apiKey, body: sent })).status).toBe(202);
+    const [post] = await receiver.waitFor(() => true);
+    expect(post!.headers['content-type']).toBe('application/json');
+    const payload = new Webhook(account.loop.secrets[0]!.value).verify(post!.body, {
+      'webhook-id': String(post!.headers['webhook-id']),
+      'webhook-timestamp': String(post!.headers['webhook-timestamp']),
+      'webhook-signature': String(post!.headers['webhook-signature']),
+    });
+    expect(payload).toMatchObject({ type: 'bounce', message, code: '550', extended: '5.1.1', tags: ['a'], fields: { plan: 'pro', age: 42, vip: true } });
+    expect((payload as { timestamp: string }).timestamp).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
+    await receiver.close();
   });
 });
 

@@ -5,12 +5,9 @@ import { generateApiKey, hashApiKey } from '../../functions/shared/api-keys.ts';
 import { newId } from '../../functions/shared/ids.ts';
 import { generateSecret } from '../../functions/shared/signing.ts';
 import { type LoopRecord, itemKeys } from '../../functions/shared/table.ts';
+import { physicalId } from './resources.ts';
 
-const tableName = () => {
-  const { resources } = inject('twin');
-  const id = Object.keys(resources).find((key) => key.startsWith('StorageTable'));
-  return resources[id!]!;
-};
+const tableName = () => physicalId('StorageTable');
 
 const documentClient = () => {
   const { endpoint, region, credentials } = inject('twin');
