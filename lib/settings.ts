@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The deployment settings of SPEC §9: CDK context values (`cdk.json` or `-c key=value`), typed and

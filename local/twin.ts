@@ -1,4 +1,4 @@
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import path from 'node:path';
 import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
@@ -54,7 +54,8 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
   const region = options.region ?? process.env.AWS_REGION ?? 'us-east-1';
   const workRoot = options.workDir ?? path.resolve('.twin');
   mkdirSync(workRoot, { recursive: true });
-  const workDir = mkdtempSync(path.join(workRoot, 'run-'));
+  removeFinishedRuns(workRoot);
+  const workDir = mkdtempSync(path.join(workRoot, `run-${process.pid}-`));
   const logDir = path.join(workDir, 'logs');
   mkdirSync(logDir);
 
@@ -134,9 +135,8 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
     const adminSecretName = String(assembly.template.Outputs?.AdminSecretName?.Value ?? '');
     const adminKey = deployment.secrets.get(adminSecretName);
     if (!adminKey) throw new Error('The stack has no AdminSecretName output naming a secret the twin created');
-    for (const { id, type } of deployment.skipped) {
-      if (!/^AWS::(ApiGatewayV2|SecretsManager)::/.test(type)) print(`    (not emulated: ${type} ${id})`);
-    }
+    const notEmulated = countByType(deployment.skipped.filter(({ type }) => !/^AWS::(ApiGatewayV2|SecretsManager)::/.test(type)));
+    if (notEmulated) print(`twin: not emulated (they act on AWS only): ${notEmulated}`);
 
     const { port } = server.address() as { port: number };
     return {
@@ -156,6 +156,31 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
     await stop();
     throw error;
   }
+}
+
+/** A run's folder (its logs) stays for a look after it stops, until a later twin starts. */
+function removeFinishedRuns(workRoot: string): void {
+  for (const name of readdirSync(workRoot)) {
+    const pid = Number(/^run-(\d+)-/.exec(name)?.[1]);
+    if (!pid || isAlive(pid)) continue;
+    rmSync(path.join(workRoot, name), { recursive: true, force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `4 × SQS::QueuePolicy, 2 × CloudWatch::Alarm`: what the emulator skipped and nothing stands in for. */
+function countByType(resources: { type: string }[]): string {
+  const counts = new Map<string, number>();
+  for (const { type } of resources) counts.set(type.replace(/^AWS::/, ''), (counts.get(type.replace(/^AWS::/, '')) ?? 0) + 1);
+  return [...counts].map(([type, count]) => `${count} × ${type}`).join(', ');
 }
 
 /** Function names are `<stack>-<LogicalId>-<suffix>`; the logical id, shortened, reads best. */

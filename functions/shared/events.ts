@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { badRequest, type ErrorDetail } from './errors.ts';
 import { newId } from './ids.ts';
 
