@@ -1,5 +1,8 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { ROUTES } from '../functions/shared/routes.ts';
 import { Construct } from 'constructs';
 import { Api } from './constructs/api.ts';
 import { AppFunction } from './constructs/app-function.ts';
@@ -32,9 +35,29 @@ export class FeedbackLoopsStack extends Stack {
       .useTable('TABLE_NAME', storage.table, 'read')
       .readsSecret('ADMIN_SECRET_NAME', storage.adminSecretName);
 
+    const outboundSettings = {
+      ALLOW_HTTP_TARGETS: String(settings.allowHttpTargets),
+      ALLOWED_TARGET_CIDRS: settings.allowedTargetCidrs.join(','),
+    };
+
     const apiFunction = new AppFunction(this, 'ApiFunction', {
       name: 'api',
-      description: 'Health, and answers for routes the API does not have',
+      description: 'Accounts, keys and loops; health, the OpenAPI document, 404 and 405',
+      // A verification check waits up to 5 s for the account's server.
+      timeout: Duration.seconds(15),
+      environment: { MAX_LOOPS_PER_ACCOUNT: String(settings.maxLoopsPerAccount), ...outboundSettings },
+    }).useTable('TABLE_NAME', storage.table, 'readWrite');
+
+    const verifier = new AppFunction(this, 'VerifierFunction', {
+      name: 'verifier',
+      description: 'Every 5 minutes: checks the verification file of each unverified loop',
+      timeout: Duration.minutes(1),
+      environment: outboundSettings,
+    }).useTable('TABLE_NAME', storage.table, 'readWrite');
+    new Rule(this, 'VerificationSchedule', {
+      description: 'Re-checks unverified loops (SPEC §6)',
+      schedule: Schedule.rate(Duration.minutes(5)),
+      targets: [new LambdaFunction(verifier, { retryAttempts: 0 })],
     });
 
     const ingest = new AppFunction(this, 'IngestFunction', {
@@ -59,8 +82,7 @@ export class FeedbackLoopsStack extends Stack {
       environment: {
         DELIVERY_TIMEOUT_SECONDS: String(settings.deliveryTimeoutSeconds),
         RETRY_SCHEDULE: settings.retrySchedule.join(','),
-        ALLOW_HTTP_TARGETS: String(settings.allowHttpTargets),
-        ALLOWED_TARGET_CIDRS: settings.allowedTargetCidrs.join(','),
+        ...outboundSettings,
       },
     }).useTable('TABLE_NAME', storage.table, 'read');
 
@@ -92,9 +114,8 @@ export class FeedbackLoopsStack extends Stack {
 
     // API
     const api = new Api(this, 'Api', { authorizer, fallback: apiFunction });
-    api.route('GET /v1/health', apiFunction, { public: true });
-    api.route('POST /v1/events', ingest);
-    apiFunction.addEnvironment('ROUTE_KEYS', api.routeKeysJson);
+    const routeFunctions = { api: apiFunction, ingest };
+    for (const route of ROUTES) api.route(`${route.method} ${route.path}`, routeFunctions[route.fn], { public: route.access === 'public' });
 
     new CfnOutput(this, 'ApiUrl', { value: api.url, description: 'Base URL of the API' });
     new CfnOutput(this, 'AdminSecretName', {

@@ -100,7 +100,13 @@ export function startGateway(options: { routes: Route[]; port: number; accountId
     if (!matched) return send(response, 404, { message: 'Not Found' });
     const { route, pathParameters } = matched;
 
-    const headers = lowerCaseHeaders(request);
+    // API Gateway tells the integration how the client reached it.
+    const headers: Record<string, string> = {
+      ...lowerCaseHeaders(request),
+      'x-forwarded-for': (request.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''),
+      'x-forwarded-port': String(request.socket.localPort),
+      'x-forwarded-proto': 'http',
+    };
     const queryStringParameters = joinedQuery(url.searchParams);
     const requestContext = {
       accountId,

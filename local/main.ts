@@ -47,6 +47,7 @@ async function main(): Promise<void> {
       `  API        ${twin.apiUrl}/v1          (health: ${twin.apiUrl}/v1/health)`,
       `  Admin key  ${twin.adminKey}`,
       `  Emulator   ${twin.emulator.endpoint}    (stack ${twin.stackName}; function logs in ${twin.logDir})`,
+      `  Schedules  ${twin.controlUrl}/schedules   (POST …/schedules/<rule> runs one now)`,
       'One line per invocation follows. Ctrl-C stops everything.',
       '',
     ].join('\n'),

@@ -1,5 +1,5 @@
 import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import type { Server } from 'node:http';
+import { type Server, createServer } from 'node:http';
 import path from 'node:path';
 import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { clientConfig, deploy } from './deploy.ts';
@@ -28,6 +28,8 @@ export interface TwinOptions {
 
 export interface Twin {
   apiUrl: string;
+  /** The twin's own controls: `POST <controlUrl>/schedules/<rule>` runs a schedule now. */
+  controlUrl: string;
   adminKey: string;
   emulator: Emulator;
   stackName: string;
@@ -65,9 +67,9 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
     rmSync(path.join(workDir, 'cdk.out'), { recursive: true, force: true });
   };
 
+  const emulatorStarting = startEmulator({ region, logFile: path.join(workDir, 'emulator.log'), log: print });
+  emulatorStarting.then((emulator) => stoppers.unshift(() => emulator.stop())).catch(() => {});
   try {
-    const emulatorStarting = startEmulator({ region, logFile: path.join(workDir, 'emulator.log'), log: print });
-    emulatorStarting.then((emulator) => stoppers.unshift(() => emulator.stop())).catch(() => {});
     const assembly = synthesize(path.join(workDir, 'cdk.out'), options.context ?? {});
     const emulator = await emulatorStarting;
 
@@ -131,6 +133,8 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
     const scheduler = new Scheduler(assembly.template, functions, emulator, logInvocation);
     scheduler.start();
     stoppers.push(() => scheduler.stop());
+    const control = await startControl(scheduler);
+    stoppers.push(() => new Promise<void>((resolve) => control.close(() => resolve())));
 
     const adminSecretName = String(assembly.template.Outputs?.AdminSecretName?.Value ?? '');
     const adminKey = deployment.secrets.get(adminSecretName);
@@ -141,6 +145,7 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
     const { port } = server.address() as { port: number };
     return {
       apiUrl: `http://127.0.0.1:${port}`,
+      controlUrl: `http://127.0.0.1:${(control.address() as { port: number }).port}`,
       adminKey,
       emulator,
       stackName: assembly.stackName,
@@ -154,8 +159,28 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
     };
   } catch (error) {
     await stop();
+    // The emulator may still have been starting when something else failed.
+    await emulatorStarting.then((emulator) => emulator.stop()).catch(() => {});
     throw error;
   }
+}
+
+/** `POST /schedules/<rule logical id>` runs a scheduled rule now; `GET /schedules` lists them. */
+function startControl(scheduler: Scheduler): Promise<Server> {
+  const server = createServer((request, response) => {
+    const rule = /^\/schedules\/([A-Za-z0-9]+)$/.exec(request.url ?? '')?.[1];
+    const reply = (status: number, body: unknown) => {
+      response.writeHead(status, { 'content-type': 'application/json' });
+      response.end(JSON.stringify(body));
+    };
+    if (request.method === 'GET' && request.url === '/schedules') return reply(200, { schedules: scheduler.rules });
+    if (request.method !== 'POST' || !rule) return reply(404, { error: 'POST /schedules/<rule> or GET /schedules' });
+    scheduler.trigger(rule).then(
+      () => reply(200, { ran: rule }),
+      (error: Error) => reply(404, { error: error.message }),
+    );
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
 /** A run's folder (its logs) stays for a look after it stops, until a later twin starts. */

@@ -1,29 +1,52 @@
-import { requireEnv } from '../shared/config.ts';
 import { ApiError, notFound } from '../shared/errors.ts';
-import { type ApiEvent, type ApiResult, apiHandler } from '../shared/http.ts';
+import { type ApiEvent, type ApiResult, apiHandler, requireAccount, requireAdmin } from '../shared/http.ts';
+import { ROUTES, type RouteKey, routeKey } from '../shared/routes.ts';
+import { deleteKey, getAccounts, postAccount, postKey } from './accounts.ts';
+import { getLoops, getOneLoop, patchLoop, postLoop, removeLoop, rotateSecret, verifyLoop } from './loops.ts';
+import { openApiDocument } from './openapi.ts';
 
-/** Every `METHOD /path` the API has, from the stack, to tell a wrong method (405) from a wrong path (404). */
-const ROUTE_KEYS: string[] = JSON.parse(requireEnv('ROUTE_KEYS'));
+type Route = (event: ApiEvent) => Promise<ApiResult>;
 
-const routes: Record<string, (event: ApiEvent) => Promise<ApiResult>> = {
+/** The management API: operator and account routes, health and the OpenAPI document. */
+const handlers: Partial<Record<RouteKey, Route>> = {
   'GET /v1/health': async () => ({ status: 200, body: { status: 'ok' } }),
+  'GET /v1/openapi.json': async (event) => ({ status: 200, body: openApiDocument(`${event.headers['x-forwarded-proto'] ?? 'https'}://${event.requestContext.domainName}`) }),
+  'POST /v1/accounts': postAccount,
+  'GET /v1/accounts': getAccounts,
+  'POST /v1/accounts/{accountId}/keys': postKey,
+  'DELETE /v1/accounts/{accountId}/keys/{keyId}': deleteKey,
+  'POST /v1/loops': postLoop,
+  'GET /v1/loops': getLoops,
+  'GET /v1/loops/{loopId}': getOneLoop,
+  'PATCH /v1/loops/{loopId}': patchLoop,
+  'DELETE /v1/loops/{loopId}': removeLoop,
+  'POST /v1/loops/{loopId}/verify': verifyLoop,
+  'POST /v1/loops/{loopId}/secret/rotate': rotateSecret,
 };
 
 export const handler = apiHandler(async (event) => {
-  const route = routes[event.routeKey];
-  if (route) return route(event);
-  // `$default`: nothing matched. Same path with another method → 405 with the methods it has.
+  const route = ROUTES.find((candidate) => routeKey(candidate) === event.routeKey);
+  const answer = route && handlers[event.routeKey as RouteKey];
+  if (!route || !answer) return notMatched(event);
+  // Access is checked here, from the route table, so that no route can forget it.
+  if (route.access === 'admin') requireAdmin(event);
+  if (route.access === 'account') requireAccount(event);
+  return answer(event);
+});
+
+/** `$default`: nothing matched. The same path with another method → 405 with the methods it has. */
+function notMatched(event: ApiEvent): never {
   const path = event.rawPath;
-  const allowed = ROUTE_KEYS.filter((key) => pathMatches(key.split(' ')[1]!, path)).map((key) => key.split(' ')[0]!);
+  const allowed = ROUTES.filter((route) => pathMatches(route.path, path)).map((route) => route.method);
   if (allowed.length) {
     throw new ApiError(405, 'method_not_allowed', `${event.requestContext.http.method} is not allowed on ${path}; use ${allowed.join(' or ')}.`, {
       headers: { allow: allowed.join(', ') },
     });
   }
   throw notFound(`There is no ${path} in this API.`);
-});
+}
 
-/** Matches an API Gateway route path such as `/v1/loops/{loopId}` against a request path. */
+/** Matches a route path such as `/v1/loops/{loopId}` against a request path. */
 function pathMatches(template: string, path: string): boolean {
   const pattern = template.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{[^}]+\\?\}/g, '[^/]+');
   return new RegExp(`^${pattern}$`).test(path);

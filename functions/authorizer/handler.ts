@@ -9,7 +9,6 @@ import { logger } from '../shared/logger.ts';
 import { type AuthorizerContext, type Principal, principalToContext } from '../shared/principal.ts';
 import { findApiKey } from '../shared/table.ts';
 
-const TABLE_NAME = requireEnv('TABLE_NAME');
 const ADMIN_SECRET_NAME = requireEnv('ADMIN_SECRET_NAME');
 
 /**
@@ -31,10 +30,11 @@ async function currentAdminKey(now: number): Promise<string> {
 }
 
 async function resolve(key: string, hash: string, now: number): Promise<Principal> {
+  // Account keys first: they are most of the traffic, and they keep working if the secret cannot be read.
+  const record = await findApiKey(hash);
+  if (record) return { kind: 'account', accountId: record.accountId, keyId: record.keyId };
   const admin = await currentAdminKey(now);
   if (admin && sameKey(key, admin)) return { kind: 'admin' };
-  const record = await findApiKey(TABLE_NAME, hash);
-  if (record) return { kind: 'account', accountId: record.accountId, keyId: record.keyId };
   return { kind: 'anonymous', reason: 'invalid' };
 }
 
@@ -56,7 +56,15 @@ export const handler = middy<APIGatewayRequestAuthorizerEventV2, APIGatewaySimpl
     const hash = hashApiKey(key);
     let entry = resolved.get(hash);
     if (!entry || entry.until <= now) {
-      entry = { principal: await resolve(key, hash, now), until: now + CACHE_MS };
+      let principal: Principal;
+      try {
+        principal = await resolve(key, hash, now);
+      } catch (error) {
+        // The route answers 503 in the API's error shape; nothing is cached, the next request tries again.
+        logger.error('Resolving an API key failed', error as Error);
+        return { isAuthorized: true, context: principalToContext({ kind: 'unavailable' }) };
+      }
+      entry = { principal, until: now + CACHE_MS };
       if (resolved.size >= CACHE_MAX_ENTRIES) resolved.delete(resolved.keys().next().value!);
       resolved.set(hash, entry);
     }

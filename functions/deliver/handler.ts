@@ -2,21 +2,21 @@ import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
 import packageJson from '../../package.json' with { type: 'json' };
 import { sqs } from '../shared/aws.ts';
 import { clock } from '../shared/clock.ts';
-import { requireBoolEnv, requireEnv, requireIntEnv, requireListEnv } from '../shared/config.ts';
+import { requireEnv, requireIntEnv, requireListEnv } from '../shared/config.ts';
 import { logger } from '../shared/logger.ts';
 import type { QueuedDelivery } from '../shared/messages.ts';
-import { OutboundError, type OutboundPolicy, send } from '../shared/outbound-http.ts';
+import { OutboundError, send } from '../shared/outbound-http.ts';
+import { outboundPolicyFromEnv } from '../shared/outbound-policy.ts';
 import { nextRetryDelay, parseRetryAfter } from '../shared/retry-policy.ts';
 import { webhookHeaders } from '../shared/signing.ts';
 import { parseBody, sqsBatchHandler } from '../shared/sqs-batch.ts';
 import { type LoopRecord, getLoop } from '../shared/table.ts';
 import { encodeBody, toRecord } from '../shared/webhook-body.ts';
 
-const TABLE_NAME = requireEnv('TABLE_NAME');
 const DELIVERIES_QUEUE_URL = requireEnv('DELIVERIES_QUEUE_URL');
 const DELIVERY_TIMEOUT_MS = requireIntEnv('DELIVERY_TIMEOUT_SECONDS') * 1000;
 const RETRY_SCHEDULE = requireListEnv('RETRY_SCHEDULE').map(Number);
-const POLICY: OutboundPolicy = { allowHttp: requireBoolEnv('ALLOW_HTTP_TARGETS') };
+const POLICY = outboundPolicyFromEnv();
 const USER_AGENT = `FeedbackLoops/${packageJson.version}`;
 /** SPEC §5: at most 64 KiB of a receiver's answer is read. */
 const MAX_RESPONSE_BYTES = 64 * 1024;
@@ -24,7 +24,7 @@ const MAX_RESPONSE_BYTES = 64 * 1024;
 export const handler = sqsBatchHandler(async (record) => {
   const delivery = parseBody<QueuedDelivery>(record);
   if (!delivery) return;
-  const loop = await getLoop(TABLE_NAME, delivery.accountId, delivery.loopId);
+  const loop = await getLoop(delivery.accountId, delivery.loopId);
   if (!loop || loop.status !== 'verified' || !loop.enabled) {
     logger.info('Loop gone, unverified or disabled; delivery dropped', { loopId: delivery.loopId, eventId: delivery.event.id });
     return;

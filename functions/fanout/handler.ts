@@ -6,7 +6,6 @@ import type { QueuedDelivery, QueuedEvent } from '../shared/messages.ts';
 import { parseBody, sqsBatchHandler } from '../shared/sqs-batch.ts';
 import { type LoopRecord, listLoops } from '../shared/table.ts';
 
-const TABLE_NAME = requireEnv('TABLE_NAME');
 const DELIVERIES_QUEUE_URL = requireEnv('DELIVERIES_QUEUE_URL');
 
 /** Only verified, enabled loops that subscribe to the event's type receive it (SPEC §5). */
@@ -18,7 +17,7 @@ export const handler = sqsBatchHandler(async (record) => {
   const queued = parseBody<QueuedEvent>(record);
   if (!queued) return;
   const { accountId, event } = queued;
-  const loops = (await listLoops(TABLE_NAME, accountId)).filter((loop) => takesEvent(loop, event.type));
+  const loops = (await listLoops(accountId)).filter((loop) => takesEvent(loop, event.type));
   for (let start = 0; start < loops.length; start += 10) {
     const entries = loops.slice(start, start + 10).map((loop) => {
       const delivery: QueuedDelivery = { accountId, loopId: loop.id, event };

@@ -2,7 +2,7 @@ import { SendMessageBatchCommand, type SendMessageBatchRequestEntry } from '@aws
 import { sqs } from '../shared/aws.ts';
 import { clock } from '../shared/clock.ts';
 import { requireEnv } from '../shared/config.ts';
-import { ApiError } from '../shared/errors.ts';
+import { ApiError, payloadTooLarge } from '../shared/errors.ts';
 import { LIMITS, type MailEvent, parseEventBatch } from '../shared/events.ts';
 import { apiHandler, readJsonBody, requireAccount } from '../shared/http.ts';
 import { logger } from '../shared/logger.ts';
@@ -27,20 +27,27 @@ export const handler = apiHandler(async (event) => {
 });
 
 async function enqueue(messages: QueuedEvent[]): Promise<void> {
-  const batches: SendMessageBatchRequestEntry[][] = [[]];
-  let batchBytes = 0;
-  messages.forEach((message, index) => {
-    const body = JSON.stringify(message);
-    const bytes = Buffer.byteLength(body);
-    let batch = batches.at(-1)!;
-    if (batch.length === MAX_BATCH_ENTRIES || batchBytes + bytes > MAX_BATCH_BYTES) {
-      batch = [];
-      batches.push(batch);
-      batchBytes = 0;
+  const entries = messages.map((message, index) => ({ Id: String(index), MessageBody: JSON.stringify(message) }));
+  // Checked before anything is sent, so that the request stays all or nothing.
+  entries.forEach((entry, index) => {
+    const bytes = Buffer.byteLength(entry.MessageBody);
+    if (bytes > MAX_BATCH_BYTES) {
+      throw payloadTooLarge(`Event ${messages[index]!.event.id} takes ${bytes} bytes once queued; an event may take at most ${MAX_BATCH_BYTES}.`);
     }
-    batch.push({ Id: String(index), MessageBody: body });
-    batchBytes += bytes;
   });
+  const batches: SendMessageBatchRequestEntry[][] = [];
+  let batchBytes = 0;
+  for (const entry of entries) {
+    const bytes = Buffer.byteLength(entry.MessageBody);
+    const batch = batches.at(-1);
+    if (!batch || batch.length === MAX_BATCH_ENTRIES || batchBytes + bytes > MAX_BATCH_BYTES) {
+      batches.push([entry]);
+      batchBytes = bytes;
+    } else {
+      batch.push(entry);
+      batchBytes += bytes;
+    }
+  }
   await Promise.all(batches.map((batch) => sendBatch(batch)));
 }
 

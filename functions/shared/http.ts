@@ -48,11 +48,15 @@ export function apiHandler(route: (event: ApiEvent, context: Context) => Promise
     });
 }
 
+const keyCheckUnavailable = () =>
+  new ApiError(503, 'service_unavailable', 'The API key could not be checked just now; try again shortly.', { headers: { 'retry-after': '5' } });
+
 /** The calling account, or 401 (no valid key) / 403 (the admin key on an account route). */
 export function requireAccount(event: ApiEvent): { accountId: string; keyId: string } {
   const principal = principalFromContext(event.requestContext.authorizer?.lambda);
   if (principal.kind === 'account') return principal;
   if (principal.kind === 'admin') throw forbidden('This route is for account keys; the admin key cannot use it.');
+  if (principal.kind === 'unavailable') throw keyCheckUnavailable();
   throw unauthorized();
 }
 
@@ -61,6 +65,7 @@ export function requireAdmin(event: ApiEvent): void {
   const principal = principalFromContext(event.requestContext.authorizer?.lambda);
   if (principal.kind === 'admin') return;
   if (principal.kind === 'account') throw forbidden('This route is for the operator\'s admin key.');
+  if (principal.kind === 'unavailable') throw keyCheckUnavailable();
   throw unauthorized();
 }
 

@@ -23,7 +23,11 @@ export function nextRetryDelay(
 /** A Retry-After header: delay-seconds or an HTTP date. Unparseable values are ignored. */
 export function parseRetryAfter(value: string | undefined, now: Date): number | undefined {
   if (!value) return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim());
-  const date = Date.parse(value);
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Number(text);
+  // Only a real HTTP date (IMF-fixdate, e.g. "Sun, 22 Nov 2026 08:00:00 GMT"): Date.parse also
+  // accepts odd text such as "1.5", which would mean "retry at once".
+  if (!/^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/.test(text)) return undefined;
+  const date = Date.parse(text);
   return Number.isNaN(date) ? undefined : Math.max(0, (date - now.getTime()) / 1000);
 }

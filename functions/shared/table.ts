@@ -1,16 +1,35 @@
-import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from './aws.ts';
+import { requireEnv } from './config.ts';
+import { badRequest } from './errors.ts';
 import type { AnyEventType } from './events.ts';
 
 /**
  * The single table's items. Keys are built here and nowhere else:
- *   API key      pk APIKEY#<sha256>        sk APIKEY
- *   loop         pk ACCOUNT#<accountId>    sk LOOP#<loopId>
+ *
+ *   account        pk ACCOUNT#<accountId>   sk ACCOUNT              gsi1: ACCOUNTS / <accountId>
+ *   API key        pk APIKEY#<sha256>       sk APIKEY               (what the authoriser looks up)
+ *   key of account pk ACCOUNT#<accountId>   sk KEY#<keyId>          (to revoke a key by its id)
+ *   loop           pk ACCOUNT#<accountId>   sk LOOP#<loopId>        gsi1 while awaiting verification:
+ *                                                                    VERIFY / <deadline>#<loopId>
  */
 export const itemKeys = {
+  account: (accountId: string) => ({ pk: `ACCOUNT#${accountId}`, sk: 'ACCOUNT' }),
   apiKey: (hash: string) => ({ pk: `APIKEY#${hash}`, sk: 'APIKEY' }),
+  accountKey: (accountId: string, keyId: string) => ({ pk: `ACCOUNT#${accountId}`, sk: `KEY#${keyId}` }),
   loop: (accountId: string, loopId: string) => ({ pk: `ACCOUNT#${accountId}`, sk: `LOOP#${loopId}` }),
 };
+const ACCOUNTS_INDEX = { gsi1pk: 'ACCOUNTS' };
+const PENDING_VERIFICATION = 'VERIFY';
+export const INDEX_NAME = 'gsi1';
+
+export interface AccountRecord {
+  id: string;
+  name: string;
+  createdAt: string;
+  loopCount: number;
+}
 
 export interface ApiKeyRecord {
   keyId: string;
@@ -26,6 +45,15 @@ export interface LoopSecret {
   expiresAt?: string;
 }
 
+export interface LoopVerification {
+  file: string;
+  content: string;
+  /** The scheduled re-check gives up after this (7 days after creation or a URL change). */
+  checkUntil: string;
+  lastCheckedAt?: string;
+  lastError?: string;
+}
+
 export interface LoopRecord {
   id: string;
   accountId: string;
@@ -37,37 +65,178 @@ export interface LoopRecord {
   status: LoopStatus;
   disabledReason?: string;
   secrets: LoopSecret[];
+  verification: LoopVerification;
   createdAt: string;
   updatedAt: string;
 }
 
-export async function findApiKey(tableName: string, hash: string): Promise<ApiKeyRecord | undefined> {
-  const { Item } = await dynamo.send(new GetCommand({ TableName: tableName, Key: itemKeys.apiKey(hash) }));
+export interface Page<T> {
+  items: T[];
+  nextCursor?: string;
+}
+
+/** A conditional write that lost: the item is not (or no longer) as the caller expected. */
+export class ConditionFailed extends Error {}
+
+/** Every function that uses the table has TABLE_NAME set by the stack (AppFunction.useTable). */
+const TABLE = () => requireEnv('TABLE_NAME');
+
+// Accounts and keys
+
+export async function createAccount(account: AccountRecord, key: { hash: string; record: ApiKeyRecord }): Promise<void> {
+  await dynamo.send(
+    new TransactWriteCommand({
+      TransactItems: [
+        { Put: { TableName: TABLE(), Item: { ...itemKeys.account(account.id), ...ACCOUNTS_INDEX, gsi1sk: account.id, ...account }, ConditionExpression: 'attribute_not_exists(pk)' } },
+        ...keyPuts(key.hash, key.record),
+      ],
+    }),
+  );
+}
+
+export async function getAccount(accountId: string): Promise<AccountRecord | undefined> {
+  const { Item } = await dynamo.send(new GetCommand({ TableName: TABLE(), Key: itemKeys.account(accountId) }));
+  return Item ? { id: Item.id, name: Item.name, createdAt: Item.createdAt, loopCount: Item.loopCount ?? 0 } : undefined;
+}
+
+export async function listAccounts(limit: number, cursor: string | undefined): Promise<Page<AccountRecord>> {
+  const page = await dynamo.send(
+    new QueryCommand({
+      TableName: TABLE(),
+      IndexName: INDEX_NAME,
+      KeyConditionExpression: 'gsi1pk = :accounts',
+      ExpressionAttributeValues: { ':accounts': ACCOUNTS_INDEX.gsi1pk },
+      Limit: limit,
+      ExclusiveStartKey: decodeCursor(cursor, { gsi1pk: ACCOUNTS_INDEX.gsi1pk }),
+    }),
+  );
+  return {
+    items: (page.Items ?? []).map((item) => ({ id: item.id, name: item.name, createdAt: item.createdAt, loopCount: item.loopCount ?? 0 })),
+    ...nextCursor(page.LastEvaluatedKey),
+  };
+}
+
+/** Adds a key to an existing account; ConditionFailed when the account does not exist. */
+export async function addApiKey(hash: string, record: ApiKeyRecord): Promise<void> {
+  await transact([
+    { ConditionCheck: { TableName: TABLE(), Key: itemKeys.account(record.accountId), ConditionExpression: 'attribute_exists(pk)' } },
+    ...keyPuts(hash, record),
+  ]);
+}
+
+/** Deletes a key by its id; false when the account has no such key. */
+export async function revokeApiKey(accountId: string, keyId: string): Promise<boolean> {
+  const { Item } = await dynamo.send(new GetCommand({ TableName: TABLE(), Key: itemKeys.accountKey(accountId, keyId) }));
+  if (!Item) return false;
+  await dynamo.send(
+    new TransactWriteCommand({
+      TransactItems: [
+        { Delete: { TableName: TABLE(), Key: itemKeys.accountKey(accountId, keyId) } },
+        { Delete: { TableName: TABLE(), Key: itemKeys.apiKey(Item.hash) } },
+      ],
+    }),
+  );
+  return true;
+}
+
+export async function findApiKey(hash: string): Promise<ApiKeyRecord | undefined> {
+  const { Item } = await dynamo.send(new GetCommand({ TableName: TABLE(), Key: itemKeys.apiKey(hash) }));
   return Item ? { keyId: Item.keyId, accountId: Item.accountId, createdAt: Item.createdAt } : undefined;
 }
 
-export async function putApiKey(tableName: string, hash: string, record: ApiKeyRecord): Promise<void> {
-  await dynamo.send(new PutCommand({ TableName: tableName, Item: { ...itemKeys.apiKey(hash), ...record } }));
+function keyPuts(hash: string, record: ApiKeyRecord) {
+  return [
+    { Put: { TableName: TABLE(), Item: { ...itemKeys.apiKey(hash), ...record }, ConditionExpression: 'attribute_not_exists(pk)' } },
+    { Put: { TableName: TABLE(), Item: { ...itemKeys.accountKey(record.accountId, record.keyId), hash, createdAt: record.createdAt } } },
+  ];
 }
 
-export async function getLoop(tableName: string, accountId: string, loopId: string): Promise<LoopRecord | undefined> {
-  const { Item } = await dynamo.send(new GetCommand({ TableName: tableName, Key: itemKeys.loop(accountId, loopId) }));
+// Loops
+
+/** Creates a loop if the account has fewer than `maxLoops`; ConditionFailed when it has not. */
+export async function createLoop(loop: LoopRecord, maxLoops: number): Promise<void> {
+  await transact([
+    {
+      Update: {
+        TableName: TABLE(),
+        Key: itemKeys.account(loop.accountId),
+        UpdateExpression: 'SET loopCount = if_not_exists(loopCount, :zero) + :one',
+        ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(loopCount) OR loopCount < :max)',
+        ExpressionAttributeValues: { ':zero': 0, ':one': 1, ':max': maxLoops },
+      },
+    },
+    { Put: { TableName: TABLE(), Item: loopItem(loop), ConditionExpression: 'attribute_not_exists(pk)' } },
+  ]);
+}
+
+export async function getLoop(accountId: string, loopId: string): Promise<LoopRecord | undefined> {
+  const { Item } = await dynamo.send(new GetCommand({ TableName: TABLE(), Key: itemKeys.loop(accountId, loopId) }));
   return Item ? toLoop(Item) : undefined;
 }
 
-export async function putLoop(tableName: string, loop: LoopRecord): Promise<void> {
-  await dynamo.send(new PutCommand({ TableName: tableName, Item: { ...itemKeys.loop(loop.accountId, loop.id), ...loop } }));
+/** Writes a changed loop, unless it changed since `previousUpdatedAt` (ConditionFailed). */
+export async function saveLoop(loop: LoopRecord, previousUpdatedAt: string): Promise<void> {
+  try {
+    await dynamo.send(
+      new PutCommand({
+        TableName: TABLE(),
+        Item: loopItem(loop),
+        ConditionExpression: 'updatedAt = :previous',
+        ExpressionAttributeValues: { ':previous': previousUpdatedAt },
+      }),
+    );
+  } catch (error) {
+    if ((error as Error).name === 'ConditionalCheckFailedException') throw new ConditionFailed('the loop changed meanwhile');
+    throw error;
+  }
 }
 
-export async function listLoops(tableName: string, accountId: string): Promise<LoopRecord[]> {
+/** Deletes a loop; false when there was none. */
+export async function deleteLoop(accountId: string, loopId: string): Promise<boolean> {
+  try {
+    await transact([
+      { Delete: { TableName: TABLE(), Key: itemKeys.loop(accountId, loopId), ConditionExpression: 'attribute_exists(pk)' } },
+      {
+        Update: {
+          TableName: TABLE(),
+          Key: itemKeys.account(accountId),
+          UpdateExpression: 'SET loopCount = loopCount - :one',
+          ConditionExpression: 'loopCount > :zero',
+          ExpressionAttributeValues: { ':one': 1, ':zero': 0 },
+        },
+      },
+    ]);
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionFailed) return false;
+    throw error;
+  }
+}
+
+export async function listLoopsPage(accountId: string, limit: number, cursor: string | undefined): Promise<Page<LoopRecord>> {
+  const pk = itemKeys.account(accountId).pk;
+  const page = await dynamo.send(
+    new QueryCommand({
+      TableName: TABLE(),
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :loop)',
+      ExpressionAttributeValues: { ':pk': pk, ':loop': 'LOOP#' },
+      Limit: limit,
+      ExclusiveStartKey: decodeCursor(cursor, { pk }),
+    }),
+  );
+  return { items: (page.Items ?? []).map(toLoop), ...nextCursor(page.LastEvaluatedKey) };
+}
+
+/** Every loop of an account (fan-out reads them all). */
+export async function listLoops(accountId: string): Promise<LoopRecord[]> {
   const loops: LoopRecord[] = [];
   let startKey: Record<string, unknown> | undefined;
   do {
     const page = await dynamo.send(
       new QueryCommand({
-        TableName: tableName,
+        TableName: TABLE(),
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :loop)',
-        ExpressionAttributeValues: { ':pk': `ACCOUNT#${accountId}`, ':loop': 'LOOP#' },
+        ExpressionAttributeValues: { ':pk': itemKeys.account(accountId).pk, ':loop': 'LOOP#' },
         ExclusiveStartKey: startKey,
       }),
     );
@@ -77,7 +246,71 @@ export async function listLoops(tableName: string, accountId: string): Promise<L
   return loops;
 }
 
+/** Loops awaiting verification whose re-check window is still open at `now`. */
+export async function listLoopsAwaitingVerification(now: Date): Promise<LoopRecord[]> {
+  const loops: LoopRecord[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await dynamo.send(
+      new QueryCommand({
+        TableName: TABLE(),
+        IndexName: INDEX_NAME,
+        KeyConditionExpression: 'gsi1pk = :verify AND gsi1sk > :now',
+        ExpressionAttributeValues: { ':verify': PENDING_VERIFICATION, ':now': now.toISOString() },
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    loops.push(...(page.Items ?? []).map(toLoop));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return loops;
+}
+
+/** The stored item: unverified loops are in the index the scheduled re-check reads, until their deadline. */
+function loopItem(loop: LoopRecord) {
+  const pending = loop.status === 'unverified' ? { gsi1pk: PENDING_VERIFICATION, gsi1sk: `${loop.verification.checkUntil}#${loop.id}` } : {};
+  return { ...itemKeys.loop(loop.accountId, loop.id), ...pending, ...loop };
+}
+
 function toLoop(item: Record<string, unknown>): LoopRecord {
-  const { pk: _pk, sk: _sk, ...loop } = item;
+  const { pk: _pk, sk: _sk, gsi1pk: _gsi1pk, gsi1sk: _gsi1sk, ...loop } = item;
   return loop as unknown as LoopRecord;
 }
+
+async function transact(items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>): Promise<void> {
+  try {
+    await dynamo.send(new TransactWriteCommand({ TransactItems: items }));
+  } catch (error) {
+    if (error instanceof TransactionCanceledException || (error as Error).name === 'TransactionCanceledException') {
+      const reasons = (error as TransactionCanceledException).CancellationReasons ?? [];
+      if (reasons.some((reason) => reason.Code === 'ConditionalCheckFailed')) throw new ConditionFailed('a condition of the write failed');
+    }
+    throw error;
+  }
+}
+
+// Cursors: the last key of a page, opaque to clients. A cursor is only accepted for the list it
+// came from, so a client cannot page through another account's items by forging one.
+
+function nextCursor(lastKey: Record<string, unknown> | undefined): { nextCursor?: string } {
+  return lastKey ? { nextCursor: Buffer.from(JSON.stringify(lastKey)).toString('base64url') } : {};
+}
+
+function decodeCursor(cursor: string | undefined, mustMatch: Record<string, string>): Record<string, unknown> | undefined {
+  if (cursor === undefined) return undefined;
+  let key: unknown;
+  try {
+    key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    key = undefined;
+  }
+  const valid =
+    key !== null &&
+    typeof key === 'object' &&
+    !Array.isArray(key) &&
+    Object.values(key).every((value) => typeof value === 'string' && value.length <= 512) &&
+    Object.entries(mustMatch).every(([name, value]) => (key as Record<string, unknown>)[name] === value);
+  if (!valid) throw badRequest('invalid_cursor', 'The cursor is not one this list gave out; start again without it.');
+  return key as Record<string, unknown>;
+}
+

@@ -1,4 +1,4 @@
-import { Duration, Lazy, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import {
   CfnStage,
   HttpApi,
@@ -31,7 +31,6 @@ export interface ApiProps {
 export class Api extends Construct {
   readonly httpApi: HttpApi;
   private readonly authorizer: HttpLambdaAuthorizer;
-  private readonly routeKeys: string[] = [];
 
   constructor(scope: Construct, id: string, props: ApiProps) {
     super(scope, id);
@@ -91,11 +90,7 @@ export class Api extends Construct {
         reason: `${routeKey} is public by the API contract (SPEC §3): it reveals nothing about accounts.`,
       });
     }
-    this.routeKeys.push(routeKey);
   }
-
-  /** Every `METHOD /path` of the API, for the fallback's 405 answers; resolved at synth. */
-  readonly routeKeysJson = Lazy.string({ produce: () => JSON.stringify(this.routeKeys) });
 
   get url(): string {
     return this.httpApi.apiEndpoint;

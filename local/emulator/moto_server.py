@@ -12,6 +12,9 @@ either refuse every least-privilege grant or miss real mistakes:
 3. Batch calls: moto checks an IAM action named after the call (sqs:SendMessageBatch), but AWS
    authorises SendMessageBatch, DeleteMessageBatch and ChangeMessageVisibilityBatch with the
    single-message actions (sqs:SendMessage, ...), which is what grants name.
+   DynamoDB transactions likewise: AWS authorises each item with its own action (PutItem,
+   UpdateItem, DeleteItem, ConditionCheckItem, GetItem) on its own table; there is no
+   TransactWriteItems permission to grant.
 4. Refusals: moto answers AccessDenied in XML even to JSON-protocol clients (SQS, DynamoDB, Secrets
    Manager), which the SDK cannot read. Here they get AWS's JSON error.
 5. Event source mappings: moto's SQS invokes the mapped Lambda function itself on every SendMessage
@@ -59,9 +62,32 @@ from moto.core.exceptions import AccessDeniedError, JsonRESTError  # noqa: E402
 _original_authorize = ActionAuthenticatorMixin._authenticate_and_authorize_action
 
 
-def _authorize(self, *args, **kwargs):
+_TRANSACTION_ITEM_ACTIONS = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+    "Get": "GetItem",
+}
+
+
+def _authorize_transaction(self, iam_request_cls):
+    for item in (getattr(self, "params", None) or {}).get("TransactItems") or []:
+        for operation, spec in item.items():
+            action = _TRANSACTION_ITEM_ACTIONS.get(operation, operation)
+            table = f"arn:aws:dynamodb:{self.region}:{self.current_account}:table/{spec.get('TableName')}"
+            self._get_action = lambda action=action: action
+            try:
+                _original_authorize(self, iam_request_cls, table)
+            finally:
+                del self._get_action
+
+
+def _authorize(self, iam_request_cls, resource="*"):
     try:
-        return _original_authorize(self, *args, **kwargs)
+        if self._get_action() in ("TransactWriteItems", "TransactGetItems"):
+            return _authorize_transaction(self, iam_request_cls)
+        return _original_authorize(self, iam_request_cls, resource)
     except AccessDeniedError as error:
         if not self.headers.get("X-Amz-Target"):
             raise

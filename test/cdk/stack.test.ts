@@ -1,5 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ROUTES } from '../../functions/shared/routes.ts';
 import { functionId, synth } from './synth.ts';
 
 type Json = { Resources: Record<string, { Type: string; Properties: Record<string, any> }> };
@@ -16,7 +17,7 @@ describe('the stack with default settings', () => {
   it('runs every function on Node.js 24, arm64, with JSON logs and tracing', () => {
     const functions = ofType(json, 'AWS::Lambda::Function');
     expect(functions.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(
-      ['ApiFunction', 'AuthorizerFunction', 'DeliverFunction', 'FanoutFunction', 'IngestFunction'].sort(),
+      ['ApiFunction', 'AuthorizerFunction', 'DeliverFunction', 'FanoutFunction', 'IngestFunction', 'VerifierFunction'].sort(),
     );
     for (const [, fn] of functions) {
       expect(fn.Properties).toMatchObject({
@@ -101,14 +102,33 @@ describe('the stack with default settings', () => {
     ]);
   });
 
-  it('keeps health public and every other route behind the authoriser', () => {
+  it('has a route for every entry of the route table, public only where the contract says so', () => {
     const routes = Object.fromEntries(
       ofType(json, 'AWS::ApiGatewayV2::Route').map(([, route]) => [route.Properties.RouteKey, route.Properties.AuthorizationType ?? 'NONE']),
     );
-    expect(routes['GET /v1/health']).toBe('NONE');
-    expect(routes['POST /v1/events']).toBe('CUSTOM');
-    // The fallback answers only 404/405 in the API's error shape.
-    expect(routes.$default).toBe('NONE');
+    expect(Object.keys(routes).sort()).toEqual([...ROUTES.map((route) => `${route.method} ${route.path}`), '$default'].sort());
+    expect(Object.entries(routes).filter(([, auth]) => auth === 'NONE').map(([key]) => key).sort()).toEqual(
+      ['$default', 'GET /v1/health', 'GET /v1/openapi.json'],
+    );
+  });
+
+  it('re-checks unverified loops every 5 minutes', () => {
+    const verifier = functionId(json, 'VerifierFunction');
+    result.template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      State: 'ENABLED',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [verifier, 'Arn'] } })],
+    });
+    result.template.hasResourceProperties('AWS::DynamoDB::Table', {
+      GlobalSecondaryIndexes: [Match.objectLike({ IndexName: 'gsi1', KeySchema: [{ AttributeName: 'gsi1pk', KeyType: 'HASH' }, { AttributeName: 'gsi1sk', KeyType: 'RANGE' }] })],
+    });
+  });
+
+  it('gives the loop settings to the functions that reach out to loops', () => {
+    for (const name of ['ApiFunction', 'VerifierFunction', 'DeliverFunction']) {
+      expect(json.Resources[functionId(json, name)]!.Properties.Environment.Variables).toMatchObject({ ALLOW_HTTP_TARGETS: 'false', ALLOWED_TARGET_CIDRS: '' });
+    }
+    expect(json.Resources[functionId(json, 'ApiFunction')]!.Properties.Environment.Variables.MAX_LOOPS_PER_ACCOUNT).toBe('20');
   });
 
   it('lets only the authoriser read the admin key, by its name', () => {
@@ -130,14 +150,23 @@ describe('the stack with default settings', () => {
 
 describe('settings reach the stack and its functions', () => {
   it('passes a custom retry schedule and delivery timeout to deliver and sizes the redrive by it', () => {
-    const { template, json } = synth({ retrySchedule: '1,1,2', deliveryTimeoutSeconds: '5', allowHttpTargets: 'true', logRetentionDays: '30' });
+    const { template, json } = synth({
+      retrySchedule: '1,1,2',
+      deliveryTimeoutSeconds: '5',
+      allowHttpTargets: 'true',
+      allowedTargetCidrs: '127.0.0.0/8,::1/128',
+      logRetentionDays: '30',
+      maxLoopsPerAccount: '3',
+    });
     const deliver = (json as Json).Resources[functionId(json as Json, 'DeliverFunction')]!.Properties;
     expect(deliver.Environment.Variables).toMatchObject({
       RETRY_SCHEDULE: '1,1,2',
       DELIVERY_TIMEOUT_SECONDS: '5',
       ALLOW_HTTP_TARGETS: 'true',
+      ALLOWED_TARGET_CIDRS: '127.0.0.0/8,::1/128',
     });
     expect(deliver.Timeout).toBe(15);
+    expect((json as Json).Resources[functionId(json as Json, 'ApiFunction')]!.Properties.Environment.Variables.MAX_LOOPS_PER_ACCOUNT).toBe('3');
     template.hasResourceProperties('AWS::SQS::Queue', { RedrivePolicy: { maxReceiveCount: 4 } });
     template.hasResourceProperties('AWS::S3::Bucket', {
       LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ ExpirationInDays: 30 })]) },

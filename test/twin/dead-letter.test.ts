@@ -8,7 +8,7 @@ import { seedAccount } from './seed.ts';
 it('dead-letters a delivery once the retry schedule is exhausted', async () => {
   const { endpoint, region, credentials } = inject('twin');
   const receiver = await startReceiver(() => 500);
-  const account = await seedAccount({ url: `${receiver.url}/hook` });
+  const account = await seedAccount(receiver, { path: '/hook' });
   const id = `dead-${Date.now()}`;
   expect((await call('POST', '/v1/events', { key: account.apiKey, body: { id, type: 'click', message: id } })).status).toBe(202);
 
@@ -23,6 +23,6 @@ it('dead-letters a delivery once the retry schedule is exhausted', async () => {
     found = (Messages ?? []).map((message) => JSON.parse(message.Body!)).find((delivery) => delivery.event.id === id);
   }
   expect(found).toMatchObject({ accountId: account.accountId, loopId: account.loop.id, event: { id, type: 'click' } });
-  expect(receiver.received).toHaveLength(4);
+  expect(receiver.posts()).toHaveLength(4);
   await receiver.close();
 });

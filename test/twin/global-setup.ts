@@ -11,6 +11,7 @@ export default async function setup(project: TestProject) {
   console.log(`twin started in ${(twin.startupMs / 1000).toFixed(1)} s`);
   const info: TwinInfo = {
     apiUrl: twin.apiUrl,
+    controlUrl: twin.controlUrl,
     adminKey: twin.adminKey,
     endpoint: twin.emulator.endpoint,
     region: twin.emulator.region,

@@ -12,7 +12,7 @@ describe('an event from the API to the receiver', () => {
 
   beforeAll(async () => {
     receiver = await startReceiver();
-    account = await seedAccount({ url: `${receiver.url}/hooks/copernica.php` });
+    account = await seedAccount(receiver);
   });
   afterAll(() => receiver.close());
 
@@ -52,12 +52,12 @@ describe('an event from the API to the receiver', () => {
     // (Its verify() also JSON-parses the body, so it is used on form bodies through sign().)
     const timestamp = Number(open.headers['webhook-timestamp']);
     expect(Math.abs(timestamp - Date.now() / 1000)).toBeLessThan(60);
-    const expected = new Webhook(account.loop.secrets[0]!.value).sign(`${message}-open`, new Date(timestamp * 1000), open.body);
+    const expected = new Webhook(account.loop.secret).sign(`${message}-open`, new Date(timestamp * 1000), open.body);
     expect(open.headers['webhook-signature']).toBe(expected);
 
     // The bounce was accepted but this loop did not subscribe to it.
     await new Promise((resolve) => setTimeout(resolve, 1500));
-    expect(receiver.received.filter((request) => formOf(request.body).get('type') === 'bounce')).toEqual([]);
+    expect(receiver.posts().filter((request) => formOf(request.body).get('type') === 'bounce')).toEqual([]);
   });
 
   it('accepts nothing from a batch with one bad event, and says where the problem is', async () => {
@@ -70,20 +70,20 @@ describe('an event from the API to the receiver', () => {
     expect(answer.body.error.code).toBe('invalid_events');
     expect(answer.body.error.details).toEqual([expect.objectContaining({ path: 'events[1].type' })]);
     await new Promise((resolve) => setTimeout(resolve, 1500));
-    expect(receiver.received.filter((request) => formOf(request.body).get('message') === message)).toEqual([]);
+    expect(receiver.posts().filter((request) => formOf(request.body).get('message') === message)).toEqual([]);
   });
 });
 
 describe('a loop in json format', () => {
   it('receives one JSON object per event that a Standard Webhooks library verifies', async () => {
     const receiver = await startReceiver();
-    const account = await seedAccount({ url: `${receiver.url}/hook`, format: 'json', events: ['bounce'] });
+    const account = await seedAccount(receiver, { path: '/hook', format: 'json', events: ['bounce'] });
     const message = `json-${Date.now()}`;
     const sent = { type: 'bounce', message, code: '550', extended: '5.1.1', tags: ['a'], fields: { plan: 'pro', age: 42, vip: true } };
     expect((await call('POST', '/v1/events', { key: account.apiKey, body: sent })).status).toBe(202);
     const [post] = await receiver.waitFor(() => true);
     expect(post!.headers['content-type']).toBe('application/json');
-    const payload = new Webhook(account.loop.secrets[0]!.value).verify(post!.body, {
+    const payload = new Webhook(account.loop.secret).verify(post!.body, {
       'webhook-id': String(post!.headers['webhook-id']),
       'webhook-timestamp': String(post!.headers['webhook-timestamp']),
       'webhook-signature': String(post!.headers['webhook-signature']),
@@ -97,13 +97,13 @@ describe('a loop in json format', () => {
 describe('a receiver that fails', () => {
   it('gets the same event again, with the same webhook-id, until it answers 2xx', async () => {
     const receiver = await startReceiver((_request, index) => (index < 2 ? 503 : 204));
-    const account = await seedAccount({ url: `${receiver.url}/hook` });
+    const account = await seedAccount(receiver, { path: '/hook' });
     const message = `retry-${Date.now()}`;
     expect((await call('POST', '/v1/events', { key: account.apiKey, body: { type: 'open', message } })).status).toBe(202);
     const attempts = await receiver.waitFor(() => true, 3);
     expect(new Set(attempts.map((attempt) => attempt.headers['webhook-id'])).size).toBe(1);
     await new Promise((resolve) => setTimeout(resolve, 3000));
-    expect(receiver.received).toHaveLength(3);
+    expect(receiver.posts()).toHaveLength(3);
     await receiver.close();
   });
 });

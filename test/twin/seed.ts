@@ -1,40 +1,35 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { inject } from 'vitest';
-import { generateApiKey, hashApiKey } from '../../functions/shared/api-keys.ts';
-import { newId } from '../../functions/shared/ids.ts';
-import { generateSecret } from '../../functions/shared/signing.ts';
-import { type LoopRecord, itemKeys } from '../../functions/shared/table.ts';
-import { physicalId } from './resources.ts';
+import { expect, inject } from 'vitest';
+import { call } from './api.ts';
+import type { Receiver } from './receiver.ts';
 
-const tableName = () => physicalId('StorageTable');
+/** An account and its first API key, created by the operator through the API. */
+export async function createAccount(name = 'Acme') {
+  const answer = await call('POST', '/v1/accounts', { key: inject('twin').adminKey, body: { name } });
+  expect(answer.status).toBe(201);
+  return { accountId: answer.body.id as string, apiKey: answer.body.apiKey.key as string };
+}
 
-const documentClient = () => {
-  const { endpoint, region, credentials } = inject('twin');
-  return DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint, region, credentials }));
-};
+/**
+ * A loop pointing at `receiver`, verified the way an account does it: create it, put the
+ * verification file in the script's directory, ask for the check.
+ */
+export async function createVerifiedLoop(apiKey: string, receiver: Receiver, loop: { path?: string; events?: string[]; format?: 'form' | 'json' } = {}) {
+  const path = loop.path ?? '/hooks/copernica.php';
+  const created = await call('POST', '/v1/loops', {
+    key: apiKey,
+    body: { url: `${receiver.url}${path}`, events: loop.events ?? ['open', 'click'], ...(loop.format ? { format: loop.format } : {}) },
+  });
+  expect(created.status).toBe(201);
+  const { file, content } = created.body.verification;
+  receiver.serve(`${path.slice(0, path.lastIndexOf('/') + 1)}${file}`, { body: `${content}\n` });
+  const verified = await call('POST', `/v1/loops/${created.body.id}/verify`, { key: apiKey });
+  expect(verified.status).toBe(200);
+  expect(verified.body.status).toBe('verified');
+  return { ...verified.body, secret: created.body.secret as string };
+}
 
-/** An account with an API key and a verified loop, written straight into the table. */
-export async function seedAccount(loop: Partial<LoopRecord> & { url: string }) {
-  const client = documentClient();
-  const accountId = newId('acc');
-  const apiKey = generateApiKey();
-  const keyId = newId('key');
-  const now = new Date().toISOString();
-  await client.send(new PutCommand({ TableName: tableName(), Item: { ...itemKeys.apiKey(hashApiKey(apiKey)), keyId, accountId, createdAt: now } }));
-  const record: LoopRecord = {
-    id: newId('loop'),
-    accountId,
-    events: ['open', 'click'],
-    format: 'form',
-    description: '',
-    enabled: true,
-    status: 'verified',
-    secrets: [{ value: generateSecret() }],
-    createdAt: now,
-    updatedAt: now,
-    ...loop,
-  };
-  await client.send(new PutCommand({ TableName: tableName(), Item: { ...itemKeys.loop(accountId, record.id), ...record } }));
-  return { accountId, apiKey, loop: record };
+/** An account with one verified loop on `receiver`. */
+export async function seedAccount(receiver: Receiver, loop: Parameters<typeof createVerifiedLoop>[2] = {}) {
+  const account = await createAccount();
+  return { ...account, loop: await createVerifiedLoop(account.apiKey, receiver, loop) };
 }

@@ -3,6 +3,7 @@ import type { Credentials } from '../../local/emulator.ts';
 /** What the global setup tells the twin tests about the twin it started. */
 export interface TwinInfo {
   apiUrl: string;
+  controlUrl: string;
   adminKey: string;
   endpoint: string;
   region: string;

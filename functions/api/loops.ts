@@ -1,0 +1,135 @@
+import { clock } from '../shared/clock.ts';
+import { requireIntEnv } from '../shared/config.ts';
+import { ApiError, badRequest, conflict, notFound } from '../shared/errors.ts';
+import { type ApiEvent, type ApiResult, requireAccount } from '../shared/http.ts';
+import { newId } from '../shared/ids.ts';
+import { createLoopSchema, newVerification, toLoopView, updateLoopSchema } from '../shared/loops.ts';
+import { checkTargetUrl } from '../shared/outbound-guard.ts';
+import { outboundPolicyFromEnv } from '../shared/outbound-policy.ts';
+import { generateSecret } from '../shared/signing.ts';
+import { ConditionFailed, type LoopRecord, createLoop, deleteLoop, getLoop, listLoopsPage, saveLoop } from '../shared/table.ts';
+import { parseRequest } from '../shared/validation.ts';
+import { applyVerification, checkVerification } from '../shared/verification.ts';
+import { pageParams, readBody } from './request.ts';
+
+const MAX_LOOPS_PER_ACCOUNT = requireIntEnv('MAX_LOOPS_PER_ACCOUNT');
+const OUTBOUND = outboundPolicyFromEnv();
+/** SPEC §3: after a rotation the previous secret keeps signing for 24 hours. */
+const PREVIOUS_SECRET_VALID_MS = 24 * 60 * 60 * 1000;
+
+/** A URL the system could never reach is refused when it is given, not at the first delivery. */
+function assertReachable(url: string): void {
+  const reason = checkTargetUrl(url, OUTBOUND);
+  if (reason) throw badRequest('invalid_request', `The url cannot be used: ${reason}.`, [{ path: 'url', message: reason }]);
+}
+
+/** The account's loop, or 404: another account's loop is indistinguishable from none. */
+async function ownLoop(event: ApiEvent): Promise<LoopRecord> {
+  const { accountId } = requireAccount(event);
+  const loopId = event.pathParameters!.loopId!;
+  const loop = await getLoop(accountId, loopId);
+  if (!loop) throw notFound(`There is no loop ${loopId}.`);
+  return loop;
+}
+
+async function save(loop: LoopRecord, previous: LoopRecord): Promise<void> {
+  try {
+    await saveLoop(loop, previous.updatedAt);
+  } catch (error) {
+    if (error instanceof ConditionFailed) throw conflict('conflict', 'The loop was changed by another request meanwhile; read it and try again.');
+    throw error;
+  }
+}
+
+export async function postLoop(event: ApiEvent): Promise<ApiResult> {
+  const { accountId } = requireAccount(event);
+  const input = parseRequest(createLoopSchema, readBody(event));
+  assertReachable(input.url);
+  const now = clock.now();
+  const loop: LoopRecord = {
+    id: newId('loop'),
+    accountId,
+    url: input.url,
+    events: input.events,
+    format: input.format ?? 'form',
+    description: input.description ?? '',
+    enabled: input.enabled ?? true,
+    status: 'unverified',
+    secrets: [{ value: generateSecret() }],
+    verification: newVerification(now),
+    createdAt: now.toISOString(),
+    updatedAt: now.toISOString(),
+  };
+  try {
+    await createLoop(loop, MAX_LOOPS_PER_ACCOUNT);
+  } catch (error) {
+    if (error instanceof ConditionFailed) {
+      throw conflict('loop_limit_reached', `An account may have at most ${MAX_LOOPS_PER_ACCOUNT} loops; delete one first.`);
+    }
+    throw error;
+  }
+  return { status: 201, body: toLoopView(loop, { withSecret: true }) };
+}
+
+export async function getLoops(event: ApiEvent): Promise<ApiResult> {
+  const { accountId } = requireAccount(event);
+  const { limit, cursor } = pageParams(event);
+  const page = await listLoopsPage(accountId, limit, cursor);
+  return { status: 200, body: { loops: page.items.map((loop) => toLoopView(loop)), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) } };
+}
+
+export async function getOneLoop(event: ApiEvent): Promise<ApiResult> {
+  return { status: 200, body: toLoopView(await ownLoop(event)) };
+}
+
+export async function patchLoop(event: ApiEvent): Promise<ApiResult> {
+  const previous = await ownLoop(event);
+  const change = parseRequest(updateLoopSchema, readBody(event));
+  const now = clock.now();
+  let loop: LoopRecord = { ...previous, ...change, updatedAt: now.toISOString() };
+  if (change.url !== undefined && change.url !== previous.url) {
+    assertReachable(change.url);
+    // A new address must be proven again, with a new file: the old one proved the old server.
+    loop = { ...loop, status: 'unverified', verification: newVerification(now) };
+    delete loop.disabledReason;
+  } else if (change.enabled === true && previous.status === 'disabled') {
+    // The loop was verified before a 410 disabled it; enabling it is the account saying it is back.
+    loop = { ...loop, status: 'verified' };
+    delete loop.disabledReason;
+  }
+  await save(loop, previous);
+  return { status: 200, body: toLoopView(loop) };
+}
+
+export async function removeLoop(event: ApiEvent): Promise<ApiResult> {
+  const { accountId } = requireAccount(event);
+  const loopId = event.pathParameters!.loopId!;
+  if (!(await deleteLoop(accountId, loopId))) throw notFound(`There is no loop ${loopId}.`);
+  return { status: 204 };
+}
+
+export async function verifyLoop(event: ApiEvent): Promise<ApiResult> {
+  const previous = await ownLoop(event);
+  if (previous.status !== 'unverified') return { status: 200, body: toLoopView(previous) };
+  const result = await checkVerification(previous, OUTBOUND);
+  const loop = applyVerification(previous, result, clock.now());
+  await save(loop, previous);
+  if (loop.status === 'verified') return { status: 200, body: toLoopView(loop) };
+  throw new ApiError(422, 'verification_failed', `The verification file ${loop.verification.file} was not found with its content at any location.`, {
+    details: result.results.map((entry, index) => ({ path: `verification.locations[${index}]`, message: `${entry.location}: ${entry.found}` })),
+  });
+}
+
+export async function rotateSecret(event: ApiEvent): Promise<ApiResult> {
+  const previous = await ownLoop(event);
+  const now = clock.now();
+  const secret = generateSecret();
+  const current = previous.secrets[0]!;
+  const loop: LoopRecord = {
+    ...previous,
+    secrets: [{ value: secret }, { value: current.value, expiresAt: new Date(now.getTime() + PREVIOUS_SECRET_VALID_MS).toISOString() }],
+    updatedAt: now.toISOString(),
+  };
+  await save(loop, previous);
+  return { status: 200, body: { secret } };
+}

@@ -1,0 +1,98 @@
+import { randomBytes } from 'node:crypto';
+import * as z from 'zod';
+import { EVENT_TYPES } from './events.ts';
+import type { LoopRecord, LoopVerification } from './table.ts';
+
+/** SPEC §3 and §6: limits of a loop, and how long the system keeps checking an unverified one. */
+export const LOOP_LIMITS = { urlMaxLength: 2048, descriptionMaxLength: 1000 };
+export const VERIFICATION_WINDOW_MS = 7 * 24 * 60 * 60 * 1000;
+
+const url = z.string().min(1).max(LOOP_LIMITS.urlMaxLength).describe('Where events are POSTed: https (http only where the deployment allows it).');
+const events = z
+  .array(z.enum(EVENT_TYPES))
+  .min(1)
+  .refine((types) => new Set(types).size === types.length, 'must not repeat a type')
+  .describe('The event types the loop receives.');
+const format = z.enum(['form', 'json']).describe('form: application/x-www-form-urlencoded, PHP bracket notation; json: one JSON object.');
+const description = z.string().max(LOOP_LIMITS.descriptionMaxLength).describe('Free text for the account.');
+const enabled = z.boolean().describe('A disabled loop receives nothing; enabling a loop that a 410 disabled re-arms it.');
+
+export const createLoopSchema = z
+  .strictObject({ url, events, format: format.optional(), description: description.optional(), enabled: enabled.optional() })
+  .describe('A new feedback loop');
+
+export const updateLoopSchema = z
+  .strictObject({ url: url.optional(), events: events.optional(), format: format.optional(), description: description.optional(), enabled: enabled.optional() })
+  .refine((change) => Object.keys(change).length > 0, 'must change at least one of url, events, format, description, enabled')
+  .describe('A change to a feedback loop: any of its fields');
+
+export const loopSchema = z
+  .object({
+    id: z.string(),
+    url: z.string(),
+    events: z.array(z.enum(EVENT_TYPES)),
+    format,
+    description: z.string(),
+    enabled: z.boolean(),
+    status: z.enum(['unverified', 'verified', 'disabled']),
+    disabledReason: z.string().optional(),
+    verification: z.object({
+      file: z.string().describe('Place a file with this name…'),
+      content: z.string().describe('…and exactly this content…'),
+      locations: z.array(z.string()).describe('…at one of these URLs.'),
+      lastCheckedAt: z.string().optional(),
+      lastError: z.string().optional(),
+    }),
+    secret: z.string().optional().describe('The signing secret: only in the answers to create and rotate.'),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .describe('A feedback loop');
+
+export type LoopView = z.infer<typeof loopSchema>;
+
+/** A new verification file, unique to the loop: its name and content are random. */
+export function newVerification(now: Date): LoopVerification {
+  return {
+    file: `fl-${randomBytes(10).toString('hex')}.txt`,
+    content: randomBytes(24).toString('base64url'),
+    checkUntil: new Date(now.getTime() + VERIFICATION_WINDOW_MS).toISOString(),
+  };
+}
+
+/**
+ * Where the verification file may be: the directory of the loop's script, then the web root
+ * (`https://host/dir/script.php` → `https://host/dir/<file>`, `https://host/<file>`).
+ */
+export function verificationLocations(loopUrl: string, file: string): string[] {
+  const parsed = new URL(loopUrl);
+  const directory = parsed.pathname.slice(0, parsed.pathname.lastIndexOf('/') + 1);
+  const inDirectory = `${parsed.origin}${directory}${file}`;
+  const inRoot = `${parsed.origin}/${file}`;
+  return inDirectory === inRoot ? [inRoot] : [inDirectory, inRoot];
+}
+
+/** The loop as the API shows it; the secret only when it was just made. */
+export function toLoopView(loop: LoopRecord, options: { withSecret?: boolean } = {}): LoopView {
+  const { verification } = loop;
+  return {
+    id: loop.id,
+    url: loop.url,
+    events: loop.events.filter((type): type is (typeof EVENT_TYPES)[number] => type !== 'test'),
+    format: loop.format,
+    description: loop.description,
+    enabled: loop.enabled,
+    status: loop.status,
+    ...(loop.disabledReason ? { disabledReason: loop.disabledReason } : {}),
+    verification: {
+      file: verification.file,
+      content: verification.content,
+      locations: verificationLocations(loop.url, verification.file),
+      ...(verification.lastCheckedAt ? { lastCheckedAt: verification.lastCheckedAt } : {}),
+      ...(verification.lastError ? { lastError: verification.lastError } : {}),
+    },
+    ...(options.withSecret ? { secret: loop.secrets[0]!.value } : {}),
+    createdAt: loop.createdAt,
+    updatedAt: loop.updatedAt,
+  };
+}
