@@ -3,7 +3,7 @@ import packageJson from '../../package.json' with { type: 'json' };
 import { eventsRequestSchema } from '../shared/events.ts';
 import { createLoopSchema, loopSchema, updateLoopSchema } from '../shared/loops.ts';
 import { ROUTES, type RouteKey } from '../shared/routes.ts';
-import { accountListSchema, accountSchema, apiKeySchema, createAccountSchema, createdAccountSchema } from './accounts.ts';
+import { accountListSchema, apiKeySchema, createAccountSchema, createdAccountSchema } from './accounts.ts';
 
 const errorSchema = z
   .object({
