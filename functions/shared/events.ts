@@ -40,12 +40,8 @@ export const LIMITS = {
 } as const;
 
 /** The normalised accepted event: what is queued, enriched, delivered and logged. */
-export interface MailEvent {
-  id: string;
-  type: AnyEventType;
-  message: string;
-  /** ISO 8601 UTC with milliseconds, e.g. `2026-11-21T10:00:00.000Z`. */
-  timestamp: string;
+/** What an event may carry besides its identity; delivered and logged as it is. */
+export interface EventDetails {
   recipient?: string;
   profile?: string;
   fields?: Record<string, string | number | boolean>;
@@ -57,6 +53,14 @@ export interface MailEvent {
   code?: string;
   extended?: string;
   description?: string;
+}
+
+export interface MailEvent extends EventDetails {
+  id: string;
+  type: AnyEventType;
+  message: string;
+  /** ISO 8601 UTC with milliseconds, e.g. `2026-11-21T10:00:00.000Z`. */
+  timestamp: string;
 }
 
 // ---- schema ----

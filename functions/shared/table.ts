@@ -1,5 +1,5 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, type QueryCommandInput, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from './aws.ts';
 import { requireEnv } from './config.ts';
 import { badRequest } from './errors.ts';
@@ -229,41 +229,35 @@ export async function listLoopsPage(accountId: string, limit: number, cursor: st
 
 /** Every loop of an account (fan-out reads them all). */
 export async function listLoops(accountId: string): Promise<LoopRecord[]> {
-  const loops: LoopRecord[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await dynamo.send(
-      new QueryCommand({
-        TableName: TABLE(),
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :loop)',
-        ExpressionAttributeValues: { ':pk': itemKeys.account(accountId).pk, ':loop': 'LOOP#' },
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    loops.push(...(page.Items ?? []).map(toLoop));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  return loops;
+  return (
+    await queryAll({
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :loop)',
+      ExpressionAttributeValues: { ':pk': itemKeys.account(accountId).pk, ':loop': 'LOOP#' },
+    })
+  ).map(toLoop);
 }
 
 /** Loops awaiting verification whose re-check window is still open at `now`. */
 export async function listLoopsAwaitingVerification(now: Date): Promise<LoopRecord[]> {
-  const loops: LoopRecord[] = [];
+  return (
+    await queryAll({
+      IndexName: INDEX_NAME,
+      KeyConditionExpression: 'gsi1pk = :verify AND gsi1sk > :now',
+      ExpressionAttributeValues: { ':verify': PENDING_VERIFICATION, ':now': now.toISOString() },
+    })
+  ).map(toLoop);
+}
+
+/** Every item a query matches, page after page. */
+async function queryAll(query: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
   let startKey: Record<string, unknown> | undefined;
   do {
-    const page = await dynamo.send(
-      new QueryCommand({
-        TableName: TABLE(),
-        IndexName: INDEX_NAME,
-        KeyConditionExpression: 'gsi1pk = :verify AND gsi1sk > :now',
-        ExpressionAttributeValues: { ':verify': PENDING_VERIFICATION, ':now': now.toISOString() },
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    loops.push(...(page.Items ?? []).map(toLoop));
+    const page = await dynamo.send(new QueryCommand({ ...query, TableName: TABLE(), ExclusiveStartKey: startKey }));
+    items.push(...(page.Items ?? []));
     startKey = page.LastEvaluatedKey;
   } while (startKey);
-  return loops;
+  return items;
 }
 
 /** The stored item: unverified loops are in the index the scheduled re-check reads, until their deadline. */

@@ -1,10 +1,10 @@
-import type { MailEvent } from './events.ts';
+import type { EventDetails, MailEvent } from './events.ts';
 
 /**
  * The fields of a delivered event (SPEC §5), in their documented order; also the record of the log
  * files. Absent fields are omitted, never null.
  */
-export interface WebhookRecord {
+export interface WebhookRecord extends EventDetails {
   id: string;
   type: MailEvent['type'];
   /** `YYYY-MM-DD HH:MM:SS`, UTC. */
@@ -12,17 +12,6 @@ export interface WebhookRecord {
   /** Unix seconds. */
   time: number;
   message: string;
-  recipient?: string;
-  profile?: string;
-  fields?: Record<string, string | number | boolean>;
-  tags?: string[];
-  ip?: string;
-  useragent?: string;
-  referer?: string;
-  original?: string;
-  code?: string;
-  extended?: string;
-  description?: string;
 }
 
 export type BodyFormat = 'form' | 'json';

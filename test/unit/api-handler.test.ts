@@ -2,6 +2,7 @@ import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ApiEvent } from '../../functions/shared/http.ts';
 import type { AuthorizerContext } from '../../functions/shared/principal.ts';
+import { lambdaContext } from './lambda-context.ts';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
@@ -19,20 +20,7 @@ beforeAll(async () => {
   ({ handler } = (await import('../../functions/api/handler.ts')) as unknown as { handler: Handler });
 });
 
-const context = {
-  callbackWaitsForEmptyEventLoop: false,
-  functionName: 'api',
-  functionVersion: '$LATEST',
-  invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:api',
-  memoryLimitInMB: '256',
-  awsRequestId: 'req-1',
-  logGroupName: '/aws/lambda/api',
-  logStreamName: 'stream',
-  getRemainingTimeInMillis: () => 10_000,
-  done: () => undefined,
-  fail: () => undefined,
-  succeed: () => undefined,
-} as Context;
+const context = lambdaContext('api');
 
 /** The methods in an `allow` header, in any order. */
 const allowed = (response: { headers?: Record<string, unknown> }) =>

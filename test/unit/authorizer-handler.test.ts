@@ -5,6 +5,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { generateApiKey, hashApiKey } from '../../functions/shared/api-keys.ts';
 import type { AuthorizerContext } from '../../functions/shared/principal.ts';
+import { lambdaContext } from './lambda-context.ts';
 
 const TABLE = 'feedback-loops-table';
 const SECRET_NAME = 'feedback-loops/admin-key';
@@ -54,20 +55,7 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-const context = {
-  callbackWaitsForEmptyEventLoop: false,
-  functionName: 'authorizer',
-  functionVersion: '$LATEST',
-  invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:authorizer',
-  memoryLimitInMB: '128',
-  awsRequestId: 'req-1',
-  logGroupName: '/aws/lambda/authorizer',
-  logStreamName: 'stream',
-  getRemainingTimeInMillis: () => 5_000,
-  done: () => undefined,
-  fail: () => undefined,
-  succeed: () => undefined,
-} as Context;
+const context = lambdaContext('authorizer');
 
 function authorize(authorization?: string, headerName = 'authorization'): Promise<Result> {
   const headers: Record<string, string> = { host: 'api.example.com' };

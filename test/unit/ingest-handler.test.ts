@@ -6,6 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import type { ApiEvent } from '../../functions/shared/http.ts';
 import type { QueuedEvent } from '../../functions/shared/messages.ts';
 import type { AuthorizerContext } from '../../functions/shared/principal.ts';
+import { lambdaContext } from './lambda-context.ts';
 
 const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/events';
 const NOW = new Date('2026-11-21T10:00:00.000Z');
@@ -38,20 +39,7 @@ beforeEach(() => {
   sqsMock.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
 });
 
-const context = {
-  callbackWaitsForEmptyEventLoop: false,
-  functionName: 'ingest',
-  functionVersion: '$LATEST',
-  invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:ingest',
-  memoryLimitInMB: '256',
-  awsRequestId: 'req-1',
-  logGroupName: '/aws/lambda/ingest',
-  logStreamName: 'stream',
-  getRemainingTimeInMillis: () => 10_000,
-  done: () => undefined,
-  fail: () => undefined,
-  succeed: () => undefined,
-} as Context;
+const context = lambdaContext('ingest');
 
 interface RequestOptions {
   body?: string | undefined;
