@@ -3,7 +3,7 @@ import { generateApiKey, hashApiKey } from '../shared/api-keys.ts';
 import { clock } from '../shared/clock.ts';
 import { notFound } from '../shared/errors.ts';
 import type { ApiEvent, ApiResult } from '../shared/http.ts';
-import { newId } from '../shared/ids.ts';
+import { isId, newId } from '../shared/ids.ts';
 import { ConditionFailed, addApiKey, createAccount, listAccounts, revokeApiKey } from '../shared/table.ts';
 import { parseRequest } from '../shared/validation.ts';
 import { pageParams, readBody } from './request.ts';
@@ -42,6 +42,7 @@ export async function getAccounts(event: ApiEvent): Promise<ApiResult> {
 
 export async function postKey(event: ApiEvent): Promise<ApiResult> {
   const accountId = event.pathParameters!.accountId!;
+  if (!isId('acc', accountId)) throw notFound(`There is no account ${accountId}.`);
   const { key, hash, record } = await newKey(accountId);
   try {
     await addApiKey(hash, record);
@@ -54,6 +55,8 @@ export async function postKey(event: ApiEvent): Promise<ApiResult> {
 
 export async function deleteKey(event: ApiEvent): Promise<ApiResult> {
   const { accountId, keyId } = event.pathParameters as { accountId: string; keyId: string };
-  if (!(await revokeApiKey(accountId, keyId))) throw notFound(`Account ${accountId} has no key ${keyId}.`);
+  if (!isId('acc', accountId) || !isId('key', keyId) || !(await revokeApiKey(accountId, keyId))) {
+    throw notFound(`Account ${accountId} has no key ${keyId}.`);
+  }
   return { status: 204 };
 }

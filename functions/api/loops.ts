@@ -2,7 +2,7 @@ import { clock } from '../shared/clock.ts';
 import { requireIntEnv } from '../shared/config.ts';
 import { ApiError, badRequest, conflict, notFound } from '../shared/errors.ts';
 import { type ApiEvent, type ApiResult, requireAccount } from '../shared/http.ts';
-import { newId } from '../shared/ids.ts';
+import { isId, newId } from '../shared/ids.ts';
 import { createLoopSchema, newVerification, toLoopView, updateLoopSchema } from '../shared/loops.ts';
 import { checkTargetUrl } from '../shared/outbound-guard.ts';
 import { outboundPolicyFromEnv } from '../shared/outbound-policy.ts';
@@ -27,7 +27,7 @@ function assertReachable(url: string): void {
 async function ownLoop(event: ApiEvent): Promise<LoopRecord> {
   const { accountId } = requireAccount(event);
   const loopId = event.pathParameters!.loopId!;
-  const loop = await getLoop(accountId, loopId);
+  const loop = isId('loop', loopId) ? await getLoop(accountId, loopId) : undefined;
   if (!loop) throw notFound(`There is no loop ${loopId}.`);
   return loop;
 }
@@ -104,7 +104,7 @@ export async function patchLoop(event: ApiEvent): Promise<ApiResult> {
 export async function removeLoop(event: ApiEvent): Promise<ApiResult> {
   const { accountId } = requireAccount(event);
   const loopId = event.pathParameters!.loopId!;
-  if (!(await deleteLoop(accountId, loopId))) throw notFound(`There is no loop ${loopId}.`);
+  if (!isId('loop', loopId) || !(await deleteLoop(accountId, loopId))) throw notFound(`There is no loop ${loopId}.`);
   return { status: 204 };
 }
 

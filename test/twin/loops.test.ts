@@ -1,5 +1,5 @@
 import { Webhook } from 'standardwebhooks';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { EVENT_TYPES } from '../../functions/shared/events.ts';
 import { ROUTES } from '../../functions/shared/routes.ts';
 import { call } from './api.ts';
@@ -118,6 +118,22 @@ describe('managing loops', () => {
     expect((await call('POST', '/v1/events', { key: apiKey, body: { type: 'abuse', message } })).status).toBe(202);
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(receiver.posts().filter((request) => request.body.includes(message))).toEqual([]);
+  });
+});
+
+describe('ids that cannot exist', () => {
+  it('answers 404, however long or odd the id', async () => {
+    const { apiKey } = await createAccount('Odd Ids');
+    const admin = inject('twin').adminKey;
+    for (const id of ['x'.repeat(3000), 'loop_%00', 'loop_01M812AQRDWSRD8D1QTN9CX0PA'.toLowerCase(), encodeURIComponent('../../etc')]) {
+      for (const [method, path] of [['GET', `/v1/loops/${id}`], ['PATCH', `/v1/loops/${id}`], ['DELETE', `/v1/loops/${id}`], ['POST', `/v1/loops/${id}/verify`], ['POST', `/v1/loops/${id}/secret/rotate`]] as const) {
+        const answer = await call(method, path, { key: apiKey, ...(method === 'PATCH' ? { body: { description: 'x' } } : {}) });
+        expect(answer.status, `${method} ${path.slice(0, 40)}`).toBe(404);
+        expect(answer.body.error.code).toBe('not_found');
+      }
+      expect((await call('POST', `/v1/accounts/${id}/keys`, { key: admin })).status).toBe(404);
+      expect((await call('DELETE', `/v1/accounts/${id}/keys/${id}`, { key: admin })).status).toBe(404);
+    }
   });
 });
 
