@@ -107,7 +107,12 @@ export async function listAccounts(limit: number, cursor: string | undefined): P
       KeyConditionExpression: 'gsi1pk = :accounts',
       ExpressionAttributeValues: { ':accounts': ACCOUNTS_INDEX.gsi1pk },
       Limit: limit,
-      ExclusiveStartKey: decodeCursor(cursor, { gsi1pk: ACCOUNTS_INDEX.gsi1pk }),
+      ExclusiveStartKey: decodeCursor(cursor, {
+        pk: (value) => value.startsWith('ACCOUNT#'),
+        sk: (value) => value === 'ACCOUNT',
+        gsi1pk: (value) => value === ACCOUNTS_INDEX.gsi1pk,
+        gsi1sk: (value) => value.startsWith('acc_'),
+      }),
     }),
   );
   return {
@@ -221,7 +226,7 @@ export async function listLoopsPage(accountId: string, limit: number, cursor: st
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :loop)',
       ExpressionAttributeValues: { ':pk': pk, ':loop': 'LOOP#' },
       Limit: limit,
-      ExclusiveStartKey: decodeCursor(cursor, { pk }),
+      ExclusiveStartKey: decodeCursor(cursor, { pk: (value) => value === pk, sk: (value) => value.startsWith('LOOP#') }),
     }),
   );
   return { items: (page.Items ?? []).map(toLoop), ...nextCursor(page.LastEvaluatedKey) };
@@ -290,7 +295,8 @@ function nextCursor(lastKey: Record<string, unknown> | undefined): { nextCursor?
   return lastKey ? { nextCursor: Buffer.from(JSON.stringify(lastKey)).toString('base64url') } : {};
 }
 
-function decodeCursor(cursor: string | undefined, mustMatch: Record<string, string>): Record<string, unknown> | undefined {
+/** A cursor's key must be exactly one of its list's keys: DynamoDB refuses (500) any other shape. */
+function decodeCursor(cursor: string | undefined, expected: Record<string, (value: string) => boolean>): Record<string, unknown> | undefined {
   if (cursor === undefined) return undefined;
   let key: unknown;
   try {
@@ -298,13 +304,16 @@ function decodeCursor(cursor: string | undefined, mustMatch: Record<string, stri
   } catch {
     key = undefined;
   }
+  const names = Object.keys(expected);
   const valid =
     key !== null &&
     typeof key === 'object' &&
     !Array.isArray(key) &&
-    Object.values(key).every((value) => typeof value === 'string' && value.length <= 512) &&
-    Object.entries(mustMatch).every(([name, value]) => (key as Record<string, unknown>)[name] === value);
+    Object.keys(key).length === names.length &&
+    names.every((name) => {
+      const value = (key as Record<string, unknown>)[name];
+      return typeof value === 'string' && value.length <= 200 && expected[name]!(value);
+    });
   if (!valid) throw badRequest('invalid_cursor', 'The cursor is not one this list gave out; start again without it.');
   return key as Record<string, unknown>;
 }
-

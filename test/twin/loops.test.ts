@@ -85,6 +85,16 @@ describe('managing loops', () => {
     expect(pages).toBe(3);
     expect(seen.sort()).toEqual([...ids].sort());
 
+    // Cursors forged from a real one: another shape of key, or one outside the list.
+    const first = await call('GET', '/v1/loops?limit=7', { key });
+    const real = JSON.parse(Buffer.from(first.body.nextCursor, 'base64url').toString());
+    for (const forged of [{ ...real, extra: 'x' }, { ...real, sk: 'ACCOUNT' }, { pk: real.pk }, { ...real, sk: 7 }, [real]]) {
+      const cursor = Buffer.from(JSON.stringify(forged)).toString('base64url');
+      const answer = await call('GET', `/v1/loops?cursor=${cursor}`, { key });
+      expect(answer.status, JSON.stringify(forged)).toBe(400);
+      expect(answer.body.error.code).toBe('invalid_cursor');
+    }
+
     expect((await call('DELETE', `/v1/loops/${ids[0]}`, { key })).status).toBe(204);
     expect((await call('POST', '/v1/loops', { key, body: { url: 'https://example.com/again', events: ['open'] } })).status).toBe(201);
   });
