@@ -3,13 +3,13 @@ import { requireIntEnv } from '../shared/config.ts';
 import { ApiError, badRequest, conflict, notFound } from '../shared/errors.ts';
 import { type ApiEvent, type ApiResult, requireAccount } from '../shared/http.ts';
 import { isId, newId } from '../shared/ids.ts';
-import { createLoopSchema, newVerification, toLoopView, updateLoopSchema } from '../shared/loops.ts';
+import { createLoopSchema, toLoopView, updateLoopSchema } from '../shared/loops.ts';
 import { checkTargetUrl } from '../shared/outbound-guard.ts';
 import { outboundPolicyFromEnv } from '../shared/outbound-policy.ts';
 import { generateSecret } from '../shared/signing.ts';
 import { ConditionFailed, type LoopRecord, createLoop, deleteLoop, getLoop, listLoopsPage, saveLoop } from '../shared/table.ts';
 import { parseRequest } from '../shared/validation.ts';
-import { applyVerification, checkVerification } from '../shared/verification.ts';
+import { applyVerification, checkVerification, newVerification } from '../shared/verification.ts';
 import { pageParams, readBody } from './request.ts';
 
 const MAX_LOOPS_PER_ACCOUNT = requireIntEnv('MAX_LOOPS_PER_ACCOUNT');

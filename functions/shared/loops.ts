@@ -1,11 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import * as z from 'zod';
 import { EVENT_TYPES } from './events.ts';
-import type { LoopRecord, LoopVerification } from './table.ts';
+import type { LoopRecord } from './table.ts';
+import { verificationLocations } from './verification.ts';
 
-/** SPEC §3 and §6: limits of a loop, and how long the system keeps checking an unverified one. */
+/** SPEC §3: limits of a loop. */
 export const LOOP_LIMITS = { urlMaxLength: 2048, descriptionMaxLength: 1000 };
-export const VERIFICATION_WINDOW_MS = 7 * 24 * 60 * 60 * 1000;
 
 const url = z.string().min(1).max(LOOP_LIMITS.urlMaxLength).describe('Where events are POSTed: https (http only where the deployment allows it).');
 const events = z
@@ -50,27 +49,6 @@ export const loopSchema = z
   .describe('A feedback loop');
 
 export type LoopView = z.infer<typeof loopSchema>;
-
-/** A new verification file, unique to the loop: its name and content are random. */
-export function newVerification(now: Date): LoopVerification {
-  return {
-    file: `fl-${randomBytes(10).toString('hex')}.txt`,
-    content: randomBytes(24).toString('base64url'),
-    checkUntil: new Date(now.getTime() + VERIFICATION_WINDOW_MS).toISOString(),
-  };
-}
-
-/**
- * Where the verification file may be: the directory of the loop's script, then the web root
- * (`https://host/dir/script.php` → `https://host/dir/<file>`, `https://host/<file>`).
- */
-export function verificationLocations(loopUrl: string, file: string): string[] {
-  const parsed = new URL(loopUrl);
-  const directory = parsed.pathname.slice(0, parsed.pathname.lastIndexOf('/') + 1);
-  const inDirectory = `${parsed.origin}${directory}${file}`;
-  const inRoot = `${parsed.origin}/${file}`;
-  return inDirectory === inRoot ? [inRoot] : [inDirectory, inRoot];
-}
 
 /** The loop as the API shows it; the secret only when it was just made. */
 export function toLoopView(loop: LoopRecord, options: { withSecret?: boolean } = {}): LoopView {

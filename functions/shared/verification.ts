@@ -1,9 +1,33 @@
-import { verificationLocations } from './loops.ts';
+import { randomBytes } from 'node:crypto';
 import { OutboundError, type OutboundPolicy, send } from './outbound-http.ts';
-import type { LoopRecord } from './table.ts';
+import type { LoopRecord, LoopVerification } from './table.ts';
+
+/** SPEC §6: the system keeps checking an unverified loop for 7 days. */
+export const VERIFICATION_WINDOW_MS = 7 * 24 * 60 * 60 * 1000;
 
 /** SPEC §6: each location is fetched with GET, 5 s timeout, no redirects, at most 4 KiB read. */
 const FETCH = { timeoutMs: 5000, maxResponseBytes: 4096 };
+
+/** A new verification file, unique to the loop: its name and content are random. */
+export function newVerification(now: Date): LoopVerification {
+  return {
+    file: `fl-${randomBytes(10).toString('hex')}.txt`,
+    content: randomBytes(24).toString('base64url'),
+    checkUntil: new Date(now.getTime() + VERIFICATION_WINDOW_MS).toISOString(),
+  };
+}
+
+/**
+ * Where the verification file may be: the directory of the loop's script, then the web root
+ * (`https://host/dir/script.php` → `https://host/dir/<file>`, `https://host/<file>`).
+ */
+export function verificationLocations(loopUrl: string, file: string): string[] {
+  const parsed = new URL(loopUrl);
+  const directory = parsed.pathname.slice(0, parsed.pathname.lastIndexOf('/') + 1);
+  const inDirectory = `${parsed.origin}${directory}${file}`;
+  const inRoot = `${parsed.origin}/${file}`;
+  return inDirectory === inRoot ? [inRoot] : [inDirectory, inRoot];
+}
 
 export interface LocationResult {
   location: string;
