@@ -225,11 +225,20 @@ function match(routes: Route[], method: string, path: string) {
     if (route.method !== 'ANY' && route.method !== method) continue;
     const found = route.pattern.exec(path);
     if (!found) continue;
-    const pathParameters = Object.fromEntries(route.paramNames.map((name, index) => [name, decodeURIComponent(found[index + 1]!)]));
+    const pathParameters = Object.fromEntries(route.paramNames.map((name, index) => [name, decodePathSegment(found[index + 1]!)]));
     return { route, pathParameters };
   }
   const fallback = routes.find((route) => route.routeKey === '$default');
   return fallback ? { route: fallback, pathParameters: {} } : undefined;
+}
+
+/** A path parameter as the integration sees it; malformed percent-encoding stays as it came. */
+function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }
 
 /** Payload 2.0 lower-cases header names and joins repeated values with commas. */

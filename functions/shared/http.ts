@@ -83,9 +83,42 @@ export function readJsonBody(event: ApiEvent, maxBytes: number): unknown {
     throw payloadTooLarge(`The body is ${bytes.length} bytes; at most ${maxBytes} are accepted.`);
   }
   if (bytes.length === 0) throw badRequest('malformed_json', 'The body is empty; send a JSON document.');
+  let body: unknown;
   try {
-    return JSON.parse(bytes.toString('utf8'));
+    body = JSON.parse(bytes.toString('utf8'));
   } catch (error) {
     throw badRequest('malformed_json', `The body is not valid JSON: ${(error as Error).message}.`);
   }
+  const badText = findUnstorableText(body);
+  if (badText !== undefined) {
+    throw badRequest('invalid_text', 'The body holds text that cannot be stored or delivered: a lone surrogate or a control character.', [
+      { path: badText, message: 'must be valid Unicode without control characters (tab, line feed and carriage return are fine)' },
+    ]);
+  }
+  return body;
+}
+
+/**
+ * Text SQS and DynamoDB cannot carry, or receivers cannot decode: JSON escapes allow lone
+ * surrogates (\ud800), control characters and U+FFFE/U+FFFF. Returns the path of the first such
+ * string or key. Iterative, because a body may nest deeper than the call stack.
+ */
+const UNSTORABLE = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
+function findUnstorableText(root: unknown): string | undefined {
+  const pending: [unknown, string][] = [[root, '']];
+  while (pending.length) {
+    const [value, path] = pending.pop()!;
+    if (typeof value === 'string') {
+      if (!value.isWellFormed() || UNSTORABLE.test(value)) return path || '(body)';
+    } else if (Array.isArray(value)) {
+      value.forEach((item, index) => pending.push([item, `${path}[${index}]`]));
+    } else if (value !== null && typeof value === 'object') {
+      for (const [key, item] of Object.entries(value)) {
+        const itemPath = path ? `${path}.${key}` : key;
+        if (!key.isWellFormed() || UNSTORABLE.test(key)) return itemPath;
+        pending.push([item, itemPath]);
+      }
+    }
+  }
+  return undefined;
 }
