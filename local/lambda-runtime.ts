@@ -60,7 +60,7 @@ export class LocalFunction {
       const timer = setTimeout(() => {
         this.pending.delete(id);
         resolve({ ok: false, error: { errorType: 'Sandbox.Timedout', errorMessage: `Task timed out after ${this.spec.timeoutSeconds} seconds` } });
-        this.kill('timeout');
+        this.kill();
       }, timeoutMs);
       this.pending.set(id, { resolve, timer });
       child.send({ type: 'invoke', id, requestId: id, functionArn: this.spec.arn, deadline: Date.now() + timeoutMs, event });
@@ -68,7 +68,7 @@ export class LocalFunction {
   }
 
   async stop(): Promise<void> {
-    this.kill('shutdown');
+    this.kill();
   }
 
   private environment(): ChildProcess {
@@ -118,7 +118,7 @@ export class LocalFunction {
     return child;
   }
 
-  private kill(_why: string): void {
+  private kill(): void {
     const child = this.child;
     this.child = undefined;
     child?.kill('SIGKILL');

@@ -4,6 +4,7 @@ import { eventsRequestSchema } from '../shared/events.ts';
 import { createLoopSchema, loopSchema, updateLoopSchema } from '../shared/loops.ts';
 import { ROUTES, type RouteKey } from '../shared/routes.ts';
 import { accountListSchema, apiKeySchema, createAccountSchema, createdAccountSchema } from './accounts.ts';
+import { PAGE } from './request.ts';
 
 const errorSchema = z
   .object({
@@ -43,10 +44,12 @@ export function openApiDocument(serverUrl: string) {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of ROUTES) {
     const shape = SHAPES[`${route.method} ${route.path}`];
-    const parameters = [...route.path.matchAll(/\{(\w+)\}/g)].map((match) => ({ name: match[1], in: 'path', required: true, schema: { type: 'string' } }));
+    const parameters: { name: string; in: 'path' | 'query'; required: boolean; schema: Record<string, unknown> }[] = [
+      ...route.path.matchAll(/\{(\w+)\}/g),
+    ].map((match) => ({ name: match[1]!, in: 'path', required: true, schema: { type: 'string' } }));
     if (route.method === 'GET' && /\/(accounts|loops)$/.test(route.path)) {
       parameters.push(
-        { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } } as never,
+        { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: PAGE.maxLimit, default: PAGE.defaultLimit } },
         { name: 'cursor', in: 'query', required: false, schema: { type: 'string' } },
       );
     }

@@ -103,6 +103,7 @@ export function readJsonBody(event: ApiEvent, maxBytes: number): unknown {
  * surrogates (\ud800), control characters and U+FFFE/U+FFFF. Returns the path of the first such
  * string or key. Iterative, because a body may nest deeper than the call stack.
  */
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
 const UNSTORABLE = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
 function findUnstorableText(root: unknown): string | undefined {
   const pending: [unknown, string][] = [[root, '']];
