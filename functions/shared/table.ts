@@ -106,7 +106,7 @@ export async function listAccounts(limit: number, cursor: string | undefined): P
       IndexName: INDEX_NAME,
       KeyConditionExpression: 'gsi1pk = :accounts',
       ExpressionAttributeValues: { ':accounts': ACCOUNTS_INDEX.gsi1pk },
-      Limit: limit,
+      Limit: limit + 1,
       ExclusiveStartKey: decodeCursor(cursor, {
         pk: (value) => value.startsWith('ACCOUNT#'),
         sk: (value) => value === 'ACCOUNT',
@@ -115,10 +115,12 @@ export async function listAccounts(limit: number, cursor: string | undefined): P
       }),
     }),
   );
-  return {
-    items: (page.Items ?? []).map((item) => ({ id: item.id, name: item.name, createdAt: item.createdAt, loopCount: item.loopCount ?? 0 })),
-    ...nextCursor(page.LastEvaluatedKey),
-  };
+  return pageOf(page.Items ?? [], limit, ['pk', 'sk', 'gsi1pk', 'gsi1sk'], (item) => ({
+    id: item.id as string,
+    name: item.name as string,
+    createdAt: item.createdAt as string,
+    loopCount: (item.loopCount as number | undefined) ?? 0,
+  }));
 }
 
 /** Adds a key to an existing account; ConditionFailed when the account does not exist. */
@@ -225,11 +227,11 @@ export async function listLoopsPage(accountId: string, limit: number, cursor: st
       TableName: TABLE(),
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :loop)',
       ExpressionAttributeValues: { ':pk': pk, ':loop': 'LOOP#' },
-      Limit: limit,
+      Limit: limit + 1,
       ExclusiveStartKey: decodeCursor(cursor, { pk: (value) => value === pk, sk: (value) => value.startsWith('LOOP#') }),
     }),
   );
-  return { items: (page.Items ?? []).map(toLoop), ...nextCursor(page.LastEvaluatedKey) };
+  return pageOf(page.Items ?? [], limit, ['pk', 'sk'], toLoop);
 }
 
 /** Every loop of an account (fan-out reads them all). */
@@ -291,8 +293,16 @@ async function transact(items: NonNullable<ConstructorParameters<typeof Transact
 // Cursors: the last key of a page, opaque to clients. A cursor is only accepted for the list it
 // came from, so a client cannot page through another account's items by forging one.
 
-function nextCursor(lastKey: Record<string, unknown> | undefined): { nextCursor?: string } {
-  return lastKey ? { nextCursor: Buffer.from(JSON.stringify(lastKey)).toString('base64url') } : {};
+/**
+ * A page of at most `limit` items, read as `limit + 1`: the extra item only tells that more exist,
+ * so a cursor is given exactly when there is a next page. The cursor is the last item's key.
+ */
+function pageOf<T>(items: Record<string, unknown>[], limit: number, keyNames: string[], convert: (item: Record<string, unknown>) => T): Page<T> {
+  const shown = items.slice(0, limit);
+  const last = shown.at(-1);
+  if (items.length <= limit || !last) return { items: shown.map(convert) };
+  const key = Object.fromEntries(keyNames.map((name) => [name, last[name]]));
+  return { items: shown.map(convert), nextCursor: Buffer.from(JSON.stringify(key)).toString('base64url') };
 }
 
 /** A cursor's key must be exactly one of its list's keys: DynamoDB refuses (500) any other shape. */

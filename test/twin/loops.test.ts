@@ -84,6 +84,11 @@ describe('managing loops', () => {
     } while (cursor);
     expect(pages).toBe(3);
     expect(seen.sort()).toEqual([...ids].sort());
+    // A cursor only when more exist: 20 loops in pages of 10 are two pages, not two and an empty one.
+    const full = await call('GET', '/v1/loops?limit=10', { key });
+    const rest = await call('GET', `/v1/loops?limit=10&cursor=${full.body.nextCursor}`, { key });
+    expect(rest.body.loops).toHaveLength(10);
+    expect(rest.body.nextCursor).toBeUndefined();
 
     // Cursors forged from a real one: another shape of key, or one outside the list.
     const first = await call('GET', '/v1/loops?limit=7', { key });
