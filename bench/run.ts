@@ -16,7 +16,9 @@ function measure(name: string, run: () => void, { minMs = 1000 } = {}): void {
     count++;
   }
   const elapsed = performance.now() - started;
-  console.log(`${name.padEnd(48)} ${(count / (elapsed / 1000)).toFixed(0).padStart(9)} /s   ${((elapsed / count) * 1000).toFixed(1).padStart(8)} µs each`);
+  console.log(
+    `${name.padEnd(48)} ${(count / (elapsed / 1000)).toFixed(0).padStart(9)} /s   ${((elapsed / count) * 1000).toFixed(1).padStart(8)} µs each`,
+  );
 }
 
 const now = new Date();
@@ -38,7 +40,14 @@ const secrets = [generateSecret()];
 measure('validate a batch of 500 events', () => parseEventBatch(batch, now));
 measure('encode (form) and sign one delivery', () => {
   const { contentType, body } = encodeBody(toRecord(accepted!), 'form');
-  webhookHeaders({ id: accepted!.id, timestamp: 1_800_000_000, body, secrets, contentType, userAgent: 'FeedbackLoops/bench' });
+  webhookHeaders({
+    id: accepted!.id,
+    timestamp: 1_800_000_000,
+    body,
+    secrets,
+    contentType,
+    userAgent: 'FeedbackLoops/bench',
+  });
 });
 measure('check one resolved address against the guard', () => addressAllowed('2606:4700:4700::1111', ['127.0.0.0/8']));
 console.log(`heap used: ${(process.memoryUsage().heapUsed / 1024 / 1024).toFixed(1)} MiB`);

@@ -115,7 +115,8 @@ export class FeedbackLoopsStack extends Stack {
     // API
     const api = new Api(this, 'Api', { authorizer, fallback: apiFunction });
     const routeFunctions = { api: apiFunction, ingest };
-    for (const route of ROUTES) api.route(`${route.method} ${route.path}`, routeFunctions[route.fn], { public: route.access === 'public' });
+    for (const route of ROUTES)
+      api.route(`${route.method} ${route.path}`, routeFunctions[route.fn], { public: route.access === 'public' });
 
     new CfnOutput(this, 'ApiUrl', { value: api.url, description: 'Base URL of the API' });
     new CfnOutput(this, 'AdminSecretName', {

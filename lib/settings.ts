@@ -16,7 +16,12 @@ const integer = (min: number, max: number) =>
 const list = <T extends z.ZodType>(item: T) =>
   z.preprocess(
     (value) =>
-      typeof value === 'string' ? value.split(',').map((part) => part.trim()).filter(Boolean) : value,
+      typeof value === 'string'
+        ? value
+            .split(',')
+            .map((part) => part.trim())
+            .filter(Boolean)
+        : value,
     z.array(item),
   );
 

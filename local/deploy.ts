@@ -36,7 +36,11 @@ export const clientConfig = (emulator: Emulator) => ({
  * Deploys the synthesized stack as `cdk deploy` would into a bootstrapped account: the bootstrap
  * version parameter, the asset zips in the assets bucket, then CloudFormation.
  */
-export async function deploy(emulator: Emulator, assembly: Assembly, options: { adminApiKey?: string }): Promise<Deployment> {
+export async function deploy(
+  emulator: Emulator,
+  assembly: Assembly,
+  options: { adminApiKey?: string },
+): Promise<Deployment> {
   const config = clientConfig(emulator);
   const cloudformation = new CloudFormationClient(config);
 
@@ -67,9 +71,12 @@ export async function deploy(emulator: Emulator, assembly: Assembly, options: { 
   const skipped: Deployment['skipped'] = [];
   let nextToken: string | undefined;
   do {
-    const page = await cloudformation.send(new ListStackResourcesCommand({ StackName: assembly.stackName, NextToken: nextToken }));
+    const page = await cloudformation.send(
+      new ListStackResourcesCommand({ StackName: assembly.stackName, NextToken: nextToken }),
+    );
     for (const summary of page.StackResourceSummaries ?? []) {
-      if (summary.LogicalResourceId && summary.PhysicalResourceId) physicalIds.set(summary.LogicalResourceId, summary.PhysicalResourceId);
+      if (summary.LogicalResourceId && summary.PhysicalResourceId)
+        physicalIds.set(summary.LogicalResourceId, summary.PhysicalResourceId);
     }
     nextToken = page.NextToken;
   } while (nextToken);
@@ -123,9 +130,14 @@ async function createSkippedSecrets(
   for (const [id, secret] of resourcesOfType(assembly.template, 'AWS::SecretsManager::Secret')) {
     if (physicalIds.has(id)) continue;
     const name = prop<string>(secret, 'Name');
-    if (!name) throw new Error(`Secret ${id} has no Name: the stack must name its secrets for the twin to create them.`);
-    const generate = prop<{ PasswordLength?: number; ExcludePunctuation?: boolean }>(secret, 'GenerateSecretString') ?? {};
-    const value = name === adminSecretName && adminApiKey ? adminApiKey : randomPassword(generate.PasswordLength ?? 32, !generate.ExcludePunctuation);
+    if (!name)
+      throw new Error(`Secret ${id} has no Name: the stack must name its secrets for the twin to create them.`);
+    const generate =
+      prop<{ PasswordLength?: number; ExcludePunctuation?: boolean }>(secret, 'GenerateSecretString') ?? {};
+    const value =
+      name === adminSecretName && adminApiKey
+        ? adminApiKey
+        : randomPassword(generate.PasswordLength ?? 32, !generate.ExcludePunctuation);
     await client.send(new CreateSecretCommand({ Name: name, SecretString: value }));
     created.set(name, value);
   }
@@ -133,7 +145,9 @@ async function createSkippedSecrets(
 }
 
 function randomPassword(length: number, punctuation: boolean): string {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789' + (punctuation ? '!#$%&()*+,-.:;<=>?@[]^_{|}~' : '');
+  const alphabet =
+    'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789' +
+    (punctuation ? '!#$%&()*+,-.:;<=>?@[]^_{|}~' : '');
   return Array.from({ length }, () => alphabet[randomInt(alphabet.length)]).join('');
 }
 

@@ -31,7 +31,11 @@ export interface Emulator {
  * with IAM enforced after the twin has created its own user, or uses the emulator that
  * AWS_ENDPOINT_URL names, with the credentials of the environment.
  */
-export async function startEmulator(options: { region: string; logFile: string; log: (line: string) => void }): Promise<Emulator> {
+export async function startEmulator(options: {
+  region: string;
+  logFile: string;
+  log: (line: string) => void;
+}): Promise<Emulator> {
   const accountId = '123456789012';
   const external = process.env.AWS_ENDPOINT_URL;
   if (external) {
@@ -40,7 +44,14 @@ export async function startEmulator(options: { region: string; logFile: string; 
       secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
       ...(process.env.AWS_SESSION_TOKEN ? { sessionToken: process.env.AWS_SESSION_TOKEN } : {}),
     };
-    return { endpoint: external, region: options.region, accountId, credentials, twinUserArn: `arn:aws:iam::${accountId}:root`, stop: async () => {} };
+    return {
+      endpoint: external,
+      region: options.region,
+      accountId,
+      credentials,
+      twinUserArn: `arn:aws:iam::${accountId}:root`,
+      stop: async () => {},
+    };
   }
 
   const port = await freePort();
@@ -60,13 +71,20 @@ export async function startEmulator(options: { region: string; logFile: string; 
   const stop = () => stopProcess(child);
   try {
     await waitUntilUp(endpoint, child, stderr);
-    const bootstrap = new IAMClient({ endpoint, region: options.region, credentials: { accessKeyId: 'bootstrap', secretAccessKey: 'bootstrap' } });
+    const bootstrap = new IAMClient({
+      endpoint,
+      region: options.region,
+      credentials: { accessKeyId: 'bootstrap', secretAccessKey: 'bootstrap' },
+    });
     await bootstrap.send(new CreateUserCommand({ UserName: TWIN_USER }));
     await bootstrap.send(
       new PutUserPolicyCommand({
         UserName: TWIN_USER,
         PolicyName: 'administrator',
-        PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }),
+        PolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
+        }),
       }),
     );
     const { AccessKey } = await bootstrap.send(new CreateAccessKeyCommand({ UserName: TWIN_USER }));

@@ -25,7 +25,13 @@ interface Route {
   authorizer: Authorizer | undefined;
 }
 
-export type GatewayLog = (entry: { function: string; trigger: string; durationMs: number; ok: boolean; summary: string }) => void;
+export type GatewayLog = (entry: {
+  function: string;
+  trigger: string;
+  durationMs: number;
+  ok: boolean;
+  summary: string;
+}) => void;
 
 /** Reads the HTTP API's routes, integrations and authorisers from the template. */
 export function readRoutes(template: Template, functions: Map<string, LocalFunction>): Route[] {
@@ -37,7 +43,8 @@ export function readRoutes(template: Template, functions: Map<string, LocalFunct
   };
   const integrations = new Map(
     resourcesOfType(template, 'AWS::ApiGatewayV2::Integration').map(([id, integration]) => {
-      if (prop(integration, 'PayloadFormatVersion') !== '2.0') throw new Error(`Integration ${id}: the twin speaks payload format 2.0 only`);
+      if (prop(integration, 'PayloadFormatVersion') !== '2.0')
+        throw new Error(`Integration ${id}: the twin speaks payload format 2.0 only`);
       return [id, fnOf(prop(integration, 'IntegrationUri'), `Integration ${id}`)];
     }),
   );
@@ -57,8 +64,12 @@ export function readRoutes(template: Template, functions: Map<string, LocalFunct
       const routeKey = prop<string>(route, 'RouteKey')!;
       const fn = integrations.get(referencedId(prop(route, 'Target')) ?? '');
       if (!fn) throw new Error(`Route ${routeKey} (${id}) has no Lambda integration`);
-      const authorizer = prop(route, 'AuthorizationType') === 'CUSTOM' ? authorizers.get(referencedId(prop(route, 'AuthorizerId')) ?? '') : undefined;
-      if (routeKey === '$default') return { routeKey, method: 'ANY', pattern: undefined, paramNames: [], specificity: -1, fn, authorizer };
+      const authorizer =
+        prop(route, 'AuthorizationType') === 'CUSTOM'
+          ? authorizers.get(referencedId(prop(route, 'AuthorizerId')) ?? '')
+          : undefined;
+      if (routeKey === '$default')
+        return { routeKey, method: 'ANY', pattern: undefined, paramNames: [], specificity: -1, fn, authorizer };
       const [method, path] = routeKey.split(' ') as [string, string];
       const paramNames: string[] = [];
       const source = path
@@ -81,13 +92,20 @@ export function readRoutes(template: Template, functions: Map<string, LocalFunct
  * the authoriser has an identity source and a TTL), invokes the integration with a payload 2.0
  * event, and maps the answer back as API Gateway does.
  */
-export function startGateway(options: { routes: Route[]; port: number; accountId: string; log: GatewayLog }): Promise<http.Server> {
+export function startGateway(options: {
+  routes: Route[];
+  port: number;
+  accountId: string;
+  log: GatewayLog;
+}): Promise<http.Server> {
   const { routes, accountId, log } = options;
   const authorizerCache = new Map<string, { result: AuthorizerResult; until: number }>();
 
   const invoke = async (fn: LocalFunction, event: unknown, trigger: string) => {
     const started = performance.now();
-    const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), INTEGRATION_TIMEOUT_MS).unref());
+    const timeout = new Promise<'timeout'>((resolve) =>
+      setTimeout(() => resolve('timeout'), INTEGRATION_TIMEOUT_MS).unref(),
+    );
     const outcome = await Promise.race([fn.invoke(event), timeout]);
     const durationMs = Math.round(performance.now() - started);
     return { outcome, durationMs, trigger };
@@ -146,10 +164,22 @@ export function startGateway(options: { routes: Route[]; port: number; accountId
       const cached = authorizer.ttlSeconds > 0 && identity.length ? authorizerCache.get(cacheKey) : undefined;
       let result = cached && cached.until > Date.now() ? cached.result : undefined;
       if (!result) {
-        const event = { ...common, type: 'REQUEST', routeArn: `arn:aws:execute-api:local:${accountId}:twin/$default/${route.routeKey.replace(' ', '')}`, identitySource: identity, requestContext };
+        const event = {
+          ...common,
+          type: 'REQUEST',
+          routeArn: `arn:aws:execute-api:local:${accountId}:twin/$default/${route.routeKey.replace(' ', '')}`,
+          identitySource: identity,
+          requestContext,
+        };
         const { outcome, durationMs } = await invoke(authorizer.fn, event, `authorise ${method} ${url.pathname}`);
         result = authorizerResult(outcome, authorizer.simpleResponses);
-        log({ function: authorizer.fn.spec.name, trigger: `authorise ${method} ${url.pathname}`, durationMs, ok: result.kind !== 'error', summary: result.kind });
+        log({
+          function: authorizer.fn.spec.name,
+          trigger: `authorise ${method} ${url.pathname}`,
+          durationMs,
+          ok: result.kind !== 'error',
+          summary: result.kind,
+        });
         if (result.kind !== 'error' && authorizer.ttlSeconds > 0 && identity.length) {
           authorizerCache.set(cacheKey, { result, until: Date.now() + authorizer.ttlSeconds * 1000 });
         }
@@ -162,7 +192,10 @@ export function startGateway(options: { routes: Route[]; port: number; accountId
     const binary = body.length > 0 && !isTextual(headers['content-type']);
     const event = {
       ...common,
-      requestContext: { ...requestContext, ...(authorizerContext ? { authorizer: { lambda: authorizerContext } } : {}) },
+      requestContext: {
+        ...requestContext,
+        ...(authorizerContext ? { authorizer: { lambda: authorizerContext } } : {}),
+      },
       ...(body.length ? { body: body.toString(binary ? 'base64' : 'utf8') } : {}),
       isBase64Encoded: binary,
     };
@@ -173,7 +206,13 @@ export function startGateway(options: { routes: Route[]; port: number; accountId
       return send(response, 503, { message: 'Service Unavailable' });
     }
     if (!outcome.ok) {
-      log({ function: route.fn.spec.name, trigger, durationMs, ok: false, summary: `${outcome.error.errorType}: ${outcome.error.errorMessage} → 500` });
+      log({
+        function: route.fn.spec.name,
+        trigger,
+        durationMs,
+        ok: false,
+        summary: `${outcome.error.errorType}: ${outcome.error.errorMessage} → 500`,
+      });
       return send(response, 500, { message: 'Internal Server Error' });
     }
     const mapped = mapResult(outcome.result);
@@ -205,18 +244,26 @@ export function startGateway(options: { routes: Route[]; port: number; accountId
   });
 }
 
-type AuthorizerResult = { kind: 'allow'; context: Record<string, unknown> | undefined } | { kind: 'deny' } | { kind: 'error' };
+type AuthorizerResult =
+  { kind: 'allow'; context: Record<string, unknown> | undefined } | { kind: 'deny' } | { kind: 'error' };
 
-function authorizerResult(outcome: Awaited<ReturnType<LocalFunction['invoke']>> | 'timeout', simple: boolean): AuthorizerResult {
+function authorizerResult(
+  outcome: Awaited<ReturnType<LocalFunction['invoke']>> | 'timeout',
+  simple: boolean,
+): AuthorizerResult {
   if (outcome === 'timeout' || !outcome.ok) return { kind: 'error' };
   const result = outcome.result as Record<string, unknown> | undefined;
   if (simple) {
     if (typeof result?.isAuthorized !== 'boolean') return { kind: 'error' };
-    return result.isAuthorized ? { kind: 'allow', context: result.context as Record<string, unknown> | undefined } : { kind: 'deny' };
+    return result.isAuthorized
+      ? { kind: 'allow', context: result.context as Record<string, unknown> | undefined }
+      : { kind: 'deny' };
   }
   const statements = (result?.policyDocument as { Statement?: { Effect?: string }[] } | undefined)?.Statement ?? [];
   const allowed = statements.length > 0 && statements.every((statement) => statement.Effect === 'Allow');
-  return allowed ? { kind: 'allow', context: result?.context as Record<string, unknown> | undefined } : { kind: 'deny' };
+  return allowed
+    ? { kind: 'allow', context: result?.context as Record<string, unknown> | undefined }
+    : { kind: 'deny' };
 }
 
 function match(routes: Route[], method: string, path: string) {
@@ -225,7 +272,9 @@ function match(routes: Route[], method: string, path: string) {
     if (route.method !== 'ANY' && route.method !== method) continue;
     const found = route.pattern.exec(path);
     if (!found) continue;
-    const pathParameters = Object.fromEntries(route.paramNames.map((name, index) => [name, decodePathSegment(found[index + 1]!)]));
+    const pathParameters = Object.fromEntries(
+      route.paramNames.map((name, index) => [name, decodePathSegment(found[index + 1]!)]),
+    );
     return { route, pathParameters };
   }
   const fallback = routes.find((route) => route.routeKey === '$default');
@@ -258,7 +307,11 @@ function joinedQuery(params: URLSearchParams): Record<string, string> {
   return joined;
 }
 
-function identityValue(source: string, headers: Record<string, string>, query: Record<string, string>): string | undefined {
+function identityValue(
+  source: string,
+  headers: Record<string, string>,
+  query: Record<string, string>,
+): string | undefined {
   const header = /^\$request\.header\.(.+)$/.exec(source);
   if (header) return headers[header[1]!.toLowerCase()] || undefined;
   const querystring = /^\$request\.querystring\.(.+)$/.exec(source);
@@ -268,13 +321,21 @@ function identityValue(source: string, headers: Record<string, string>, query: R
 
 function isTextual(contentType: string | undefined): boolean {
   if (!contentType) return true;
-  return /^(text\/|application\/(json|xml|x-www-form-urlencoded|javascript)|[^;]*\+(json|xml))/i.test(contentType.trim());
+  return /^(text\/|application\/(json|xml|x-www-form-urlencoded|javascript)|[^;]*\+(json|xml))/i.test(
+    contentType.trim(),
+  );
 }
 
 /** What API Gateway makes of a payload 2.0 answer, including the shorthand of returning a plain value. */
 function mapResult(result: unknown): { status: number; headers: Record<string, string | string[]>; body: Buffer } {
   if (result && typeof result === 'object' && 'statusCode' in result) {
-    const answer = result as { statusCode: number; headers?: Record<string, string>; body?: string; isBase64Encoded?: boolean; cookies?: string[] };
+    const answer = result as {
+      statusCode: number;
+      headers?: Record<string, string>;
+      body?: string;
+      isBase64Encoded?: boolean;
+      cookies?: string[];
+    };
     const headers: Record<string, string | string[]> = { ...answer.headers };
     if (answer.cookies?.length) headers['set-cookie'] = answer.cookies;
     const body = Buffer.from(answer.body ?? '', answer.isBase64Encoded ? 'base64' : 'utf8');

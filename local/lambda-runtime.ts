@@ -30,7 +30,8 @@ export interface Invocation {
   summary: string;
 }
 
-export type InvokeResult = { ok: true; result: unknown } | { ok: false; error: { errorType: string; errorMessage: string } };
+export type InvokeResult =
+  { ok: true; result: unknown } | { ok: false; error: { errorType: string; errorMessage: string } };
 
 interface Pending {
   resolve: (result: InvokeResult) => void;
@@ -59,11 +60,24 @@ export class LocalFunction {
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        resolve({ ok: false, error: { errorType: 'Sandbox.Timedout', errorMessage: `Task timed out after ${this.spec.timeoutSeconds} seconds` } });
+        resolve({
+          ok: false,
+          error: {
+            errorType: 'Sandbox.Timedout',
+            errorMessage: `Task timed out after ${this.spec.timeoutSeconds} seconds`,
+          },
+        });
         this.kill();
       }, timeoutMs);
       this.pending.set(id, { resolve, timer });
-      child.send({ type: 'invoke', id, requestId: id, functionArn: this.spec.arn, deadline: Date.now() + timeoutMs, event });
+      child.send({
+        type: 'invoke',
+        id,
+        requestId: id,
+        functionArn: this.spec.arn,
+        deadline: Date.now() + timeoutMs,
+        event,
+      });
     });
   }
 
@@ -111,7 +125,10 @@ export class LocalFunction {
       for (const [id, pending] of this.pending) {
         clearTimeout(pending.timer);
         this.pending.delete(id);
-        pending.resolve({ ok: false, error: { errorType: 'Runtime.ExitError', errorMessage: `Runtime exited (${signal ?? code})` } });
+        pending.resolve({
+          ok: false,
+          error: { errorType: 'Runtime.ExitError', errorMessage: `Runtime exited (${signal ?? code})` },
+        });
       }
     });
     this.child = child;

@@ -10,7 +10,8 @@ function parseContext(args: string[]): Record<string, string> {
   const context: Record<string, string> = {};
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
-    const pair = arg === '-c' || arg === '--context' ? args[++i] : arg.startsWith('--context=') ? arg.slice(10) : undefined;
+    const pair =
+      arg === '-c' || arg === '--context' ? args[++i] : arg.startsWith('--context=') ? arg.slice(10) : undefined;
     const match = pair ? /^([^=]+)=(.*)$/.exec(pair) : null;
     if (!match) throw new InvalidSettingsError(`Unknown argument "${arg}". Usage: npm start -- -c key=value ...`);
     context[match[1]!] = match[2]!;
@@ -55,6 +56,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: Error) => {
-  console.error(error instanceof InvalidSettingsError ? error.message : `The twin could not start: ${error.stack ?? error.message}`);
+  console.error(
+    error instanceof InvalidSettingsError ? error.message : `The twin could not start: ${error.stack ?? error.message}`,
+  );
   process.exit(1);
 });

@@ -24,7 +24,8 @@ export function readEventSources(
   return resourcesOfType(template, 'AWS::Lambda::EventSourceMapping').map(([id, mapping]) => {
     const queueId = referencedId(prop(mapping, 'EventSourceArn'));
     const queue = queueId ? template.Resources[queueId] : undefined;
-    if (!queueId || queue?.Type !== 'AWS::SQS::Queue') throw new Error(`Event source ${id}: the twin runs SQS event sources only`);
+    if (!queueId || queue?.Type !== 'AWS::SQS::Queue')
+      throw new Error(`Event source ${id}: the twin runs SQS event sources only`);
     const fn = functions.get(referencedId(prop(mapping, 'FunctionName')) ?? '');
     if (!fn) throw new Error(`Event source ${id} does not point at a function of the stack`);
     const queueUrl = deployment.physicalIds.get(queueId)!;
@@ -34,7 +35,9 @@ export function readEventSources(
       queueArn: `arn:aws:sqs:${emulator.region}:${emulator.accountId}:${queueUrl.split('/').pop()}`,
       batchSize: prop<number>(mapping, 'BatchSize') ?? 10,
       batchingWindowSeconds: prop<number>(mapping, 'MaximumBatchingWindowInSeconds') ?? 0,
-      reportBatchItemFailures: (prop<string[]>(mapping, 'FunctionResponseTypes') ?? []).includes('ReportBatchItemFailures'),
+      reportBatchItemFailures: (prop<string[]>(mapping, 'FunctionResponseTypes') ?? []).includes(
+        'ReportBatchItemFailures',
+      ),
     };
   });
 }
@@ -55,7 +58,11 @@ export class SqsPoller {
     emulator: Emulator,
     private readonly log: GatewayLog,
   ) {
-    this.client = new SQSClient({ endpoint: emulator.endpoint, region: emulator.region, credentials: source.fn.spec.credentials });
+    this.client = new SQSClient({
+      endpoint: emulator.endpoint,
+      region: emulator.region,
+      credentials: source.fn.spec.credentials,
+    });
   }
 
   start(): void {
@@ -74,7 +81,13 @@ export class SqsPoller {
         if (batch.length) await this.process(batch);
       } catch (error) {
         if (this.abort.signal.aborted) return;
-        this.log({ function: this.source.fn.spec.name, trigger: 'sqs poll', durationMs: 0, ok: false, summary: `poller: ${(error as Error).message}` });
+        this.log({
+          function: this.source.fn.spec.name,
+          trigger: 'sqs poll',
+          durationMs: 0,
+          ok: false,
+          summary: `poller: ${(error as Error).message}`,
+        });
         await new Promise((resolve) => setTimeout(resolve, 1000));
       }
     }
@@ -118,7 +131,13 @@ export class SqsPoller {
         messageAttributes: Object.fromEntries(
           Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [
             name,
-            { stringValue: value.StringValue, binaryValue: value.BinaryValue, dataType: value.DataType, stringListValues: [], binaryListValues: [] },
+            {
+              stringValue: value.StringValue,
+              binaryValue: value.BinaryValue,
+              dataType: value.DataType,
+              stringListValues: [],
+              binaryListValues: [],
+            },
           ]),
         ),
         md5OfBody: message.MD5OfBody,
@@ -133,12 +152,24 @@ export class SqsPoller {
     const trigger = `sqs ${queueArn.split(':').pop()} (${messages.length})`;
 
     if (!outcome.ok) {
-      this.log({ function: fn.spec.name, trigger, durationMs, ok: false, summary: `${outcome.error.errorType}: ${outcome.error.errorMessage}; batch returns to the queue` });
+      this.log({
+        function: fn.spec.name,
+        trigger,
+        durationMs,
+        ok: false,
+        summary: `${outcome.error.errorType}: ${outcome.error.errorMessage}; batch returns to the queue`,
+      });
       return;
     }
     const failedIds = reportBatchItemFailures ? batchItemFailures(outcome.result, messages) : new Set<string>();
     if (failedIds === 'invalid') {
-      this.log({ function: fn.spec.name, trigger, durationMs, ok: false, summary: 'invalid batchItemFailures; whole batch returns to the queue' });
+      this.log({
+        function: fn.spec.name,
+        trigger,
+        durationMs,
+        ok: false,
+        summary: 'invalid batchItemFailures; whole batch returns to the queue',
+      });
       return;
     }
     const done = messages.filter((message) => !failedIds.has(message.MessageId!));
@@ -146,11 +177,15 @@ export class SqsPoller {
       await this.client.send(
         new DeleteMessageBatchCommand({
           QueueUrl: this.source.queueUrl,
-          Entries: done.slice(start, start + 10).map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle! })),
+          Entries: done
+            .slice(start, start + 10)
+            .map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle! })),
         }),
       );
     }
-    const summary = failedIds.size ? `${done.length} done, ${failedIds.size} returned to the queue` : `${done.length} done`;
+    const summary = failedIds.size
+      ? `${done.length} done, ${failedIds.size} returned to the queue`
+      : `${done.length} done`;
     this.log({ function: fn.spec.name, trigger, durationMs, ok: failedIds.size === 0, summary });
   }
 }

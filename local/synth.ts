@@ -23,9 +23,9 @@ export function synthesize(outdir: string, context: Record<string, string>): Ass
   const { app, stack } = createApp({ outdir, context: { ...cdkJson.context, ...TWIN_CONTEXT, ...context } });
   const assembly = app.synth();
   const artifact = assembly.getStackByName(stack.stackName);
-  const manifest = JSON.parse(
-    readFileSync(path.join(outdir, `${artifact.stackName}.assets.json`), 'utf8'),
-  ) as { files: Record<string, { source: { path: string; packaging?: string } }> };
+  const manifest = JSON.parse(readFileSync(path.join(outdir, `${artifact.stackName}.assets.json`), 'utf8')) as {
+    files: Record<string, { source: { path: string; packaging?: string } }>;
+  };
   const assetDirs = new Map<string, string>();
   for (const [hash, file] of Object.entries(manifest.files)) {
     if (file.source.packaging === 'zip') assetDirs.set(hash, path.join(outdir, file.source.path));

@@ -124,7 +124,9 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
     stoppers.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
     stoppers.push(() => void server.closeAllConnections());
 
-    const pollers = readEventSources(assembly.template, deployment, functions, emulator).map((source) => new SqsPoller(source, emulator, logInvocation));
+    const pollers = readEventSources(assembly.template, deployment, functions, emulator).map(
+      (source) => new SqsPoller(source, emulator, logInvocation),
+    );
     pollers.forEach((poller) => poller.start());
     stoppers.push(async () => {
       await Promise.all(pollers.map((poller) => poller.stop()));
@@ -139,7 +141,9 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
     const adminSecretName = String(assembly.template.Outputs?.AdminSecretName?.Value ?? '');
     const adminKey = deployment.secrets.get(adminSecretName);
     if (!adminKey) throw new Error('The stack has no AdminSecretName output naming a secret the twin created');
-    const notEmulated = countByType(deployment.skipped.filter(({ type }) => !/^AWS::(ApiGatewayV2|SecretsManager)::/.test(type)));
+    const notEmulated = countByType(
+      deployment.skipped.filter(({ type }) => !/^AWS::(ApiGatewayV2|SecretsManager)::/.test(type)),
+    );
     if (notEmulated) print(`twin: not emulated (they act on AWS only): ${notEmulated}`);
 
     const { port } = server.address() as { port: number };
@@ -204,7 +208,8 @@ function isAlive(pid: number): boolean {
 /** `4 × SQS::QueuePolicy, 2 × CloudWatch::Alarm`: what the emulator skipped and nothing stands in for. */
 function countByType(resources: { type: string }[]): string {
   const counts = new Map<string, number>();
-  for (const { type } of resources) counts.set(type.replace(/^AWS::/, ''), (counts.get(type.replace(/^AWS::/, '')) ?? 0) + 1);
+  for (const { type } of resources)
+    counts.set(type.replace(/^AWS::/, ''), (counts.get(type.replace(/^AWS::/, '')) ?? 0) + 1);
   return [...counts].map(([type, count]) => `${count} × ${type}`).join(', ');
 }
 
@@ -212,7 +217,10 @@ function countByType(resources: { type: string }[]): string {
 function shortName(physicalName: string): string {
   const parts = physicalName.split('-');
   const logical = parts.length >= 3 ? parts.slice(1, -1).join('-') : physicalName;
-  return logical.replace(/Function[0-9A-F]{8}$/, '').replace(/[0-9A-F]{8}$/, '').toLowerCase();
+  return logical
+    .replace(/Function[0-9A-F]{8}$/, '')
+    .replace(/[0-9A-F]{8}$/, '')
+    .toLowerCase();
 }
 
 export function formatInvocation(entry: Invocation): string {
@@ -226,7 +234,8 @@ function notableLogLine(line: string): string | undefined {
   try {
     const record = JSON.parse(line) as { level?: string; message?: string; error?: unknown };
     if (record.level !== 'WARN' && record.level !== 'ERROR') return undefined;
-    const error = record.error && typeof record.error === 'object' ? (record.error as { message?: string }).message : record.error;
+    const error =
+      record.error && typeof record.error === 'object' ? (record.error as { message?: string }).message : record.error;
     return `${record.level}: ${record.message}${error ? ` (${error})` : ''}`;
   } catch {
     return line.trim() ? `| ${line}` : undefined;

@@ -9,12 +9,19 @@ import { parseRequest } from '../shared/validation.ts';
 import { pageParams, readBody } from './request.ts';
 
 export const createAccountSchema = z
-  .strictObject({ name: z.string().trim().min(1).max(200).describe('The account\'s name, for the operator.') })
+  .strictObject({ name: z.string().trim().min(1).max(200).describe("The account's name, for the operator.") })
   .describe('A new account');
 
-export const accountSchema = z.object({ id: z.string(), name: z.string(), createdAt: z.string() }).describe('An account');
-export const apiKeySchema = z.object({ id: z.string(), key: z.string().describe('Shown only in this answer; stored only as a hash.') });
-export const createdAccountSchema = accountSchema.extend({ apiKey: apiKeySchema }).describe('The new account with its first API key');
+export const accountSchema = z
+  .object({ id: z.string(), name: z.string(), createdAt: z.string() })
+  .describe('An account');
+export const apiKeySchema = z.object({
+  id: z.string(),
+  key: z.string().describe('Shown only in this answer; stored only as a hash.'),
+});
+export const createdAccountSchema = accountSchema
+  .extend({ apiKey: apiKeySchema })
+  .describe('The new account with its first API key');
 export const accountListSchema = z.object({ accounts: z.array(accountSchema), nextCursor: z.string().optional() });
 
 async function newKey(accountId: string) {
@@ -28,7 +35,10 @@ export async function postAccount(event: ApiEvent): Promise<ApiResult> {
   const account = { id: newId('acc'), name, createdAt: clock.now().toISOString(), loopCount: 0 };
   const { key, hash, record } = await newKey(account.id);
   await createAccount(account, { hash, record });
-  return { status: 201, body: { id: account.id, name, createdAt: account.createdAt, apiKey: { id: record.keyId, key } } };
+  return {
+    status: 201,
+    body: { id: account.id, name, createdAt: account.createdAt, apiKey: { id: record.keyId, key } },
+  };
 }
 
 export async function getAccounts(event: ApiEvent): Promise<ApiResult> {
@@ -36,7 +46,10 @@ export async function getAccounts(event: ApiEvent): Promise<ApiResult> {
   const page = await listAccounts(limit, cursor);
   return {
     status: 200,
-    body: { accounts: page.items.map(({ id, name, createdAt }) => ({ id, name, createdAt })), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) },
+    body: {
+      accounts: page.items.map(({ id, name, createdAt }) => ({ id, name, createdAt })),
+      ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
+    },
   };
 }
 

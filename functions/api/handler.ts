@@ -10,7 +10,10 @@ type Route = (event: ApiEvent) => Promise<ApiResult>;
 /** The management API: operator and account routes, health and the OpenAPI document. */
 const handlers: Partial<Record<RouteKey, Route>> = {
   'GET /v1/health': async () => ({ status: 200, body: { status: 'ok' } }),
-  'GET /v1/openapi.json': async (event) => ({ status: 200, body: openApiDocument(`${event.headers['x-forwarded-proto'] ?? 'https'}://${event.requestContext.domainName}`) }),
+  'GET /v1/openapi.json': async (event) => ({
+    status: 200,
+    body: openApiDocument(`${event.headers['x-forwarded-proto'] ?? 'https'}://${event.requestContext.domainName}`),
+  }),
   'POST /v1/accounts': postAccount,
   'GET /v1/accounts': getAccounts,
   'POST /v1/accounts/{accountId}/keys': postKey,
@@ -39,9 +42,14 @@ function notMatched(event: ApiEvent): never {
   const path = event.rawPath;
   const allowed = ROUTES.filter((route) => pathMatches(route.path, path)).map((route) => route.method);
   if (allowed.length) {
-    throw new ApiError(405, 'method_not_allowed', `${event.requestContext.http.method} is not allowed on ${path}; use ${allowed.join(' or ')}.`, {
-      headers: { allow: allowed.join(', ') },
-    });
+    throw new ApiError(
+      405,
+      'method_not_allowed',
+      `${event.requestContext.http.method} is not allowed on ${path}; use ${allowed.join(' or ')}.`,
+      {
+        headers: { allow: allowed.join(', ') },
+      },
+    );
   }
   throw notFound(`There is no ${path} in this API.`);
 }

@@ -7,7 +7,15 @@ import { createLoopSchema, toLoopView, updateLoopSchema } from '../shared/loops.
 import { checkTargetUrl } from '../shared/outbound-guard.ts';
 import { outboundPolicyFromEnv } from '../shared/outbound-policy.ts';
 import { generateSecret } from '../shared/signing.ts';
-import { ConditionFailed, type LoopRecord, createLoop, deleteLoop, getLoop, listLoopsPage, saveLoop } from '../shared/table.ts';
+import {
+  ConditionFailed,
+  type LoopRecord,
+  createLoop,
+  deleteLoop,
+  getLoop,
+  listLoopsPage,
+  saveLoop,
+} from '../shared/table.ts';
 import { parseRequest } from '../shared/validation.ts';
 import { applyVerification, checkVerification, newVerification } from '../shared/verification.ts';
 import { pageParams, readBody } from './request.ts';
@@ -20,7 +28,8 @@ const PREVIOUS_SECRET_VALID_MS = 24 * 60 * 60 * 1000;
 /** A URL the system could never reach is refused when it is given, not at the first delivery. */
 function assertReachable(url: string): void {
   const reason = checkTargetUrl(url, OUTBOUND);
-  if (reason) throw badRequest('invalid_request', `The url cannot be used: ${reason}.`, [{ path: 'url', message: reason }]);
+  if (reason)
+    throw badRequest('invalid_request', `The url cannot be used: ${reason}.`, [{ path: 'url', message: reason }]);
 }
 
 /** The account's loop, or 404: another account's loop is indistinguishable from none. */
@@ -36,7 +45,8 @@ async function save(loop: LoopRecord, previous: LoopRecord): Promise<void> {
   try {
     await saveLoop(loop, previous.updatedAt);
   } catch (error) {
-    if (error instanceof ConditionFailed) throw conflict('conflict', 'The loop was changed by another request meanwhile; read it and try again.');
+    if (error instanceof ConditionFailed)
+      throw conflict('conflict', 'The loop was changed by another request meanwhile; read it and try again.');
     throw error;
   }
 }
@@ -64,7 +74,10 @@ export async function postLoop(event: ApiEvent): Promise<ApiResult> {
     await createLoop(loop, MAX_LOOPS_PER_ACCOUNT);
   } catch (error) {
     if (error instanceof ConditionFailed) {
-      throw conflict('loop_limit_reached', `An account may have at most ${MAX_LOOPS_PER_ACCOUNT} loops; delete one first.`);
+      throw conflict(
+        'loop_limit_reached',
+        `An account may have at most ${MAX_LOOPS_PER_ACCOUNT} loops; delete one first.`,
+      );
     }
     throw error;
   }
@@ -75,7 +88,13 @@ export async function getLoops(event: ApiEvent): Promise<ApiResult> {
   const { accountId } = requireAccount(event);
   const { limit, cursor } = pageParams(event);
   const page = await listLoopsPage(accountId, limit, cursor);
-  return { status: 200, body: { loops: page.items.map((loop) => toLoopView(loop)), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) } };
+  return {
+    status: 200,
+    body: {
+      loops: page.items.map((loop) => toLoopView(loop)),
+      ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
+    },
+  };
 }
 
 export async function getOneLoop(event: ApiEvent): Promise<ApiResult> {
@@ -115,9 +134,17 @@ export async function verifyLoop(event: ApiEvent): Promise<ApiResult> {
   const loop = applyVerification(previous, result, clock.now());
   await save(loop, previous);
   if (loop.status === 'verified') return { status: 200, body: toLoopView(loop) };
-  throw new ApiError(422, 'verification_failed', `The verification file ${loop.verification.file} was not found with its content at any location.`, {
-    details: result.results.map((entry, index) => ({ path: `verification.locations[${index}]`, message: `${entry.location}: ${entry.found}` })),
-  });
+  throw new ApiError(
+    422,
+    'verification_failed',
+    `The verification file ${loop.verification.file} was not found with its content at any location.`,
+    {
+      details: result.results.map((entry, index) => ({
+        path: `verification.locations[${index}]`,
+        message: `${entry.location}: ${entry.found}`,
+      })),
+    },
+  );
 }
 
 export async function rotateSecret(event: ApiEvent): Promise<ApiResult> {
@@ -127,7 +154,10 @@ export async function rotateSecret(event: ApiEvent): Promise<ApiResult> {
   const current = previous.secrets[0]!;
   const loop: LoopRecord = {
     ...previous,
-    secrets: [{ value: secret }, { value: current.value, expiresAt: new Date(now.getTime() + PREVIOUS_SECRET_VALID_MS).toISOString() }],
+    secrets: [
+      { value: secret },
+      { value: current.value, expiresAt: new Date(now.getTime() + PREVIOUS_SECRET_VALID_MS).toISOString() },
+    ],
     updatedAt: now.toISOString(),
   };
   await save(loop, previous);

@@ -28,7 +28,10 @@ const SHAPES: Partial<Record<RouteKey, { request?: z.ZodType; status: number; re
   'DELETE /v1/accounts/{accountId}/keys/{keyId}': { status: 204 },
   'POST /v1/events': { request: eventsRequestSchema, status: 202, response: acceptedSchema },
   'POST /v1/loops': { request: createLoopSchema, status: 201, response: loopSchema },
-  'GET /v1/loops': { status: 200, response: z.object({ loops: z.array(loopSchema), nextCursor: z.string().optional() }) },
+  'GET /v1/loops': {
+    status: 200,
+    response: z.object({ loops: z.array(loopSchema), nextCursor: z.string().optional() }),
+  },
   'GET /v1/loops/{loopId}': { status: 200, response: loopSchema },
   'PATCH /v1/loops/{loopId}': { request: updateLoopSchema, status: 200, response: loopSchema },
   'DELETE /v1/loops/{loopId}': { status: 204 },
@@ -36,7 +39,8 @@ const SHAPES: Partial<Record<RouteKey, { request?: z.ZodType; status: number; re
   'POST /v1/loops/{loopId}/secret/rotate': { status: 200, response: z.object({ secret: z.string() }) },
 };
 
-const jsonSchema = (schema: z.ZodType) => z.toJSONSchema(schema, { target: 'draft-2020-12', unrepresentable: 'any', io: 'input' });
+const jsonSchema = (schema: z.ZodType) =>
+  z.toJSONSchema(schema, { target: 'draft-2020-12', unrepresentable: 'any', io: 'input' });
 const json = (schema: z.ZodType) => ({ 'application/json': { schema: jsonSchema(schema) } });
 
 /** The OpenAPI 3.1 document of this API, built from the route table and the validating schemas. */
@@ -49,7 +53,12 @@ export function openApiDocument(serverUrl: string) {
     ].map((match) => ({ name: match[1]!, in: 'path', required: true, schema: { type: 'string' } }));
     if (route.method === 'GET' && /\/(accounts|loops)$/.test(route.path)) {
       parameters.push(
-        { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: PAGE.maxLimit, default: PAGE.defaultLimit } },
+        {
+          name: 'limit',
+          in: 'query',
+          required: false,
+          schema: { type: 'integer', minimum: 1, maximum: PAGE.maxLimit, default: PAGE.defaultLimit },
+        },
         { name: 'cursor', in: 'query', required: false, schema: { type: 'string' } },
       );
     }
@@ -60,7 +69,10 @@ export function openApiDocument(serverUrl: string) {
       ...(parameters.length ? { parameters } : {}),
       ...(shape?.request ? { requestBody: { required: true, content: json(shape.request) } } : {}),
       responses: {
-        [String(shape?.status ?? 200)]: { description: 'Success', ...(shape?.response ? { content: json(shape.response) } : {}) },
+        [String(shape?.status ?? 200)]: {
+          description: 'Success',
+          ...(shape?.response ? { content: json(shape.response) } : {}),
+        },
         ...(route.access === 'public' ? {} : { default: { description: 'An error', content: json(errorSchema) } }),
       },
     };
@@ -69,7 +81,11 @@ export function openApiDocument(serverUrl: string) {
     openapi: '3.1.0',
     info: { title: 'Feedback Loops', version: packageJson.version, description: 'Real-time email-event webhooks.' },
     servers: [{ url: serverUrl }],
-    components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An account key, or the admin key on operator routes' } } },
+    components: {
+      securitySchemes: {
+        apiKey: { type: 'http', scheme: 'bearer', description: 'An account key, or the admin key on operator routes' },
+      },
+    },
     security: [{ apiKey: [] }],
     paths,
   };

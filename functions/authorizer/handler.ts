@@ -42,7 +42,10 @@ async function resolve(key: string, hash: string, now: number): Promise<Principa
  * Lets every request through with the caller in its context; each route refuses what it must, so
  * refusals carry the API's error shape (API Gateway's own 401/403 bodies do not).
  */
-export const handler = middy<APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerWithContextResult<AuthorizerContext>>()
+export const handler = middy<
+  APIGatewayRequestAuthorizerEventV2,
+  APIGatewaySimpleAuthorizerWithContextResult<AuthorizerContext>
+>()
   .use(injectLambdaContext(logger))
   .handler(async (event) => {
     const header = event.headers?.authorization ?? event.headers?.Authorization;

@@ -26,7 +26,10 @@ export const handler = sqsBatchHandler(async (record) => {
   if (!delivery) return;
   const loop = await getLoop(delivery.accountId, delivery.loopId);
   if (!loop || loop.status !== 'verified' || !loop.enabled) {
-    logger.info('Loop gone, unverified or disabled; delivery dropped', { loopId: delivery.loopId, eventId: delivery.event.id });
+    logger.info('Loop gone, unverified or disabled; delivery dropped', {
+      loopId: delivery.loopId,
+      eventId: delivery.event.id,
+    });
     return;
   }
 
@@ -47,7 +50,9 @@ export const handler = sqsBatchHandler(async (record) => {
       VisibilityTimeout: delay ?? 0,
     }),
   );
-  throw new Error(`attempt ${attempt} to ${loop.id} failed (${outcome.error}); ${delay === undefined ? 'no retries left' : `next in ${delay} s`}`);
+  throw new Error(
+    `attempt ${attempt} to ${loop.id} failed (${outcome.error}); ${delay === undefined ? 'no retries left' : `next in ${delay} s`}`,
+  );
 });
 
 type Outcome = { ok: true; status: number } | { ok: false; error: string; status?: number; retryAfter?: number };
@@ -77,7 +82,12 @@ async function post(loop: LoopRecord, delivery: QueuedDelivery): Promise<Outcome
     });
     if (response.status >= 200 && response.status < 300) return { ok: true, status: response.status };
     const retryAfter = parseRetryAfter(headerValue(response.headers['retry-after']), now);
-    return { ok: false, status: response.status, error: `HTTP ${response.status}`, ...(retryAfter !== undefined ? { retryAfter } : {}) };
+    return {
+      ok: false,
+      status: response.status,
+      error: `HTTP ${response.status}`,
+      ...(retryAfter !== undefined ? { retryAfter } : {}),
+    };
   } catch (error) {
     if (error instanceof OutboundError) return { ok: false, error: `${error.failure}: ${error.message}` };
     throw error;
@@ -87,4 +97,3 @@ async function post(loop: LoopRecord, delivery: QueuedDelivery): Promise<Outcome
 function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
-

@@ -32,7 +32,9 @@ async function enqueue(messages: QueuedEvent[]): Promise<void> {
   entries.forEach((entry, index) => {
     const bytes = Buffer.byteLength(entry.MessageBody);
     if (bytes > MAX_BATCH_BYTES) {
-      throw payloadTooLarge(`Event ${messages[index]!.event.id} takes ${bytes} bytes once queued; an event may take at most ${MAX_BATCH_BYTES}.`);
+      throw payloadTooLarge(
+        `Event ${messages[index]!.event.id} takes ${bytes} bytes once queued; an event may take at most ${MAX_BATCH_BYTES}.`,
+      );
     }
   });
   const batches: SendMessageBatchRequestEntry[][] = [];
@@ -62,8 +64,17 @@ async function sendBatch(entries: SendMessageBatchRequestEntry[], retried = fals
     failedIds = entries.map((entry) => entry.Id!);
   }
   if (!failedIds.length) return;
-  if (!retried) return sendBatch(entries.filter((entry) => failedIds.includes(entry.Id!)), true);
-  throw new ApiError(503, 'service_unavailable', 'Events could not be queued just now; send them again (ids make that safe).', {
-    headers: { 'retry-after': '5' },
-  });
+  if (!retried)
+    return sendBatch(
+      entries.filter((entry) => failedIds.includes(entry.Id!)),
+      true,
+    );
+  throw new ApiError(
+    503,
+    'service_unavailable',
+    'Events could not be queued just now; send them again (ids make that safe).',
+    {
+      headers: { 'retry-after': '5' },
+    },
+  );
 }

@@ -20,11 +20,15 @@ export function requireIntEnv(name: string): number {
 export function requireListEnv(name: string, { allowEmpty = false } = {}): string[] {
   const raw = process.env[name];
   if (raw === undefined || (raw === '' && !allowEmpty)) requireEnv(name);
-  return (raw ?? '').split(',').map((part) => part.trim()).filter(Boolean);
+  return (raw ?? '')
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean);
 }
 
 export function requireBoolEnv(name: string): boolean {
   const raw = requireEnv(name);
-  if (raw !== 'true' && raw !== 'false') throw new Error(`Environment variable ${name} must be true or false, got "${raw}".`);
+  if (raw !== 'true' && raw !== 'false')
+    throw new Error(`Environment variable ${name} must be true or false, got "${raw}".`);
   return raw === 'true';
 }

@@ -83,16 +83,13 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
 const ID_PATTERN = new RegExp(`^[A-Za-z0-9._:-]{1,${LIMITS.idMaxLength}}$`);
 const FIELD_NAME_PATTERN = new RegExp(`^[A-Za-z0-9_.-]{1,${LIMITS.fieldNameMaxLength}}$`);
 
-const fieldName = z
-  .string()
-  .regex(FIELD_NAME_PATTERN, {
-    error: `is not a valid field name: use 1 to ${LIMITS.fieldNameMaxLength} of A-Z, a-z, 0-9, '_', '.', '-'`,
-  });
+const fieldName = z.string().regex(FIELD_NAME_PATTERN, {
+  error: `is not a valid field name: use 1 to ${LIMITS.fieldNameMaxLength} of A-Z, a-z, 0-9, '_', '.', '-'`,
+});
 
-const fieldValue = z.union(
-  [withinBytes(z.string(), LIMITS.fieldValueMaxBytes), z.number(), z.boolean()],
-  { error: 'must be a string, a number or a boolean' },
-);
+const fieldValue = z.union([withinBytes(z.string(), LIMITS.fieldValueMaxBytes), z.number(), z.boolean()], {
+  error: 'must be a string, a number or a boolean',
+});
 
 const timestampSchema = z.iso
   .datetime({ offset: true, error: 'must be an ISO 8601 date and time with a zone, e.g. 2026-11-21T10:00:00Z' })
@@ -138,7 +135,9 @@ export const inboundEventSchema = z
       .union([z.ipv4(), z.ipv6()], { error: 'must be an IPv4 or IPv6 address' })
       .optional()
       .describe('The IP address the open or click came from.'),
-    useragent: withinBytes(z.string(), LIMITS.useragentMaxBytes).optional().describe('The user agent of the open or click.'),
+    useragent: withinBytes(z.string(), LIMITS.useragentMaxBytes)
+      .optional()
+      .describe('The user agent of the open or click.'),
     referer: withinBytes(z.string(), LIMITS.refererMaxBytes).optional().describe('The referer of the open or click.'),
     original: withinBytes(
       z.url({ protocol: /^https?$/, error: 'must be an http or https URL' }),
@@ -146,7 +145,9 @@ export const inboundEventSchema = z
     )
       .optional()
       .describe('The clicked URL (`click`).'),
-    code: withinBytes(z.string(), LIMITS.smtpTextMaxBytes).optional().describe('SMTP status code (`bounce`, `failure`).'),
+    code: withinBytes(z.string(), LIMITS.smtpTextMaxBytes)
+      .optional()
+      .describe('SMTP status code (`bounce`, `failure`).'),
     extended: withinBytes(z.string(), LIMITS.smtpTextMaxBytes)
       .optional()
       .describe('Extended SMTP status code (`bounce`, `failure`).'),
@@ -166,7 +167,11 @@ export type InboundEvent = z.infer<typeof inboundEventSchema>;
 
 export const eventsBatchSchema = z
   .strictObject({
-    events: z.array(inboundEventSchema).min(1).max(LIMITS.maxEventsPerRequest).describe(`1 to ${LIMITS.maxEventsPerRequest} events.`),
+    events: z
+      .array(inboundEventSchema)
+      .min(1)
+      .max(LIMITS.maxEventsPerRequest)
+      .describe(`1 to ${LIMITS.maxEventsPerRequest} events.`),
   })
   .describe('A batch of events.');
 
@@ -239,7 +244,11 @@ function crossEventProblems(rawEvents: unknown[], isBatch: boolean, receivedAt: 
     if (typeof raw.timestamp === 'string' && timestampSchema.safeParse(raw.timestamp).success) {
       const aheadMs = Date.parse(raw.timestamp) - receivedAt.getTime();
       if (aheadMs > LIMITS.timestampMaxLeadMs) {
-        report(index, ['timestamp'], `must not be more than ${LIMITS.timestampMaxLeadMs / MINUTE_MS} minutes in the future`);
+        report(
+          index,
+          ['timestamp'],
+          `must not be more than ${LIMITS.timestampMaxLeadMs / MINUTE_MS} minutes in the future`,
+        );
       } else if (-aheadMs > LIMITS.timestampMaxAgeMs) {
         report(index, ['timestamp'], `must not be more than ${LIMITS.timestampMaxAgeMs / DAY_MS} days old`);
       }

@@ -1,6 +1,10 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import type { APIGatewayProxyEventV2WithLambdaAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type {
+  APIGatewayProxyEventV2WithLambdaAuthorizer,
+  APIGatewayProxyStructuredResultV2,
+  Context,
+} from 'aws-lambda';
 import { ApiError, badRequest, forbidden, payloadTooLarge, unauthorized, unsupportedMediaType } from './errors.ts';
 import { logger } from './logger.ts';
 import { type AuthorizerContext, principalFromContext } from './principal.ts';
@@ -49,7 +53,9 @@ export function apiHandler(route: (event: ApiEvent, context: Context) => Promise
 }
 
 const keyCheckUnavailable = () =>
-  new ApiError(503, 'service_unavailable', 'The API key could not be checked just now; try again shortly.', { headers: { 'retry-after': '5' } });
+  new ApiError(503, 'service_unavailable', 'The API key could not be checked just now; try again shortly.', {
+    headers: { 'retry-after': '5' },
+  });
 
 /** The calling account, or 401 (no valid key) / 403 (the admin key on an account route). */
 export function requireAccount(event: ApiEvent): { accountId: string; keyId: string } {
@@ -64,7 +70,7 @@ export function requireAccount(event: ApiEvent): { accountId: string; keyId: str
 export function requireAdmin(event: ApiEvent): void {
   const principal = principalFromContext(event.requestContext.authorizer?.lambda);
   if (principal.kind === 'admin') return;
-  if (principal.kind === 'account') throw forbidden('This route is for the operator\'s admin key.');
+  if (principal.kind === 'account') throw forbidden("This route is for the operator's admin key.");
   if (principal.kind === 'unavailable') throw keyCheckUnavailable();
   throw unauthorized();
 }
@@ -91,9 +97,16 @@ export function readJsonBody(event: ApiEvent, maxBytes: number): unknown {
   }
   const badText = findUnstorableText(body);
   if (badText !== undefined) {
-    throw badRequest('invalid_text', 'The body holds text that cannot be stored or delivered: a lone surrogate or a control character.', [
-      { path: badText, message: 'must be valid Unicode without control characters (tab, line feed and carriage return are fine)' },
-    ]);
+    throw badRequest(
+      'invalid_text',
+      'The body holds text that cannot be stored or delivered: a lone surrogate or a control character.',
+      [
+        {
+          path: badText,
+          message: 'must be valid Unicode without control characters (tab, line feed and carriage return are fine)',
+        },
+      ],
+    );
   }
   return body;
 }

@@ -6,23 +6,46 @@ import { verificationLocations } from './verification.ts';
 /** SPEC §3: limits of a loop. */
 export const LOOP_LIMITS = { urlMaxLength: 2048, descriptionMaxLength: 1000 };
 
-const url = z.string().min(1).max(LOOP_LIMITS.urlMaxLength).describe('Where events are POSTed: https (http only where the deployment allows it).');
+const url = z
+  .string()
+  .min(1)
+  .max(LOOP_LIMITS.urlMaxLength)
+  .describe('Where events are POSTed: https (http only where the deployment allows it).');
 const events = z
   .array(z.enum(EVENT_TYPES))
   .min(1)
   .refine((types) => new Set(types).size === types.length, 'must not repeat a type')
   .describe('The event types the loop receives.');
-const format = z.enum(['form', 'json']).describe('form: application/x-www-form-urlencoded, PHP bracket notation; json: one JSON object.');
+const format = z
+  .enum(['form', 'json'])
+  .describe('form: application/x-www-form-urlencoded, PHP bracket notation; json: one JSON object.');
 const description = z.string().max(LOOP_LIMITS.descriptionMaxLength).describe('Free text for the account.');
-const enabled = z.boolean().describe('A disabled loop receives nothing; enabling a loop that a 410 disabled re-arms it.');
+const enabled = z
+  .boolean()
+  .describe('A disabled loop receives nothing; enabling a loop that a 410 disabled re-arms it.');
 
 export const createLoopSchema = z
-  .strictObject({ url, events, format: format.optional(), description: description.optional(), enabled: enabled.optional() })
+  .strictObject({
+    url,
+    events,
+    format: format.optional(),
+    description: description.optional(),
+    enabled: enabled.optional(),
+  })
   .describe('A new feedback loop');
 
 export const updateLoopSchema = z
-  .strictObject({ url: url.optional(), events: events.optional(), format: format.optional(), description: description.optional(), enabled: enabled.optional() })
-  .refine((change) => Object.keys(change).length > 0, 'must change at least one of url, events, format, description, enabled')
+  .strictObject({
+    url: url.optional(),
+    events: events.optional(),
+    format: format.optional(),
+    description: description.optional(),
+    enabled: enabled.optional(),
+  })
+  .refine(
+    (change) => Object.keys(change).length > 0,
+    'must change at least one of url, events, format, description, enabled',
+  )
   .describe('A change to a feedback loop: any of its fields');
 
 export const loopSchema = z

@@ -174,7 +174,10 @@ function parseIpv6(text: string): bigint | undefined {
   if (!head || !tail) return undefined;
   const missing = 8 - head.length - tail.length;
   if (halves.length === 1 ? missing !== 0 : missing < 1) return undefined;
-  return [...head, ...new Array<number>(missing).fill(0), ...tail].reduce((value, group) => (value << 16n) | BigInt(group), 0n);
+  return [...head, ...new Array<number>(missing).fill(0), ...tail].reduce(
+    (value, group) => (value << 16n) | BigInt(group),
+    0n,
+  );
 }
 
 /** Colon-separated 16-bit groups; the last may be dotted IPv4 when the part ends the address. */

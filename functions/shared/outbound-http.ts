@@ -78,11 +78,15 @@ async function checkedAddresses(policy: OutboundPolicy, url: URL): Promise<strin
   try {
     addresses = await (policy.resolve ?? systemResolve)(host);
   } catch (error) {
-    throw new OutboundError('connection', `${host} cannot be resolved: ${error instanceof Error ? error.message : String(error)}`);
+    throw new OutboundError(
+      'connection',
+      `${host} cannot be resolved: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
   if (addresses.length === 0) throw new OutboundError('connection', `${host} resolves to no address`);
   const refused = addresses.find((address) => !addressAllowed(address, policy.allowedCidrs));
-  if (refused !== undefined) throw new OutboundError('blocked', `${host} resolves to ${refused} (${blockedReason(refused)})`);
+  if (refused !== undefined)
+    throw new OutboundError('blocked', `${host} resolves to ${refused} (${blockedReason(refused)})`);
   return addresses;
 }
 
@@ -98,7 +102,12 @@ function pinnedLookup(addresses: string[]): LookupFunction {
   };
 }
 
-function exchange(url: URL, addresses: string[], request: OutboundRequest, deadline: AbortSignal): Promise<OutboundResponse> {
+function exchange(
+  url: URL,
+  addresses: string[],
+  request: OutboundRequest,
+  deadline: AbortSignal,
+): Promise<OutboundResponse> {
   const client = url.protocol === 'https:' ? https : http;
   const host = hostOf(url);
   return new Promise((resolve, reject) => {

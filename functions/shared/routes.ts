@@ -16,19 +16,61 @@ export interface RouteSpec {
 
 export const ROUTES = [
   { method: 'GET', path: '/v1/health', access: 'public', fn: 'api', summary: 'Is the API up?' },
-  { method: 'GET', path: '/v1/openapi.json', access: 'public', fn: 'api', summary: 'This API as an OpenAPI 3.1 document' },
-  { method: 'POST', path: '/v1/accounts', access: 'admin', fn: 'api', summary: 'Create an account and its first API key' },
+  {
+    method: 'GET',
+    path: '/v1/openapi.json',
+    access: 'public',
+    fn: 'api',
+    summary: 'This API as an OpenAPI 3.1 document',
+  },
+  {
+    method: 'POST',
+    path: '/v1/accounts',
+    access: 'admin',
+    fn: 'api',
+    summary: 'Create an account and its first API key',
+  },
   { method: 'GET', path: '/v1/accounts', access: 'admin', fn: 'api', summary: 'List accounts' },
-  { method: 'POST', path: '/v1/accounts/{accountId}/keys', access: 'admin', fn: 'api', summary: 'Issue another API key for an account' },
-  { method: 'DELETE', path: '/v1/accounts/{accountId}/keys/{keyId}', access: 'admin', fn: 'api', summary: 'Revoke an API key' },
-  { method: 'POST', path: '/v1/events', access: 'account', fn: 'ingest', summary: 'Send one event or a batch of events' },
+  {
+    method: 'POST',
+    path: '/v1/accounts/{accountId}/keys',
+    access: 'admin',
+    fn: 'api',
+    summary: 'Issue another API key for an account',
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/accounts/{accountId}/keys/{keyId}',
+    access: 'admin',
+    fn: 'api',
+    summary: 'Revoke an API key',
+  },
+  {
+    method: 'POST',
+    path: '/v1/events',
+    access: 'account',
+    fn: 'ingest',
+    summary: 'Send one event or a batch of events',
+  },
   { method: 'POST', path: '/v1/loops', access: 'account', fn: 'api', summary: 'Create a feedback loop' },
   { method: 'GET', path: '/v1/loops', access: 'account', fn: 'api', summary: 'List feedback loops' },
   { method: 'GET', path: '/v1/loops/{loopId}', access: 'account', fn: 'api', summary: 'Get a feedback loop' },
   { method: 'PATCH', path: '/v1/loops/{loopId}', access: 'account', fn: 'api', summary: 'Change a feedback loop' },
   { method: 'DELETE', path: '/v1/loops/{loopId}', access: 'account', fn: 'api', summary: 'Delete a feedback loop' },
-  { method: 'POST', path: '/v1/loops/{loopId}/verify', access: 'account', fn: 'api', summary: 'Check the verification file now' },
-  { method: 'POST', path: '/v1/loops/{loopId}/secret/rotate', access: 'account', fn: 'api', summary: 'Rotate the signing secret' },
+  {
+    method: 'POST',
+    path: '/v1/loops/{loopId}/verify',
+    access: 'account',
+    fn: 'api',
+    summary: 'Check the verification file now',
+  },
+  {
+    method: 'POST',
+    path: '/v1/loops/{loopId}/secret/rotate',
+    access: 'account',
+    fn: 'api',
+    summary: 'Rotate the signing secret',
+  },
 ] as const satisfies readonly RouteSpec[];
 
 export type RouteKey = `${(typeof ROUTES)[number]['method']} ${(typeof ROUTES)[number]['path']}`;

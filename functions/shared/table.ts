@@ -1,5 +1,11 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand, type QueryCommandInput, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  TransactWriteCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { dynamo } from './aws.ts';
 import { requireEnv } from './config.ts';
 import { badRequest } from './errors.ts';
@@ -83,11 +89,20 @@ const TABLE = () => requireEnv('TABLE_NAME');
 
 // Accounts and keys
 
-export async function createAccount(account: AccountRecord, key: { hash: string; record: ApiKeyRecord }): Promise<void> {
+export async function createAccount(
+  account: AccountRecord,
+  key: { hash: string; record: ApiKeyRecord },
+): Promise<void> {
   await dynamo.send(
     new TransactWriteCommand({
       TransactItems: [
-        { Put: { TableName: TABLE(), Item: { ...itemKeys.account(account.id), ...ACCOUNTS_INDEX, gsi1sk: account.id, ...account }, ConditionExpression: 'attribute_not_exists(pk)' } },
+        {
+          Put: {
+            TableName: TABLE(),
+            Item: { ...itemKeys.account(account.id), ...ACCOUNTS_INDEX, gsi1sk: account.id, ...account },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
         ...keyPuts(key.hash, key.record),
       ],
     }),
@@ -126,14 +141,22 @@ export async function listAccounts(limit: number, cursor: string | undefined): P
 /** Adds a key to an existing account; ConditionFailed when the account does not exist. */
 export async function addApiKey(hash: string, record: ApiKeyRecord): Promise<void> {
   await transact([
-    { ConditionCheck: { TableName: TABLE(), Key: itemKeys.account(record.accountId), ConditionExpression: 'attribute_exists(pk)' } },
+    {
+      ConditionCheck: {
+        TableName: TABLE(),
+        Key: itemKeys.account(record.accountId),
+        ConditionExpression: 'attribute_exists(pk)',
+      },
+    },
     ...keyPuts(hash, record),
   ]);
 }
 
 /** Deletes a key by its id; false when the account has no such key. */
 export async function revokeApiKey(accountId: string, keyId: string): Promise<boolean> {
-  const { Item } = await dynamo.send(new GetCommand({ TableName: TABLE(), Key: itemKeys.accountKey(accountId, keyId) }));
+  const { Item } = await dynamo.send(
+    new GetCommand({ TableName: TABLE(), Key: itemKeys.accountKey(accountId, keyId) }),
+  );
   if (!Item) return false;
   await dynamo.send(
     new TransactWriteCommand({
@@ -153,8 +176,19 @@ export async function findApiKey(hash: string): Promise<ApiKeyRecord | undefined
 
 function keyPuts(hash: string, record: ApiKeyRecord) {
   return [
-    { Put: { TableName: TABLE(), Item: { ...itemKeys.apiKey(hash), ...record }, ConditionExpression: 'attribute_not_exists(pk)' } },
-    { Put: { TableName: TABLE(), Item: { ...itemKeys.accountKey(record.accountId, record.keyId), hash, createdAt: record.createdAt } } },
+    {
+      Put: {
+        TableName: TABLE(),
+        Item: { ...itemKeys.apiKey(hash), ...record },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    },
+    {
+      Put: {
+        TableName: TABLE(),
+        Item: { ...itemKeys.accountKey(record.accountId, record.keyId), hash, createdAt: record.createdAt },
+      },
+    },
   ];
 }
 
@@ -193,7 +227,8 @@ export async function saveLoop(loop: LoopRecord, previousUpdatedAt: string): Pro
       }),
     );
   } catch (error) {
-    if ((error as Error).name === 'ConditionalCheckFailedException') throw new ConditionFailed('the loop changed meanwhile');
+    if ((error as Error).name === 'ConditionalCheckFailedException')
+      throw new ConditionFailed('the loop changed meanwhile');
     throw error;
   }
 }
@@ -202,7 +237,13 @@ export async function saveLoop(loop: LoopRecord, previousUpdatedAt: string): Pro
 export async function deleteLoop(accountId: string, loopId: string): Promise<boolean> {
   try {
     await transact([
-      { Delete: { TableName: TABLE(), Key: itemKeys.loop(accountId, loopId), ConditionExpression: 'attribute_exists(pk)' } },
+      {
+        Delete: {
+          TableName: TABLE(),
+          Key: itemKeys.loop(accountId, loopId),
+          ConditionExpression: 'attribute_exists(pk)',
+        },
+      },
       {
         Update: {
           TableName: TABLE(),
@@ -220,7 +261,11 @@ export async function deleteLoop(accountId: string, loopId: string): Promise<boo
   }
 }
 
-export async function listLoopsPage(accountId: string, limit: number, cursor: string | undefined): Promise<Page<LoopRecord>> {
+export async function listLoopsPage(
+  accountId: string,
+  limit: number,
+  cursor: string | undefined,
+): Promise<Page<LoopRecord>> {
   const pk = itemKeys.account(accountId).pk;
   const page = await dynamo.send(
     new QueryCommand({
@@ -228,7 +273,10 @@ export async function listLoopsPage(accountId: string, limit: number, cursor: st
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :loop)',
       ExpressionAttributeValues: { ':pk': pk, ':loop': 'LOOP#' },
       Limit: limit + 1,
-      ExclusiveStartKey: decodeCursor(cursor, { pk: (value) => value === pk, sk: (value) => value.startsWith('LOOP#') }),
+      ExclusiveStartKey: decodeCursor(cursor, {
+        pk: (value) => value === pk,
+        sk: (value) => value.startsWith('LOOP#'),
+      }),
     }),
   );
   return pageOf(page.Items ?? [], limit, ['pk', 'sk'], toLoop);
@@ -256,7 +304,9 @@ export async function listLoopsAwaitingVerification(now: Date): Promise<LoopReco
 }
 
 /** Every item a query matches, page after page. */
-async function queryAll(query: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>): Promise<Record<string, unknown>[]> {
+async function queryAll(
+  query: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>,
+): Promise<Record<string, unknown>[]> {
   const items: Record<string, unknown>[] = [];
   let startKey: Record<string, unknown> | undefined;
   do {
@@ -269,7 +319,10 @@ async function queryAll(query: Omit<QueryCommandInput, 'TableName' | 'ExclusiveS
 
 /** The stored item: unverified loops are in the index the scheduled re-check reads, until their deadline. */
 function loopItem(loop: LoopRecord) {
-  const pending = loop.status === 'unverified' ? { gsi1pk: PENDING_VERIFICATION, gsi1sk: `${loop.verification.checkUntil}#${loop.id}` } : {};
+  const pending =
+    loop.status === 'unverified'
+      ? { gsi1pk: PENDING_VERIFICATION, gsi1sk: `${loop.verification.checkUntil}#${loop.id}` }
+      : {};
   return { ...itemKeys.loop(loop.accountId, loop.id), ...pending, ...loop };
 }
 
@@ -278,13 +331,16 @@ function toLoop(item: Record<string, unknown>): LoopRecord {
   return loop as unknown as LoopRecord;
 }
 
-async function transact(items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>): Promise<void> {
+async function transact(
+  items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>,
+): Promise<void> {
   try {
     await dynamo.send(new TransactWriteCommand({ TransactItems: items }));
   } catch (error) {
     if (error instanceof TransactionCanceledException || (error as Error).name === 'TransactionCanceledException') {
       const reasons = (error as TransactionCanceledException).CancellationReasons ?? [];
-      if (reasons.some((reason) => reason.Code === 'ConditionalCheckFailed')) throw new ConditionFailed('a condition of the write failed');
+      if (reasons.some((reason) => reason.Code === 'ConditionalCheckFailed'))
+        throw new ConditionFailed('a condition of the write failed');
     }
     throw error;
   }
@@ -297,7 +353,12 @@ async function transact(items: NonNullable<ConstructorParameters<typeof Transact
  * A page of at most `limit` items, read as `limit + 1`: the extra item only tells that more exist,
  * so a cursor is given exactly when there is a next page. The cursor is the last item's key.
  */
-function pageOf<T>(items: Record<string, unknown>[], limit: number, keyNames: string[], convert: (item: Record<string, unknown>) => T): Page<T> {
+function pageOf<T>(
+  items: Record<string, unknown>[],
+  limit: number,
+  keyNames: string[],
+  convert: (item: Record<string, unknown>) => T,
+): Page<T> {
   const shown = items.slice(0, limit);
   const last = shown.at(-1);
   if (items.length <= limit || !last) return { items: shown.map(convert) };
@@ -306,7 +367,10 @@ function pageOf<T>(items: Record<string, unknown>[], limit: number, keyNames: st
 }
 
 /** A cursor's key must be exactly one of its list's keys: DynamoDB refuses (500) any other shape. */
-function decodeCursor(cursor: string | undefined, expected: Record<string, (value: string) => boolean>): Record<string, unknown> | undefined {
+function decodeCursor(
+  cursor: string | undefined,
+  expected: Record<string, (value: string) => boolean>,
+): Record<string, unknown> | undefined {
   if (cursor === undefined) return undefined;
   let key: unknown;
   try {

@@ -8,13 +8,18 @@ import { badRequest } from './errors.ts';
 export function parseRequest<S extends z.ZodType>(schema: S, payload: unknown): z.infer<S> {
   const result = schema.safeParse(payload, { error: humanMessage });
   if (result.success) return result.data;
-  const details = result.error.issues.flatMap((issue) => issueDetails(issue)).map(({ path, message }) => ({ path: formatPath(path), message }));
+  const details = result.error.issues
+    .flatMap((issue) => issueDetails(issue))
+    .map(({ path, message }) => ({ path: formatPath(path), message }));
   const count = details.length === 1 ? '1 problem' : `${details.length} problems`;
   throw badRequest('invalid_request', `The request is not valid: ${count} (see details).`, details);
 }
 
 /** Turns one zod issue into details; unions and unknown keys need unpacking to say something useful. */
-export function issueDetails(issue: z.core.$ZodIssue, prefix: PropertyKey[] = []): { path: PropertyKey[]; message: string }[] {
+export function issueDetails(
+  issue: z.core.$ZodIssue,
+  prefix: PropertyKey[] = [],
+): { path: PropertyKey[]; message: string }[] {
   const path = [...prefix, ...issue.path];
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((key) => ({ path: [...path, key], message: 'is not a known field' }));
@@ -45,7 +50,8 @@ export function formatPath(path: PropertyKey[]): string {
  * precedence over this map, so it only speaks when the schema did not.
  */
 export const humanMessage: z.core.$ZodErrorMap = (issue) => {
-  if (issue.input === undefined && (issue.code === 'invalid_type' || issue.code === 'invalid_value')) return 'is required';
+  if (issue.input === undefined && (issue.code === 'invalid_type' || issue.code === 'invalid_value'))
+    return 'is required';
   switch (issue.code) {
     case 'invalid_type':
       return `must be ${typeNames[issue.expected] ?? `of type ${issue.expected}`}`;

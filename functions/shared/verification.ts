@@ -44,7 +44,9 @@ export interface VerificationResult {
 /** Fetches every location of the loop's verification file; verified when one holds the exact content. */
 export async function checkVerification(loop: LoopRecord, policy: OutboundPolicy): Promise<VerificationResult> {
   const { file, content } = loop.verification;
-  const results = await Promise.all(verificationLocations(loop.url, file).map((location) => checkLocation(location, content, policy)));
+  const results = await Promise.all(
+    verificationLocations(loop.url, file).map((location) => checkLocation(location, content, policy)),
+  );
   return { verified: results.some((result) => result.ok), results };
 }
 
@@ -54,8 +56,10 @@ async function checkLocation(location: string, content: string, policy: Outbound
     if (response.status >= 300 && response.status < 400) {
       return { location, ok: false, found: `HTTP ${response.status}, a redirect (redirects are not followed)` };
     }
-    if (response.status < 200 || response.status >= 300) return { location, ok: false, found: `HTTP ${response.status}` };
-    if (response.truncated) return { location, ok: false, found: `a file larger than ${FETCH.maxResponseBytes / 1024} KiB` };
+    if (response.status < 200 || response.status >= 300)
+      return { location, ok: false, found: `HTTP ${response.status}` };
+    if (response.truncated)
+      return { location, ok: false, found: `a file larger than ${FETCH.maxResponseBytes / 1024} KiB` };
     if (response.body.trim() !== content) return { location, ok: false, found: 'a file whose content does not match' };
     return { location, ok: true, found: 'the verification file' };
   } catch (error) {
@@ -74,7 +78,12 @@ export function applyVerification(loop: LoopRecord, result: VerificationResult, 
   const checkedAt = now.toISOString();
   if (result.verified) {
     const { lastError: _lastError, ...verification } = loop.verification;
-    return { ...loop, status: 'verified', verification: { ...verification, lastCheckedAt: checkedAt }, updatedAt: checkedAt };
+    return {
+      ...loop,
+      status: 'verified',
+      verification: { ...verification, lastCheckedAt: checkedAt },
+      updatedAt: checkedAt,
+    };
   }
   const lastError = result.results.map((entry) => `${entry.location}: ${entry.found}`).join('; ');
   return { ...loop, verification: { ...loop.verification, lastCheckedAt: checkedAt, lastError }, updatedAt: checkedAt };

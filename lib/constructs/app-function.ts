@@ -56,16 +56,18 @@ export class AppFunction extends NodejsFunction {
         mainFields: ['module', 'main'],
         logLevel: LogLevel.WARNING,
         // Some CommonJS dependencies call require(); ESM bundles need it defined.
-        banner: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+        banner:
+          "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
       },
     });
     Validations.of(this).acknowledge({
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      reason: 'The AWS managed basic execution role only allows writing this function\'s CloudWatch logs.',
+      reason: "The AWS managed basic execution role only allows writing this function's CloudWatch logs.",
     });
     Validations.of(this).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'Only X-Ray\'s PutTraceSegments and PutTelemetryRecords use "*": X-Ray has no resource-level permissions.',
+      reason:
+        'Only X-Ray\'s PutTraceSegments and PutTelemetryRecords use "*": X-Ray has no resource-level permissions.',
     });
   }
 

@@ -57,7 +57,8 @@ export class Storage extends Construct {
     this.adminSecretName = `${Stack.of(this).stackName}/admin-api-key`;
     const adminSecret = new Secret(this, 'AdminApiKey', {
       secretName: this.adminSecretName,
-      description: 'The operator\'s admin API key. Rotate by putting a new value; it takes effect within the authoriser cache time.',
+      description:
+        "The operator's admin API key. Rotate by putting a new value; it takes effect within the authoriser cache time.",
       generateSecretString: { passwordLength: 48, excludePunctuation: true, includeSpace: false },
     });
     Validations.of(adminSecret).acknowledge({

@@ -13,7 +13,10 @@ const file = ['.mjs', '.js', '.cjs'].map((ext) => path.join(codeDir, moduleName 
 let loading;
 const loadHandler = () => {
   loading ??= (async () => {
-    if (!file) throw Object.assign(new Error(`Cannot find module '${moduleName}' in ${codeDir}`), { name: 'Runtime.ImportModuleError' });
+    if (!file)
+      throw Object.assign(new Error(`Cannot find module '${moduleName}' in ${codeDir}`), {
+        name: 'Runtime.ImportModuleError',
+      });
     const handler = (await import(pathToFileURL(file).href))[exportName];
     if (typeof handler !== 'function') {
       throw Object.assign(new Error(`${handlerSpec} is not a function`), { name: 'Runtime.HandlerNotFound' });

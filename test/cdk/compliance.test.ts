@@ -15,7 +15,9 @@ describe('compliance of the synthesized stack', () => {
 
   it('has no unacknowledged cdk-nag AwsSolutions findings', () => {
     // cdk-nag 3 reports through CDK's policy validation: synth() above would have thrown on a finding.
-    const report = JSON.parse(readFileSync(path.join(outdir, 'validation-report.json'), 'utf8')) as { pluginReports: unknown[] };
+    const report = JSON.parse(readFileSync(path.join(outdir, 'validation-report.json'), 'utf8')) as {
+      pluginReports: unknown[];
+    };
     expect(report.pluginReports).toEqual([]);
   });
 
@@ -26,7 +28,9 @@ describe('compliance of the synthesized stack', () => {
   });
 
   it('passes cfn-lint', async () => {
-    const result = await run('cfn-lint', ['--config-file', '.cfnlintrc.yaml', templateFile]).catch((error: { stdout: string; stderr: string }) => error);
+    const result = await run('cfn-lint', ['--config-file', '.cfnlintrc.yaml', templateFile]).catch(
+      (error: { stdout: string; stderr: string }) => error,
+    );
     expect(result.stdout + result.stderr).toBe('');
   });
 

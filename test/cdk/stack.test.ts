@@ -17,7 +17,14 @@ describe('the stack with default settings', () => {
   it('runs every function on Node.js 24, arm64, with JSON logs and tracing', () => {
     const functions = ofType(json, 'AWS::Lambda::Function');
     expect(functions.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(
-      ['ApiFunction', 'AuthorizerFunction', 'DeliverFunction', 'FanoutFunction', 'IngestFunction', 'VerifierFunction'].sort(),
+      [
+        'ApiFunction',
+        'AuthorizerFunction',
+        'DeliverFunction',
+        'FanoutFunction',
+        'IngestFunction',
+        'VerifierFunction',
+      ].sort(),
     );
     for (const [, fn] of functions) {
       expect(fn.Properties).toMatchObject({
@@ -46,7 +53,7 @@ describe('the stack with default settings', () => {
     });
   });
 
-  it('hides a message for at least six times its consumer\'s timeout, and redrives it to a dead-letter queue', () => {
+  it("hides a message for at least six times its consumer's timeout, and redrives it to a dead-letter queue", () => {
     for (const [, mapping] of ofType(json, 'AWS::Lambda::EventSourceMapping')) {
       const queueId = mapping.Properties.EventSourceArn['Fn::GetAtt'][0];
       const fnId = mapping.Properties.FunctionName.Ref;
@@ -74,12 +81,25 @@ describe('the stack with default settings', () => {
 
   it('keeps log files private, encrypted, TLS-only and expiring', () => {
     result.template.hasResourceProperties('AWS::S3::Bucket', {
-      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
-      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
-      LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ ExpirationInDays: 90, Status: 'Enabled' })]) },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([Match.objectLike({ ExpirationInDays: 90, Status: 'Enabled' })]),
+      },
     });
     result.template.hasResourceProperties('AWS::S3::BucketPolicy', {
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
     });
   });
 
@@ -104,12 +124,20 @@ describe('the stack with default settings', () => {
 
   it('has a route for every entry of the route table, public only where the contract says so', () => {
     const routes = Object.fromEntries(
-      ofType(json, 'AWS::ApiGatewayV2::Route').map(([, route]) => [route.Properties.RouteKey, route.Properties.AuthorizationType ?? 'NONE']),
+      ofType(json, 'AWS::ApiGatewayV2::Route').map(([, route]) => [
+        route.Properties.RouteKey,
+        route.Properties.AuthorizationType ?? 'NONE',
+      ]),
     );
-    expect(Object.keys(routes).sort()).toEqual([...ROUTES.map((route) => `${route.method} ${route.path}`), '$default'].sort());
-    expect(Object.entries(routes).filter(([, auth]) => auth === 'NONE').map(([key]) => key).sort()).toEqual(
-      ['$default', 'GET /v1/health', 'GET /v1/openapi.json'],
+    expect(Object.keys(routes).sort()).toEqual(
+      [...ROUTES.map((route) => `${route.method} ${route.path}`), '$default'].sort(),
     );
+    expect(
+      Object.entries(routes)
+        .filter(([, auth]) => auth === 'NONE')
+        .map(([key]) => key)
+        .sort(),
+    ).toEqual(['$default', 'GET /v1/health', 'GET /v1/openapi.json']);
   });
 
   it('re-checks unverified loops every 5 minutes', () => {
@@ -120,15 +148,28 @@ describe('the stack with default settings', () => {
       Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [verifier, 'Arn'] } })],
     });
     result.template.hasResourceProperties('AWS::DynamoDB::Table', {
-      GlobalSecondaryIndexes: [Match.objectLike({ IndexName: 'gsi1', KeySchema: [{ AttributeName: 'gsi1pk', KeyType: 'HASH' }, { AttributeName: 'gsi1sk', KeyType: 'RANGE' }] })],
+      GlobalSecondaryIndexes: [
+        Match.objectLike({
+          IndexName: 'gsi1',
+          KeySchema: [
+            { AttributeName: 'gsi1pk', KeyType: 'HASH' },
+            { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
+          ],
+        }),
+      ],
     });
   });
 
   it('gives the loop settings to the functions that reach out to loops', () => {
     for (const name of ['ApiFunction', 'VerifierFunction', 'DeliverFunction']) {
-      expect(json.Resources[functionId(json, name)]!.Properties.Environment.Variables).toMatchObject({ ALLOW_HTTP_TARGETS: 'false', ALLOWED_TARGET_CIDRS: '' });
+      expect(json.Resources[functionId(json, name)]!.Properties.Environment.Variables).toMatchObject({
+        ALLOW_HTTP_TARGETS: 'false',
+        ALLOWED_TARGET_CIDRS: '',
+      });
     }
-    expect(json.Resources[functionId(json, 'ApiFunction')]!.Properties.Environment.Variables.MAX_LOOPS_PER_ACCOUNT).toBe('20');
+    expect(
+      json.Resources[functionId(json, 'ApiFunction')]!.Properties.Environment.Variables.MAX_LOOPS_PER_ACCOUNT,
+    ).toBe('20');
   });
 
   it('lets only the authoriser read the admin key, by its name', () => {
@@ -137,12 +178,16 @@ describe('the stack with default settings', () => {
     );
     expect(readers).toHaveLength(1);
     expect(readers[0]![0]).toMatch(/^AuthorizerFunction/);
-    expect(JSON.stringify(readers[0]![1].Properties.PolicyDocument)).toContain(':secret:FeedbackLoops/admin-api-key-??????');
+    expect(JSON.stringify(readers[0]![1].Properties.PolicyDocument)).toContain(
+      ':secret:FeedbackLoops/admin-api-key-??????',
+    );
   });
 
   it('does not let the ingest function read or write the table', () => {
     const ingestRole = json.Resources[functionId(json, 'IngestFunction')]!.Properties.Role['Fn::GetAtt'][0];
-    const policies = ofType(json, 'AWS::IAM::Policy').filter(([, policy]) => policy.Properties.Roles.some((r: any) => r.Ref === ingestRole));
+    const policies = ofType(json, 'AWS::IAM::Policy').filter(([, policy]) =>
+      policy.Properties.Roles.some((r: any) => r.Ref === ingestRole),
+    );
     expect(JSON.stringify(policies)).not.toContain('dynamodb:');
     expect(JSON.stringify(policies)).toContain('sqs:SendMessage');
   });
@@ -166,7 +211,10 @@ describe('settings reach the stack and its functions', () => {
       ALLOWED_TARGET_CIDRS: '127.0.0.0/8,::1/128',
     });
     expect(deliver.Timeout).toBe(15);
-    expect((json as Json).Resources[functionId(json as Json, 'ApiFunction')]!.Properties.Environment.Variables.MAX_LOOPS_PER_ACCOUNT).toBe('3');
+    expect(
+      (json as Json).Resources[functionId(json as Json, 'ApiFunction')]!.Properties.Environment.Variables
+        .MAX_LOOPS_PER_ACCOUNT,
+    ).toBe('3');
     template.hasResourceProperties('AWS::SQS::Queue', { RedrivePolicy: { maxReceiveCount: 4 } });
     template.hasResourceProperties('AWS::S3::Bucket', {
       LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ ExpirationInDays: 30 })]) },

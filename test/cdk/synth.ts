@@ -10,12 +10,19 @@ export function synth(context: Record<string, string> = {}) {
   const { app, stack } = createApp({ outdir, context });
   const assembly = app.synth();
   const artifact = assembly.getStackByName(stack.stackName);
-  return { template: Template.fromStack(stack), json: artifact.template, templateFile: path.join(outdir, artifact.templateFile), outdir };
+  return {
+    template: Template.fromStack(stack),
+    json: artifact.template,
+    templateFile: path.join(outdir, artifact.templateFile),
+    outdir,
+  };
 }
 
 /** The logical id of the function whose code lives in `functions/<name>/`. */
 export function functionId(json: { Resources: Record<string, { Type: string }> }, logicalPrefix: string): string {
-  const id = Object.keys(json.Resources).find((key) => key.startsWith(logicalPrefix) && json.Resources[key]!.Type === 'AWS::Lambda::Function');
+  const id = Object.keys(json.Resources).find(
+    (key) => key.startsWith(logicalPrefix) && json.Resources[key]!.Type === 'AWS::Lambda::Function',
+  );
   if (!id) throw new Error(`no function ${logicalPrefix}`);
   return id;
 }

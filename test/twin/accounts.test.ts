@@ -24,7 +24,8 @@ function expectError(answer: ApiAnswer, status: number, code?: string) {
   expect(error.message.length).toBeGreaterThan(0);
   if (error.details !== undefined) {
     expect(Array.isArray(error.details)).toBe(true);
-    for (const detail of error.details) expect(detail).toEqual({ path: expect.any(String), message: expect.any(String) });
+    for (const detail of error.details)
+      expect(detail).toEqual({ path: expect.any(String), message: expect.any(String) });
   }
   if (code) expect(error.code).toBe(code);
 }
@@ -41,7 +42,11 @@ async function listAllAccounts(limit: number) {
   let cursor: string | undefined;
   let pages = 0;
   do {
-    const page = await call('GET', `/v1/accounts?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { key: admin() });
+    const page = await call(
+      'GET',
+      `/v1/accounts?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+      { key: admin() },
+    );
     expect(page.status, JSON.stringify(page.body)).toBe(200);
     expect(Object.keys(page.body).every((name) => ['accounts', 'nextCursor'].includes(name))).toBe(true);
     expect(page.body.accounts.length).toBeLessThanOrEqual(limit);
@@ -117,8 +122,16 @@ describe('who may call what', () => {
 
   it('refuses the admin key on an account route (403)', async () => {
     expectError(await call('GET', '/v1/loops', { key: admin() }), 403, 'forbidden');
-    expectError(await call('POST', '/v1/loops', { key: admin(), body: { url: 'https://example.com/h', events: ['open'] } }), 403, 'forbidden');
-    expectError(await call('POST', '/v1/events', { key: admin(), body: { type: 'open', message: 'm-admin' } }), 403, 'forbidden');
+    expectError(
+      await call('POST', '/v1/loops', { key: admin(), body: { url: 'https://example.com/h', events: ['open'] } }),
+      403,
+      'forbidden',
+    );
+    expectError(
+      await call('POST', '/v1/events', { key: admin(), body: { type: 'open', message: 'm-admin' } }),
+      403,
+      'forbidden',
+    );
   });
 
   it('refuses an account key on the operator routes (403), and creates and revokes nothing', async () => {
@@ -130,7 +143,11 @@ describe('who may call what', () => {
     // A key never used before, so that no cache of the authoriser could hide its revocation.
     const spare = await call('POST', `/v1/accounts/${account.id}/keys`, { key: admin() });
     expect(spare.status).toBe(201);
-    expectError(await call('DELETE', `/v1/accounts/${account.id}/keys/${spare.body.id}`, { key: account.apiKey.key }), 403, 'forbidden');
+    expectError(
+      await call('DELETE', `/v1/accounts/${account.id}/keys/${spare.body.id}`, { key: account.apiKey.key }),
+      403,
+      'forbidden',
+    );
     expect((await call('GET', '/v1/loops', { key: spare.body.key })).status).toBe(200);
     const after = await listAllAccounts(200);
     expect(after.accounts).toEqual(before.accounts);
@@ -140,12 +157,19 @@ describe('who may call what', () => {
   it.each([
     ['no key', undefined],
     ['a made-up key', madeUpKey()],
-    ['the admin key with one character changed', `${inject('twin').adminKey.startsWith('x') ? 'y' : 'x'}${inject('twin').adminKey.slice(1)}`],
+    [
+      'the admin key with one character changed',
+      `${inject('twin').adminKey.startsWith('x') ? 'y' : 'x'}${inject('twin').adminKey.slice(1)}`,
+    ],
   ])('answers 401 to %s, on operator and account routes alike', async (_name, key) => {
     expectError(await call('POST', '/v1/accounts', { key, body: { name: unique('Nobody') } }), 401, 'unauthorized');
     expectError(await call('GET', '/v1/accounts', { key }), 401, 'unauthorized');
     expectError(await call('POST', `/v1/accounts/${account.id}/keys`, { key }), 401, 'unauthorized');
-    expectError(await call('DELETE', `/v1/accounts/${account.id}/keys/${account.apiKey.id}`, { key }), 401, 'unauthorized');
+    expectError(
+      await call('DELETE', `/v1/accounts/${account.id}/keys/${account.apiKey.id}`, { key }),
+      401,
+      'unauthorized',
+    );
     expectError(await call('GET', '/v1/loops', { key }), 401, 'unauthorized');
     expectError(await call('POST', '/v1/events', { key, body: { type: 'open', message: 'm-1' } }), 401, 'unauthorized');
   });
@@ -156,9 +180,16 @@ describe('who may call what', () => {
     ['an empty bearer', () => 'Bearer '],
   ])('answers 401 to an Authorization header with %s', async (_name, header) => {
     const { apiUrl } = inject('twin');
-    for (const [path, key] of [['/v1/accounts', admin()], ['/v1/loops', account.apiKey.key]] as const) {
+    for (const [path, key] of [
+      ['/v1/accounts', admin()],
+      ['/v1/loops', account.apiKey.key],
+    ] as const) {
       const response = await fetch(`${apiUrl}${path}`, { headers: { authorization: header(key) } });
-      expectError({ status: response.status, headers: response.headers, body: await response.json() }, 401, 'unauthorized');
+      expectError(
+        { status: response.status, headers: response.headers, body: await response.json() },
+        401,
+        'unauthorized',
+      );
     }
   });
 });
@@ -176,7 +207,8 @@ describe('listing accounts', () => {
     const paged = await listAllAccounts(2);
     const ids = paged.accounts.map((account) => account.id);
     expect(new Set(ids).size).toBe(ids.length);
-    for (const account of created) expect(paged.accounts.filter((listed) => listed.id === account.id)).toEqual([account]);
+    for (const account of created)
+      expect(paged.accounts.filter((listed) => listed.id === account.id)).toEqual([account]);
     expect(paged.pages).toBeGreaterThanOrEqual(Math.ceil(ids.length / 2));
 
     // The same accounts in the same order whatever the page size, and again on a second reading.
@@ -200,11 +232,16 @@ describe('listing accounts', () => {
     expect(one.body.nextCursor).toEqual(expect.any(String));
   });
 
-  it.each(['0', '201', 'abc', '-1', '2.5', '', '1e2', '0x10', '%202'])('refuses limit=%s (400, naming limit)', async (limit) => {
-    const answer = await call('GET', `/v1/accounts?limit=${limit}`, { key: admin() });
-    expectError(answer, 400);
-    expect(answer.body.error.details ?? [{ path: 'limit' }]).toEqual(expect.arrayContaining([expect.objectContaining({ path: 'limit' })]));
-  });
+  it.each(['0', '201', 'abc', '-1', '2.5', '', '1e2', '0x10', '%202'])(
+    'refuses limit=%s (400, naming limit)',
+    async (limit) => {
+      const answer = await call('GET', `/v1/accounts?limit=${limit}`, { key: admin() });
+      expectError(answer, 400);
+      expect(answer.body.error.details ?? [{ path: 'limit' }]).toEqual(
+        expect.arrayContaining([expect.objectContaining({ path: 'limit' })]),
+      );
+    },
+  );
 
   it.each([
     ['an unknown parameter', 'colour=red'],
@@ -229,14 +266,23 @@ describe('listing accounts', () => {
     expectError(answer, 400, 'invalid_cursor');
   });
 
-  it('refuses a cursor from an account\'s list of loops (400 invalid_cursor)', async () => {
+  it("refuses a cursor from an account's list of loops (400 invalid_cursor)", async () => {
     const account = await createAccount(unique('Cursor source'));
     for (const path of ['a', 'b']) {
-      expect((await call('POST', '/v1/loops', { key: account.apiKey.key, body: { url: `https://example.com/${path}`, events: ['open'] } })).status).toBe(201);
+      expect(
+        (
+          await call('POST', '/v1/loops', {
+            key: account.apiKey.key,
+            body: { url: `https://example.com/${path}`, events: ['open'] },
+          })
+        ).status,
+      ).toBe(201);
     }
     const loops = await call('GET', '/v1/loops?limit=1', { key: account.apiKey.key });
     expect(loops.body.nextCursor).toEqual(expect.any(String));
-    const answer = await call('GET', `/v1/accounts?cursor=${encodeURIComponent(loops.body.nextCursor)}`, { key: admin() });
+    const answer = await call('GET', `/v1/accounts?cursor=${encodeURIComponent(loops.body.nextCursor)}`, {
+      key: admin(),
+    });
     expectError(answer, 400, 'invalid_cursor');
   });
 });
@@ -251,7 +297,10 @@ describe('API keys of an account', () => {
     expect(issued.body.key).not.toBe(account.apiKey.key);
     expect(issued.body.key.length).toBeGreaterThanOrEqual(43);
 
-    const created = await call('POST', '/v1/loops', { key: issued.body.key, body: { url: 'https://example.com/second-key', events: ['open'] } });
+    const created = await call('POST', '/v1/loops', {
+      key: issued.body.key,
+      body: { url: 'https://example.com/second-key', events: ['open'] },
+    });
     expect(created.status).toBe(201);
     const seenByFirst = await call('GET', '/v1/loops', { key: account.apiKey.key });
     expect(seenByFirst.status).toBe(200);
@@ -276,28 +325,46 @@ describe('API keys of an account', () => {
     expectError(await call('GET', '/v1/loops', { key: spare.body.key }), 401, 'unauthorized');
     expect((await call('GET', '/v1/loops', { key: account.apiKey.key })).status).toBe(200);
 
-    expectError(await call('DELETE', `/v1/accounts/${account.id}/keys/${spare.body.id}`, { key: admin() }), 404, 'not_found');
+    expectError(
+      await call('DELETE', `/v1/accounts/${account.id}/keys/${spare.body.id}`, { key: admin() }),
+      404,
+      'not_found',
+    );
   });
 
   it('revokes the first key by the id it was created with', async () => {
     const account = await createAccount(unique('First key'));
-    expect((await call('DELETE', `/v1/accounts/${account.id}/keys/${account.apiKey.id}`, { key: admin() })).status).toBe(204);
+    expect(
+      (await call('DELETE', `/v1/accounts/${account.id}/keys/${account.apiKey.id}`, { key: admin() })).status,
+    ).toBe(204);
     expectError(await call('GET', '/v1/loops', { key: account.apiKey.key }), 401, 'unauthorized');
   });
 
-  it('does not revoke another account\'s key named under this account (404), and that key keeps working', async () => {
+  it("does not revoke another account's key named under this account (404), and that key keeps working", async () => {
     const mine = await createAccount(unique('Mine'));
     const theirs = await createAccount(unique('Theirs'));
-    expectError(await call('DELETE', `/v1/accounts/${mine.id}/keys/${theirs.apiKey.id}`, { key: admin() }), 404, 'not_found');
-    expectError(await call('DELETE', `/v1/accounts/acc_01ARZ3NDEKTSV4RRFFQ69G5FAV/keys/${theirs.apiKey.id}`, { key: admin() }), 404, 'not_found');
-    expectError(await call('DELETE', `/v1/accounts/${mine.id}/keys/key_01ARZ3NDEKTSV4RRFFQ69G5FAV`, { key: admin() }), 404, 'not_found');
+    expectError(
+      await call('DELETE', `/v1/accounts/${mine.id}/keys/${theirs.apiKey.id}`, { key: admin() }),
+      404,
+      'not_found',
+    );
+    expectError(
+      await call('DELETE', `/v1/accounts/acc_01ARZ3NDEKTSV4RRFFQ69G5FAV/keys/${theirs.apiKey.id}`, { key: admin() }),
+      404,
+      'not_found',
+    );
+    expectError(
+      await call('DELETE', `/v1/accounts/${mine.id}/keys/key_01ARZ3NDEKTSV4RRFFQ69G5FAV`, { key: admin() }),
+      404,
+      'not_found',
+    );
     // Never used before, so no cache can hide a revocation: it must still work because it was not revoked.
     expect((await call('GET', '/v1/loops', { key: theirs.apiKey.key })).status).toBe(200);
     expect((await call('GET', '/v1/loops', { key: mine.apiKey.key })).status).toBe(200);
   });
 });
 
-describe('the account\'s name', () => {
+describe("the account's name", () => {
   it.each([
     ['missing', {}, 'name'],
     ['empty', { name: '' }, 'name'],

@@ -7,7 +7,11 @@ export interface ApiAnswer {
 }
 
 /** A request to the twin's API as a client makes it. */
-export async function call(method: string, path: string, options: { key?: string; body?: unknown; rawBody?: string; contentType?: string } = {}): Promise<ApiAnswer> {
+export async function call(
+  method: string,
+  path: string,
+  options: { key?: string; body?: unknown; rawBody?: string; contentType?: string } = {},
+): Promise<ApiAnswer> {
   const { apiUrl } = inject('twin');
   const headers: Record<string, string> = {};
   if (options.key) headers.authorization = `Bearer ${options.key}`;

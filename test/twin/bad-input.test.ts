@@ -26,7 +26,12 @@ interface BadRequest {
 
 type Json = Record<string, unknown>;
 
-const jsonCase = (what: string, value: unknown, statuses = [400]): BadRequest => ({ what, contentType: 'application/json', body: JSON.stringify(value), statuses });
+const jsonCase = (what: string, value: unknown, statuses = [400]): BadRequest => ({
+  what,
+  contentType: 'application/json',
+  body: JSON.stringify(value),
+  statuses,
+});
 /** `value` with one more member, written by hand so that names such as __proto__ really are sent. */
 const withMember = (value: Json, name: string, member: unknown) => {
   const text = JSON.stringify(value);
@@ -45,7 +50,11 @@ async function send(method: string, path: string, key: string, request: BadReque
   const headers: Record<string, string> = { authorization: `Bearer ${key}` };
   if (request.contentType !== null) headers['content-type'] = request.contentType;
   // A Buffer, so that fetch adds no content type of its own.
-  const response = await fetch(`${inject('twin').apiUrl}${path}`, { method, headers, body: Buffer.from(request.body, 'utf8') });
+  const response = await fetch(`${inject('twin').apiUrl}${path}`, {
+    method,
+    headers,
+    body: Buffer.from(request.body, 'utf8'),
+  });
   const text = await response.text();
   return { status: response.status, contentType: response.headers.get('content-type'), text };
 }
@@ -57,12 +66,16 @@ function expectRefused(request: BadRequest, answer: Awaited<ReturnType<typeof se
   expect(answer.contentType, context).toMatch(/^application\/json/);
   const body = JSON.parse(answer.text);
   expect(Object.keys(body), context).toEqual(['error']);
-  expect(Object.keys(body.error).every((name) => ['code', 'message', 'details'].includes(name)), context).toBe(true);
+  expect(
+    Object.keys(body.error).every((name) => ['code', 'message', 'details'].includes(name)),
+    context,
+  ).toBe(true);
   expect(body.error.code, context).toMatch(SNAKE_CASE);
   expect(typeof body.error.message === 'string' && body.error.message.length > 0, context).toBe(true);
   if (body.error.details !== undefined) {
     expect(Array.isArray(body.error.details), context).toBe(true);
-    for (const detail of body.error.details) expect(detail, context).toEqual({ path: expect.any(String), message: expect.any(String) });
+    for (const detail of body.error.details)
+      expect(detail, context).toEqual({ path: expect.any(String), message: expect.any(String) });
   }
   expect(answer.text, context).not.toMatch(/\n\s+at |node_modules|\.ts:\d+/);
 }
@@ -132,20 +145,33 @@ function envelopeDefects(valid: fc.Arbitrary<Json>, limit: number): fc.Arbitrary
     fc.string({ unit: 'binary', minLength: 1, maxLength: 40 }),
   );
   const huge = fc.integer({ min: limit + 1, max: limit + 64 * KiB }).chain((size) =>
-    fc.constantFrom<[string, (size: number) => string, number[]]>(
-      ['a JSON object', (n) => `{"name":"${'a'.repeat(n - 11)}"}`, [413]],
-      ['a JSON object of two-byte characters', (n) => `{"name":"${'é'.repeat(Math.ceil((n - 11) / 2))}"}`, [413]],
-      ['unterminated JSON', (n) => `{"name":"${'a'.repeat(n - 9)}`, [413, 400]],
-      ['a JSON array', (n) => `[${'1,'.repeat(Math.ceil((n - 2) / 2))}1]`, [413, 400]],
-    ).map(([what, make, statuses]): BadRequest => ({ what: `over ${limit} bytes: ${what}`, contentType: 'application/json', body: make(size), statuses })),
+    fc
+      .constantFrom<[string, (size: number) => string, number[]]>(
+        ['a JSON object', (n) => `{"name":"${'a'.repeat(n - 11)}"}`, [413]],
+        ['a JSON object of two-byte characters', (n) => `{"name":"${'é'.repeat(Math.ceil((n - 11) / 2))}"}`, [413]],
+        ['unterminated JSON', (n) => `{"name":"${'a'.repeat(n - 9)}`, [413, 400]],
+        ['a JSON array', (n) => `[${'1,'.repeat(Math.ceil((n - 2) / 2))}1]`, [413, 400]],
+      )
+      .map(([what, make, statuses]): BadRequest => ({
+        what: `over ${limit} bytes: ${what}`,
+        contentType: 'application/json',
+        body: make(size),
+        statuses,
+      })),
   );
   return fc.oneof(
-    malformed.filter((text) => !parses(text)).map((body): BadRequest => ({ what: 'malformed JSON', contentType: 'application/json', body, statuses: [400] })),
-    fc.constantFrom('', ' ', '\n', '\t\r\n ').map((body): BadRequest => ({ what: 'an empty body', contentType: 'application/json', body, statuses: [400] })),
+    malformed
+      .filter((text) => !parses(text))
+      .map((body): BadRequest => ({ what: 'malformed JSON', contentType: 'application/json', body, statuses: [400] })),
+    fc
+      .constantFrom('', ' ', '\n', '\t\r\n ')
+      .map((body): BadRequest => ({ what: 'an empty body', contentType: 'application/json', body, statuses: [400] })),
     fc
       .oneof(
         fc.constant(null),
-        fc.jsonValue({ maxDepth: 2 }).filter((value) => value === null || typeof value !== 'object' || Array.isArray(value)),
+        fc
+          .jsonValue({ maxDepth: 2 })
+          .filter((value) => value === null || typeof value !== 'object' || Array.isArray(value)),
         valid.map((value) => [value]),
         fc.array(valid, { maxLength: 3 }),
       )
@@ -155,13 +181,23 @@ function envelopeDefects(valid: fc.Arbitrary<Json>, limit: number): fc.Arbitrary
       .map(([value, contentType, asForm]): BadRequest => ({
         what: 'a wrong content type',
         contentType,
-        body: asForm ? new URLSearchParams(Object.entries(value).map(([name, member]): [string, string] => [name, typeof member === 'string' ? member : JSON.stringify(member)])).toString() : JSON.stringify(value),
+        body: asForm
+          ? new URLSearchParams(
+              Object.entries(value).map(([name, member]): [string, string] => [
+                name,
+                typeof member === 'string' ? member : JSON.stringify(member),
+              ]),
+            ).toString()
+          : JSON.stringify(value),
         statuses: [415],
       })),
     fc.tuple(valid, fc.integer({ min: 100, max: 20_000 })).map(([value, depth]): BadRequest => {
       // A field holding arrays nested thousands deep: the first member's value is replaced by them.
       const [first] = Object.keys(value);
-      const text = JSON.stringify({ ...value, [first!]: 0 }).replace(`${JSON.stringify(first)}:0`, `${JSON.stringify(first)}:${'['.repeat(depth)}${']'.repeat(depth)}`);
+      const text = JSON.stringify({ ...value, [first!]: 0 }).replace(
+        `${JSON.stringify(first)}:0`,
+        `${JSON.stringify(first)}:${'['.repeat(depth)}${']'.repeat(depth)}`,
+      );
       return { what: `arrays nested ${depth} deep`, contentType: 'application/json', body: text, statuses: [400] };
     }),
     huge,
@@ -171,45 +207,94 @@ function envelopeDefects(valid: fc.Arbitrary<Json>, limit: number): fc.Arbitrary
 // ---- what can be wrong with a field ----
 
 /** Values that are no string, object, array… as a field needs: `nullable` when null is wrong too. */
-const notA = (kind: 'string' | 'array' | 'object' | 'boolean', nullable: boolean, options: { numbers?: boolean } = {}) =>
+const notA = (
+  kind: 'string' | 'array' | 'object' | 'boolean',
+  nullable: boolean,
+  options: { numbers?: boolean } = {},
+) =>
   fc.oneof(
     ...(kind !== 'string' ? [fc.string({ maxLength: 10 })] : []),
     ...(options.numbers === false ? [] : [fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true })]),
     ...(kind !== 'boolean' ? [fc.boolean()] : []),
     ...(nullable ? [fc.constant(null)] : []),
     ...(kind !== 'array' ? [fc.array(fc.string({ maxLength: 5 }), { maxLength: 3 })] : []),
-    ...(kind !== 'object' ? [fc.dictionary(fc.string({ maxLength: 5 }), fc.string({ maxLength: 5 }), { maxKeys: 3 })] : []),
+    ...(kind !== 'object'
+      ? [fc.dictionary(fc.string({ maxLength: 5 }), fc.string({ maxLength: 5 }), { maxKeys: 3 })]
+      : []),
   );
 const longString = (min: number, max = min + 2000) => fc.integer({ min, max }).map((length) => 'x'.repeat(length));
 const unknownName = (known: readonly string[]) =>
   fc
-    .oneof(fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'id', 'accountId', 'createdAt', 'status', 'secret', 'NAME', 'Url', 'events ', ''), fc.string({ maxLength: 20 }))
+    .oneof(
+      fc.constantFrom(
+        '__proto__',
+        'constructor',
+        'prototype',
+        'toString',
+        'hasOwnProperty',
+        'id',
+        'accountId',
+        'createdAt',
+        'status',
+        'secret',
+        'NAME',
+        'Url',
+        'events ',
+        '',
+      ),
+      fc.string({ maxLength: 20 }),
+    )
     .filter((name) => !known.includes(name));
 
 /**
  * The valid `base` with one thing wrong: a field of the wrong type or value, an unknown member, or
  * a duplicate member whose last (winning) value is wrong.
  */
-function fieldDefects(base: fc.Arbitrary<Json>, wrong: Record<string, fc.Arbitrary<unknown>>, required: string[]): fc.Arbitrary<BadRequest> {
+function fieldDefects(
+  base: fc.Arbitrary<Json>,
+  wrong: Record<string, fc.Arbitrary<unknown>>,
+  required: string[],
+): fc.Arbitrary<BadRequest> {
   const known = Object.keys(wrong);
   const wrongField = fc.constantFrom(...known).chain((field) => wrong[field]!.map((value) => [field, value] as const));
   return fc.oneof(
-    fc.tuple(base, wrongField).map(([value, [field, bad]]) => jsonCase(`${field} is ${JSON.stringify(bad)?.slice(0, 60)}`, { ...value, [field]: bad })),
-    ...(required.length
-      ? [fc.tuple(base, fc.constantFrom(...required)).map(([value, field]) => jsonCase(`${field} is missing`, Object.fromEntries(Object.entries(value).filter(([name]) => name !== field))))]
-      : []),
-    fc
-      .tuple(base, unknownName(known), fc.jsonValue({ maxDepth: 2 }))
-      .map(([value, name, member]): BadRequest => ({ what: `an unknown member ${JSON.stringify(name)}`, contentType: 'application/json', body: withMember(value, name, member), statuses: [400] })),
     fc
       .tuple(base, wrongField)
-      .map(([value, [field, bad]]): BadRequest => ({ what: `${field} twice, the last wrong`, contentType: 'application/json', body: withMember(value, field, bad), statuses: [400] })),
+      .map(([value, [field, bad]]) =>
+        jsonCase(`${field} is ${JSON.stringify(bad)?.slice(0, 60)}`, { ...value, [field]: bad }),
+      ),
+    ...(required.length
+      ? [
+          fc
+            .tuple(base, fc.constantFrom(...required))
+            .map(([value, field]) =>
+              jsonCase(
+                `${field} is missing`,
+                Object.fromEntries(Object.entries(value).filter(([name]) => name !== field)),
+              ),
+            ),
+        ]
+      : []),
+    fc.tuple(base, unknownName(known), fc.jsonValue({ maxDepth: 2 })).map(([value, name, member]): BadRequest => ({
+      what: `an unknown member ${JSON.stringify(name)}`,
+      contentType: 'application/json',
+      body: withMember(value, name, member),
+      statuses: [400],
+    })),
+    fc.tuple(base, wrongField).map(([value, [field, bad]]): BadRequest => ({
+      what: `${field} twice, the last wrong`,
+      contentType: 'application/json',
+      body: withMember(value, field, bad),
+      statuses: [400],
+    })),
   );
 }
 
 // ---- the routes' valid bodies and wrong fields ----
 
-const validAccount = fc.record({ name: fc.string({ minLength: 1, maxLength: 40 }).filter((name) => name.trim().length > 0) });
+const validAccount = fc.record({
+  name: fc.string({ minLength: 1, maxLength: 40 }).filter((name) => name.trim().length > 0),
+});
 const wrongAccountFields = {
   name: fc.oneof(
     notA('string', true),
@@ -249,48 +334,110 @@ const BAD_URLS = [
   'https://exa mple.com/hook',
 ];
 const wrongLoopFields = {
-  url: fc.oneof(notA('string', true), fc.constantFrom(...BAD_URLS), longString(2049 - 'https://example.com/'.length).map((path) => `https://example.com/${path}`)),
+  url: fc.oneof(
+    notA('string', true),
+    fc.constantFrom(...BAD_URLS),
+    longString(2049 - 'https://example.com/'.length).map((path) => `https://example.com/${path}`),
+  ),
   events: fc.oneof(
     notA('array', true),
     fc.constant([]),
     fc
-      .tuple(eventTypes, fc.oneof(fc.string({ maxLength: 10 }).filter((type) => !(EVENT_TYPES as readonly string[]).includes(type)), fc.constantFrom('test', 'OPEN', 'opens', null, 1, ['open'])), fc.nat())
-      .map(([types, bad, at]) => [...types.slice(0, at % (types.length + 1)), bad, ...types.slice(at % (types.length + 1))]),
+      .tuple(
+        eventTypes,
+        fc.oneof(
+          fc.string({ maxLength: 10 }).filter((type) => !(EVENT_TYPES as readonly string[]).includes(type)),
+          fc.constantFrom('test', 'OPEN', 'opens', null, 1, ['open']),
+        ),
+        fc.nat(),
+      )
+      .map(([types, bad, at]) => [
+        ...types.slice(0, at % (types.length + 1)),
+        bad,
+        ...types.slice(at % (types.length + 1)),
+      ]),
     eventTypes.map((types) => [...types, types[0]]),
   ),
-  format: fc.oneof(notA('string', false), fc.string({ maxLength: 10 }).filter((format) => format !== 'form' && format !== 'json'), fc.constantFrom('FORM', 'xml', 'Json')),
+  format: fc.oneof(
+    notA('string', false),
+    fc.string({ maxLength: 10 }).filter((format) => format !== 'form' && format !== 'json'),
+    fc.constantFrom('FORM', 'xml', 'Json'),
+  ),
   description: fc.oneof(notA('string', false), longString(1001)),
   enabled: fc.oneof(notA('boolean', false), fc.constantFrom('true', 'false', 'yes', 0, 1)),
 };
 
 const eventMessage = fc.stringMatching(/^bad-input-[a-z0-9]{1,12}$/);
 const validEvent = fc
-  .record({ type: fc.constantFrom(...EVENT_TYPES), message: eventMessage, tags: fc.array(fc.constantFrom('news', 'nov'), { maxLength: 2 }) }, { requiredKeys: ['type', 'message'] })
+  .record(
+    {
+      type: fc.constantFrom(...EVENT_TYPES),
+      message: eventMessage,
+      tags: fc.array(fc.constantFrom('news', 'nov'), { maxLength: 2 }),
+    },
+    { requiredKeys: ['type', 'message'] },
+  )
   .map((event): Json => (event.type === 'sent' ? { ...event, recipient: 'jane@example.com' } : event));
-const validEvents = fc.oneof(validEvent, fc.array(validEvent, { minLength: 1, maxLength: 5 }).map((events): Json => ({ events })));
+const validEvents = fc.oneof(
+  validEvent,
+  fc.array(validEvent, { minLength: 1, maxLength: 5 }).map((events): Json => ({ events })),
+);
 const MINUTE = 60_000;
 const wrongEventFields = {
-  id: fc.oneof(notA('string', false, { numbers: false }), fc.constantFrom('', 'has space', 'slash/ed', 'é', 'x'.repeat(65), 'a\nb')),
-  type: fc.oneof(notA('string', true), fc.string({ maxLength: 12 }).filter((type) => !(EVENT_TYPES as readonly string[]).includes(type)), fc.constantFrom('test', 'OPEN', 'opens')),
+  id: fc.oneof(
+    notA('string', false, { numbers: false }),
+    fc.constantFrom('', 'has space', 'slash/ed', 'é', 'x'.repeat(65), 'a\nb'),
+  ),
+  type: fc.oneof(
+    notA('string', true),
+    fc.string({ maxLength: 12 }).filter((type) => !(EVENT_TYPES as readonly string[]).includes(type)),
+    fc.constantFrom('test', 'OPEN', 'opens'),
+  ),
   message: fc.oneof(notA('string', true), fc.constant(''), longString(129)),
   timestamp: fc.oneof(
     notA('string', false, { numbers: false }),
-    fc.constantFrom('yesterday', '2026-11-21', '2026-11-21T10:00:00', '21/11/2026 10:00', 'T10:00:00Z', '2026-13-01T00:00:00Z'),
+    fc.constantFrom(
+      'yesterday',
+      '2026-11-21',
+      '2026-11-21T10:00:00',
+      '21/11/2026 10:00',
+      'T10:00:00Z',
+      '2026-13-01T00:00:00Z',
+    ),
     // Computed when generated, so the case is wrong at the moment it is sent.
     fc.constantFrom(40 * 24 * 60 * MINUTE, -10 * MINUTE).map((ago) => new Date(Date.now() - ago).toISOString()),
   ),
-  recipient: fc.oneof(notA('string', false), fc.constantFrom('', 'not-an-email', 'jane@', '@example.com', 'jane at example.com')),
+  recipient: fc.oneof(
+    notA('string', false),
+    fc.constantFrom('', 'not-an-email', 'jane@', '@example.com', 'jane at example.com'),
+  ),
   profile: fc.oneof(notA('string', false), longString(129)),
   fields: fc.oneof(
     notA('object', false),
-    fc.constantFrom({ 'bad key!': 'x' }, { '': 'x' }, { a: null }, { a: {} }, { a: [1] }, { ['k'.repeat(65)]: 1 }, { a: 'v'.repeat(1025) }),
+    fc.constantFrom(
+      { 'bad key!': 'x' },
+      { '': 'x' },
+      { a: null },
+      { a: {} },
+      { a: [1] },
+      { ['k'.repeat(65)]: 1 },
+      { a: 'v'.repeat(1025) },
+    ),
     fc.constant(Object.fromEntries(Array.from({ length: 101 }, (_, index) => [`f${index}`, index]))),
   ),
-  tags: fc.oneof(notA('array', false), fc.constantFrom([''], [1], [null], ['x'.repeat(101)], [['nested']]), fc.constant(Array.from({ length: 51 }, (_, index) => `t${index}`))),
+  tags: fc.oneof(
+    notA('array', false),
+    fc.constantFrom([''], [1], [null], ['x'.repeat(101)], [['nested']]),
+    fc.constant(Array.from({ length: 51 }, (_, index) => `t${index}`)),
+  ),
   ip: fc.oneof(notA('string', false), fc.constantFrom('', '999.1.1.1', '1.2.3', 'localhost', '::g', '203.0.113.7/24')),
   useragent: fc.oneof(notA('string', false), longString(1025)),
   referer: fc.oneof(notA('string', false), longString(2049)),
-  original: fc.oneof(notA('string', false), fc.constantFrom('javascript:alert(1)', 'ftp://example.com/x', 'not a url', '/relative'), longString(2049).map((path) => `https://example.com/${path}`)),
+  original: fc.oneof(
+    notA('string', false),
+    fc.constantFrom('javascript:alert(1)', 'ftp://example.com/x', 'not a url', '/relative'),
+    longString(2049).map((path) => `https://example.com/${path}`),
+  ),
   code: fc.oneof(notA('string', false, { numbers: false }), longString(1025)),
   extended: fc.oneof(notA('string', false, { numbers: false }), longString(1025)),
   description: fc.oneof(notA('string', false, { numbers: false }), longString(1025)),
@@ -298,19 +445,49 @@ const wrongEventFields = {
 
 /** A bad event in a batch of good ones: the whole request is refused (all or nothing). */
 const hiddenInBatch = fc
-  .tuple(fieldDefects(validEvent, wrongEventFields, ['type', 'message']), fc.array(validEvent, { minLength: 1, maxLength: 4 }), fc.nat())
+  .tuple(
+    fieldDefects(validEvent, wrongEventFields, ['type', 'message']),
+    fc.array(validEvent, { minLength: 1, maxLength: 4 }),
+    fc.nat(),
+  )
   .map(([bad, good, at]): BadRequest => {
     const position = at % (good.length + 1);
-    const events = [...good.slice(0, position).map((event) => JSON.stringify(event)), bad.body, ...good.slice(position).map((event) => JSON.stringify(event))];
-    return { what: `a batch with ${bad.what} at ${position}`, contentType: 'application/json', body: `{"events":[${events.join(',')}]}`, statuses: [400] };
+    const events = [
+      ...good.slice(0, position).map((event) => JSON.stringify(event)),
+      bad.body,
+      ...good.slice(position).map((event) => JSON.stringify(event)),
+    ];
+    return {
+      what: `a batch with ${bad.what} at ${position}`,
+      contentType: 'application/json',
+      body: `{"events":[${events.join(',')}]}`,
+      statuses: [400],
+    };
   });
 const badBatches = fc.oneof(
   notA('array', true).map((events) => jsonCase('events that are not an array', { events })),
   fc.constant(jsonCase('an empty batch', { events: [] })),
-  fc.array(validEvent, { minLength: 1, maxLength: 3 }).map((events) => jsonCase('a batch with another member', { events, type: 'open' })),
-  fc.array(validEvent, { minLength: 1, maxLength: 3 }).chain((events) => fc.constantFrom(null, 1, 'open', [events[0]]).map((bad) => jsonCase('a batch with a non-object', { events: [...events, bad] }))),
-  validEvent.map((event) => jsonCase('a batch repeating a client id', { events: [{ ...event, id: 'same-id' }, { ...event, id: 'same-id' }] })),
-  validEvent.map((event) => jsonCase('a batch of 501 events', { events: Array.from({ length: 501 }, () => event) }, [400, 413])),
+  fc
+    .array(validEvent, { minLength: 1, maxLength: 3 })
+    .map((events) => jsonCase('a batch with another member', { events, type: 'open' })),
+  fc
+    .array(validEvent, { minLength: 1, maxLength: 3 })
+    .chain((events) =>
+      fc
+        .constantFrom(null, 1, 'open', [events[0]])
+        .map((bad) => jsonCase('a batch with a non-object', { events: [...events, bad] })),
+    ),
+  validEvent.map((event) =>
+    jsonCase('a batch repeating a client id', {
+      events: [
+        { ...event, id: 'same-id' },
+        { ...event, id: 'same-id' },
+      ],
+    }),
+  ),
+  validEvent.map((event) =>
+    jsonCase('a batch of 501 events', { events: Array.from({ length: 501 }, () => event) }, [400, 413]),
+  ),
 );
 const sentWithoutRecipient = validEvent
   .filter((event) => event.type === 'sent')
@@ -339,7 +516,9 @@ describe('bad input is refused with a fitting 4xx and changes nothing', () => {
     const all: unknown[] = [];
     let cursor: string | undefined;
     do {
-      const page = await call('GET', `/v1/accounts?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { key: adminKey() });
+      const page = await call('GET', `/v1/accounts?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, {
+        key: adminKey(),
+      });
       expect(page.status).toBe(200);
       all.push(...page.body.accounts);
       cursor = page.body.nextCursor;
@@ -356,7 +535,13 @@ describe('bad input is refused with a fitting 4xx and changes nothing', () => {
   });
   afterAll(() => receiver.close());
 
-  const property = async (method: string, path: string, key: () => string, cases: fc.Arbitrary<BadRequest>, numRuns: number) => {
+  const property = async (
+    method: string,
+    path: string,
+    key: () => string,
+    cases: fc.Arbitrary<BadRequest>,
+    numRuns: number,
+  ) => {
     await fc.assert(
       fc.asyncProperty(cases, async (request) => {
         expectRefused(request, await send(method, path, key(), request));
@@ -367,8 +552,16 @@ describe('bad input is refused with a fitting 4xx and changes nothing', () => {
 
   describe('POST /v1/accounts (admin key)', () => {
     it.each([
-      ['that are malformed, empty, not an object, of a wrong content type or too large', () => envelopeDefects(validAccount, MANAGEMENT_LIMIT), RUNS.envelope],
-      ['with a wrong name or an unknown member', () => fieldDefects(validAccount, wrongAccountFields, ['name']), RUNS.fields],
+      [
+        'that are malformed, empty, not an object, of a wrong content type or too large',
+        () => envelopeDefects(validAccount, MANAGEMENT_LIMIT),
+        RUNS.envelope,
+      ],
+      [
+        'with a wrong name or an unknown member',
+        () => fieldDefects(validAccount, wrongAccountFields, ['name']),
+        RUNS.fields,
+      ],
     ])('refuses bodies %s, creating no account', async (_name, cases, runs) => {
       const before = await accounts();
       await property('POST', '/v1/accounts', adminKey, cases(), runs);
@@ -378,8 +571,16 @@ describe('bad input is refused with a fitting 4xx and changes nothing', () => {
 
   describe('POST /v1/loops', () => {
     it.each([
-      ['that are malformed, empty, not an object, of a wrong content type or too large', () => envelopeDefects(validNewLoop, MANAGEMENT_LIMIT), RUNS.envelope],
-      ['with a wrong field, a missing one or an unknown member', () => fieldDefects(validNewLoop, wrongLoopFields, ['url', 'events']), RUNS.fields],
+      [
+        'that are malformed, empty, not an object, of a wrong content type or too large',
+        () => envelopeDefects(validNewLoop, MANAGEMENT_LIMIT),
+        RUNS.envelope,
+      ],
+      [
+        'with a wrong field, a missing one or an unknown member',
+        () => fieldDefects(validNewLoop, wrongLoopFields, ['url', 'events']),
+        RUNS.fields,
+      ],
     ])('refuses bodies %s, creating no loop', async (_name, cases, runs) => {
       const before = await loops();
       await property('POST', '/v1/loops', () => apiKey, cases(), runs);
@@ -389,10 +590,18 @@ describe('bad input is refused with a fitting 4xx and changes nothing', () => {
 
   describe('PATCH /v1/loops/{loopId}', () => {
     it.each([
-      ['that are malformed, empty, not an object, of a wrong content type or too large', () => envelopeDefects(validLoopChange, MANAGEMENT_LIMIT), RUNS.envelope],
+      [
+        'that are malformed, empty, not an object, of a wrong content type or too large',
+        () => envelopeDefects(validLoopChange, MANAGEMENT_LIMIT),
+        RUNS.envelope,
+      ],
       [
         'with a wrong field, an unknown member or no change at all',
-        () => fc.oneof({ arbitrary: fieldDefects(validLoopChange, wrongLoopFields, []), weight: 9 }, { arbitrary: fc.constant(jsonCase('no change', {})), weight: 1 }),
+        () =>
+          fc.oneof(
+            { arbitrary: fieldDefects(validLoopChange, wrongLoopFields, []), weight: 9 },
+            { arbitrary: fc.constant(jsonCase('no change', {})), weight: 1 },
+          ),
         RUNS.fields,
       ],
     ])('refuses bodies %s, leaving the loop as it was', async (_name, cases, runs) => {
@@ -426,18 +635,26 @@ describe('bad input is refused with a fitting 4xx and changes nothing', () => {
     // sent on as UTF-8, so it is the client's mistake to be told about (400), never an outage.
     it.each([
       ['POST', '/v1/accounts', 'the account name', '{"name":"Acme \\ud800"}'],
-      ['POST', '/v1/loops', 'a loop description', '{"url":"https://example.com/h","events":["open"],"description":"\\udfff"}'],
+      [
+        'POST',
+        '/v1/loops',
+        'a loop description',
+        '{"url":"https://example.com/h","events":["open"],"description":"\\udfff"}',
+      ],
       ['PATCH', '/v1/loops/{target}', 'a loop description', '{"description":"x\\ud800y"}'],
       ['POST', '/v1/events', 'an event tag', '{"type":"open","message":"m","tags":["t\\udfff"]}'],
       // SQS refuses control characters other than tab, line feed and carriage return.
       ['POST', '/v1/events', 'an event message (a control character)', '{"type":"open","message":"m\\u0001x"}'],
-    ])('%s %s: text that is not storable in %s is refused with 400, changing nothing', async (method, template, _what, body) => {
-      const path = template.replace('{target}', target.id);
-      const before = { loops: await loops(), accounts: await accounts() };
-      const request: BadRequest = { what: 'unstorable text', contentType: 'application/json', body, statuses: [400] };
-      expectRefused(request, await send(method, path, path === '/v1/accounts' ? adminKey() : apiKey, request));
-      expect({ loops: await loops(), accounts: await accounts() }).toEqual(before);
-    });
+    ])(
+      '%s %s: text that is not storable in %s is refused with 400, changing nothing',
+      async (method, template, _what, body) => {
+        const path = template.replace('{target}', target.id);
+        const before = { loops: await loops(), accounts: await accounts() };
+        const request: BadRequest = { what: 'unstorable text', contentType: 'application/json', body, statuses: [400] };
+        expectRefused(request, await send(method, path, path === '/v1/accounts' ? adminKey() : apiKey, request));
+        expect({ loops: await loops(), accounts: await accounts() }).toEqual(before);
+      },
+    );
 
     it('answers a loop id that is not valid percent-encoding with a 4xx, never a 5xx', async () => {
       const before = await loops();
@@ -450,7 +667,8 @@ describe('bad input is refused with a fitting 4xx and changes nothing', () => {
             ...(method === 'PATCH' ? { body: '{"enabled":false}' } : {}),
           });
           const text = await response.text();
-          if (response.status < 400 || response.status >= 500) answers.push(`${method} /v1/loops/${id} → ${response.status} ${text.slice(0, 100)}`);
+          if (response.status < 400 || response.status >= 500)
+            answers.push(`${method} /v1/loops/${id} → ${response.status} ${text.slice(0, 100)}`);
         }
       }
       expect(answers).toEqual([]);
@@ -459,26 +677,46 @@ describe('bad input is refused with a fitting 4xx and changes nothing', () => {
   });
 
   describe('the size limits, at the byte', () => {
-    const body = (size: number, field: string, extra = '') => `{${extra}"${field}":"${'a'.repeat(size - field.length - extra.length - 7)}"}`;
+    const body = (size: number, field: string, extra = '') =>
+      `{${extra}"${field}":"${'a'.repeat(size - field.length - extra.length - 7)}"}`;
 
     it.each([
       ['POST', '/v1/accounts', 'name'],
       ['POST', '/v1/loops', 'description'],
       ['PATCH', '/v1/loops/{target}', 'description'],
-    ])('%s %s: 64 KiB is read (and refused for its content, 400), one byte more is 413', async (method, template, field) => {
-      const path = template.replace('{target}', target.id);
-      const key = path === '/v1/accounts' ? adminKey() : apiKey;
-      const extra = path === '/v1/loops' ? '"url":"https://example.com/h","events":["open"],' : '';
-      for (const [size, status] of [[MANAGEMENT_LIMIT, 400], [MANAGEMENT_LIMIT + 1, 413]] as const) {
-        const request: BadRequest = { what: `${size} bytes`, contentType: 'application/json', body: body(size, field, extra), statuses: [status] };
-        expect(Buffer.byteLength(request.body)).toBe(size);
-        expectRefused(request, await send(method, path, key, request));
-      }
-    });
+    ])(
+      '%s %s: 64 KiB is read (and refused for its content, 400), one byte more is 413',
+      async (method, template, field) => {
+        const path = template.replace('{target}', target.id);
+        const key = path === '/v1/accounts' ? adminKey() : apiKey;
+        const extra = path === '/v1/loops' ? '"url":"https://example.com/h","events":["open"],' : '';
+        for (const [size, status] of [
+          [MANAGEMENT_LIMIT, 400],
+          [MANAGEMENT_LIMIT + 1, 413],
+        ] as const) {
+          const request: BadRequest = {
+            what: `${size} bytes`,
+            contentType: 'application/json',
+            body: body(size, field, extra),
+            statuses: [status],
+          };
+          expect(Buffer.byteLength(request.body)).toBe(size);
+          expectRefused(request, await send(method, path, key, request));
+        }
+      },
+    );
 
     it('POST /v1/events: 1 MiB is read (and refused for its content, 400), one byte more is 413', async () => {
-      for (const [size, status] of [[EVENTS_LIMIT, 400], [EVENTS_LIMIT + 1, 413]] as const) {
-        const request: BadRequest = { what: `${size} bytes`, contentType: 'application/json', body: body(size, 'description', '"type":"bounce","message":"bad-input-size",'), statuses: [status] };
+      for (const [size, status] of [
+        [EVENTS_LIMIT, 400],
+        [EVENTS_LIMIT + 1, 413],
+      ] as const) {
+        const request: BadRequest = {
+          what: `${size} bytes`,
+          contentType: 'application/json',
+          body: body(size, 'description', '"type":"bounce","message":"bad-input-size",'),
+          statuses: [status],
+        };
         expect(Buffer.byteLength(request.body)).toBe(size);
         expectRefused(request, await send('POST', '/v1/events', apiKey, request));
       }

@@ -26,7 +26,7 @@ const decode = (cursor: string) => JSON.parse(Buffer.from(cursor, 'base64url').t
 const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 const ids = (answer: ApiAnswer) => answer.body.loops.map((loop: { id: string }) => loop.id).sort();
 
-describe('one account cannot reach another account\'s loops', () => {
+describe("one account cannot reach another account's loops", () => {
   let receiver: Receiver;
   let a: { apiKey: string; loops: any[] };
   let b: { apiKey: string; loops: any[] };
@@ -36,13 +36,23 @@ describe('one account cannot reach another account\'s loops', () => {
     receiver = await startReceiver();
     const [accountA, accountB] = [await createAccount('Tenant A'), await createAccount('Tenant B')];
     const newLoop = async (apiKey: string, path: string) => {
-      const answer = await call('POST', '/v1/loops', { key: apiKey, body: { url: `${receiver.url}${path}`, events: ['open', 'click'] } });
+      const answer = await call('POST', '/v1/loops', {
+        key: apiKey,
+        body: { url: `${receiver.url}${path}`, events: ['open', 'click'] },
+      });
       expect(answer.status).toBe(201);
       return answer.body;
     };
-    a = { apiKey: accountA.apiKey, loops: [await newLoop(accountA.apiKey, '/a/one.php'), await newLoop(accountA.apiKey, '/a/two.php')] };
+    a = {
+      apiKey: accountA.apiKey,
+      loops: [await newLoop(accountA.apiKey, '/a/one.php'), await newLoop(accountA.apiKey, '/a/two.php')],
+    };
     const bUnverified = await newLoop(accountB.apiKey, '/b/unverified.php');
-    bVerified = await createVerifiedLoop(accountB.apiKey, receiver, { path: '/b/verified.php', events: [...EVENT_TYPES], format: 'json' });
+    bVerified = await createVerifiedLoop(accountB.apiKey, receiver, {
+      path: '/b/verified.php',
+      events: [...EVENT_TYPES],
+      format: 'json',
+    });
     b = { apiKey: accountB.apiKey, loops: [bUnverified, bVerified] };
   });
   afterAll(() => receiver.close());
@@ -56,49 +66,74 @@ describe('one account cannot reach another account\'s loops', () => {
   // Each request A makes with B's loop id, and what it would have changed had it gone through.
   const attempts: [string, string, (id: string) => string, unknown][] = [
     ['GET', 'GET', (id) => `/v1/loops/${id}`, undefined],
-    ['PATCH', 'PATCH', (id) => `/v1/loops/${id}`, { url: 'https://example.com/taken-over', events: ['sent'], format: 'form', description: 'mine now', enabled: false }],
+    [
+      'PATCH',
+      'PATCH',
+      (id) => `/v1/loops/${id}`,
+      {
+        url: 'https://example.com/taken-over',
+        events: ['sent'],
+        format: 'form',
+        description: 'mine now',
+        enabled: false,
+      },
+    ],
     ['verify', 'POST', (id) => `/v1/loops/${id}/verify`, undefined],
     ['rotate the secret of', 'POST', (id) => `/v1/loops/${id}/secret/rotate`, undefined],
     ['DELETE', 'DELETE', (id) => `/v1/loops/${id}`, undefined],
   ];
 
   for (const which of ['unverified', 'verified'] as const) {
-    it.each(attempts)(`answers 404 when A tries to %s B's ${which} loop, as for no loop at all, and changes nothing`, async (_name, method, path, body) => {
-      const target = b.loops[which === 'unverified' ? 0 : 1];
-      const before = await getAsB(target.id);
-      // Had a verification slipped through, it would have found the file.
-      const file = `/b/${target.verification.file}`;
-      receiver.serve(file, { body: target.verification.content });
-      const answer = await call(method, path(target.id), { key: a.apiKey, ...(body === undefined ? {} : { body }) });
-      receiver.unserve(file);
-      expectError(answer, 404, 'not_found');
+    it.each(attempts)(
+      `answers 404 when A tries to %s B's ${which} loop, as for no loop at all, and changes nothing`,
+      async (_name, method, path, body) => {
+        const target = b.loops[which === 'unverified' ? 0 : 1];
+        const before = await getAsB(target.id);
+        // Had a verification slipped through, it would have found the file.
+        const file = `/b/${target.verification.file}`;
+        receiver.serve(file, { body: target.verification.content });
+        const answer = await call(method, path(target.id), { key: a.apiKey, ...(body === undefined ? {} : { body }) });
+        receiver.unserve(file);
+        expectError(answer, 404, 'not_found');
 
-      // Indistinguishable from a loop that does not exist (the message may name the id asked for).
-      const none = await call(method, path(NO_SUCH_LOOP), { key: a.apiKey, ...(body === undefined ? {} : { body }) });
-      expectError(none, 404, 'not_found');
-      expect(JSON.stringify(answer.body).replaceAll(target.id, '<id>')).toBe(JSON.stringify(none.body).replaceAll(NO_SUCH_LOOP, '<id>'));
+        // Indistinguishable from a loop that does not exist (the message may name the id asked for).
+        const none = await call(method, path(NO_SUCH_LOOP), { key: a.apiKey, ...(body === undefined ? {} : { body }) });
+        expectError(none, 404, 'not_found');
+        expect(JSON.stringify(answer.body).replaceAll(target.id, '<id>')).toBe(
+          JSON.stringify(none.body).replaceAll(NO_SUCH_LOOP, '<id>'),
+        );
 
-      expect(await getAsB(target.id)).toEqual(before);
-    });
+        expect(await getAsB(target.id)).toEqual(before);
+      },
+    );
   }
 
-  it('leaves B\'s loops exactly as they were, secret included: B\'s events are signed with its original secret only', async () => {
+  it("leaves B's loops exactly as they were, secret included: B's events are signed with its original secret only", async () => {
     // (Unverified loops are re-checked by the schedule, which may touch lastCheckedAt and updatedAt.)
     const { secret: _secret, updatedAt: _updatedAt, verification, ...unverified } = b.loops[0];
     const now = await getAsB(b.loops[0].id);
-    expect(now).toMatchObject({ ...unverified, verification: { file: verification.file, content: verification.content, locations: verification.locations } });
+    expect(now).toMatchObject({
+      ...unverified,
+      verification: { file: verification.file, content: verification.content, locations: verification.locations },
+    });
     expect(await getAsB(bVerified.id)).toEqual((({ secret: _secret, ...view }) => view)(bVerified));
 
     const message = `b-after-${Date.now()}`;
     expect((await call('POST', '/v1/events', { key: b.apiKey, body: { type: 'open', message } })).status).toBe(202);
-    const [post] = await receiver.waitFor((request) => request.path === '/b/verified.php' && request.body.includes(message));
+    const [post] = await receiver.waitFor(
+      (request) => request.path === '/b/verified.php' && request.body.includes(message),
+    );
     const signature = String(post!.headers['webhook-signature']);
     expect(signature.split(' ')).toHaveLength(1);
-    const headers = { 'webhook-id': String(post!.headers['webhook-id']), 'webhook-timestamp': String(post!.headers['webhook-timestamp']), 'webhook-signature': signature };
+    const headers = {
+      'webhook-id': String(post!.headers['webhook-id']),
+      'webhook-timestamp': String(post!.headers['webhook-timestamp']),
+      'webhook-signature': signature,
+    };
     expect(new Webhook(bVerified.secret).verify(post!.body, headers)).toMatchObject({ type: 'open', message });
   });
 
-  it('lists only the caller\'s own loops', async () => {
+  it("lists only the caller's own loops", async () => {
     const listA = await call('GET', '/v1/loops', { key: a.apiKey });
     expect(listA.status).toBe(200);
     expect(ids(listA)).toEqual(a.loops.map((loop) => loop.id).sort());
@@ -107,16 +142,20 @@ describe('one account cannot reach another account\'s loops', () => {
     expect(JSON.stringify(listA.body)).not.toContain('/b/');
   });
 
-  it('refuses a cursor from B\'s list when A uses it (400), showing none of B\'s loops', async () => {
+  it("refuses a cursor from B's list when A uses it (400), showing none of B's loops", async () => {
     const page = await call('GET', '/v1/loops?limit=1', { key: b.apiKey });
     expect(page.status).toBe(200);
     expect(page.body.nextCursor).toEqual(expect.any(String));
     // B's own cursor works for B…
-    const next = await call('GET', `/v1/loops?limit=1&cursor=${encodeURIComponent(page.body.nextCursor)}`, { key: b.apiKey });
+    const next = await call('GET', `/v1/loops?limit=1&cursor=${encodeURIComponent(page.body.nextCursor)}`, {
+      key: b.apiKey,
+    });
     expect(next.status).toBe(200);
     expect(next.body.loops).toHaveLength(1);
     // …not for A.
-    const answer = await call('GET', `/v1/loops?limit=1&cursor=${encodeURIComponent(page.body.nextCursor)}`, { key: a.apiKey });
+    const answer = await call('GET', `/v1/loops?limit=1&cursor=${encodeURIComponent(page.body.nextCursor)}`, {
+      key: a.apiKey,
+    });
     expectError(answer, 400, 'invalid_cursor');
     for (const loop of b.loops) expect(JSON.stringify(answer.body)).not.toContain(loop.id);
   });
@@ -124,7 +163,7 @@ describe('one account cannot reach another account\'s loops', () => {
   it.each([
     ['with a key left out', (own: any) => ({ pk: own.pk })],
     ['with an attribute added', (own: any) => ({ ...own, accountId: 'x' })],
-  ])('refuses A\'s own cursor %s (400 invalid_cursor), never a 5xx', async (_name, forge) => {
+  ])("refuses A's own cursor %s (400 invalid_cursor), never a 5xx", async (_name, forge) => {
     const own = await call('GET', '/v1/loops?limit=1', { key: a.apiKey });
     expect(own.body.nextCursor).toEqual(expect.any(String));
     const cursor = encode(forge(decode(own.body.nextCursor)));
@@ -133,14 +172,16 @@ describe('one account cannot reach another account\'s loops', () => {
     for (const loop of b.loops) expect(JSON.stringify(answer.body)).not.toContain(loop.id);
   });
 
-  it('delivers A\'s events to none of B\'s loops', async () => {
+  it("delivers A's events to none of B's loops", async () => {
     const fromA = `from-a-${Date.now()}`;
     const fromB = `from-b-${Date.now()}`;
     for (const type of EVENT_TYPES) {
       const event = { type, message: fromA, ...(type === 'sent' ? { recipient: 'jane@example.com' } : {}) };
       expect((await call('POST', '/v1/events', { key: a.apiKey, body: event })).status).toBe(202);
     }
-    expect((await call('POST', '/v1/events', { key: b.apiKey, body: { type: 'click', message: fromB } })).status).toBe(202);
+    expect((await call('POST', '/v1/events', { key: b.apiKey, body: { type: 'click', message: fromB } })).status).toBe(
+      202,
+    );
     await receiver.waitFor((request) => request.body.includes(fromB));
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(receiver.posts().filter((request) => request.body.includes(fromA))).toEqual([]);

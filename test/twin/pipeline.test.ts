@@ -64,7 +64,12 @@ describe('an event from the API to the receiver', () => {
     const message = `bad-${Date.now()}`;
     const answer = await call('POST', '/v1/events', {
       key: account.apiKey,
-      body: { events: [{ type: 'open', message }, { type: 'opened', message }] },
+      body: {
+        events: [
+          { type: 'open', message },
+          { type: 'opened', message },
+        ],
+      },
     });
     expect(answer.status).toBe(400);
     expect(answer.body.error.code).toBe('invalid_events');
@@ -79,7 +84,14 @@ describe('a loop in json format', () => {
     const receiver = await startReceiver();
     const account = await seedAccount(receiver, { path: '/hook', format: 'json', events: ['bounce'] });
     const message = `json-${Date.now()}`;
-    const sent = { type: 'bounce', message, code: '550', extended: '5.1.1', tags: ['a'], fields: { plan: 'pro', age: 42, vip: true } };
+    const sent = {
+      type: 'bounce',
+      message,
+      code: '550',
+      extended: '5.1.1',
+      tags: ['a'],
+      fields: { plan: 'pro', age: 42, vip: true },
+    };
     expect((await call('POST', '/v1/events', { key: account.apiKey, body: sent })).status).toBe(202);
     const [post] = await receiver.waitFor(() => true);
     expect(post!.headers['content-type']).toBe('application/json');
@@ -88,7 +100,14 @@ describe('a loop in json format', () => {
       'webhook-timestamp': String(post!.headers['webhook-timestamp']),
       'webhook-signature': String(post!.headers['webhook-signature']),
     });
-    expect(payload).toMatchObject({ type: 'bounce', message, code: '550', extended: '5.1.1', tags: ['a'], fields: { plan: 'pro', age: 42, vip: true } });
+    expect(payload).toMatchObject({
+      type: 'bounce',
+      message,
+      code: '550',
+      extended: '5.1.1',
+      tags: ['a'],
+      fields: { plan: 'pro', age: 42, vip: true },
+    });
     expect((payload as { timestamp: string }).timestamp).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
     await receiver.close();
   });
@@ -99,7 +118,9 @@ describe('a receiver that fails', () => {
     const receiver = await startReceiver((_request, index) => (index < 2 ? 503 : 204));
     const account = await seedAccount(receiver, { path: '/hook' });
     const message = `retry-${Date.now()}`;
-    expect((await call('POST', '/v1/events', { key: account.apiKey, body: { type: 'open', message } })).status).toBe(202);
+    expect((await call('POST', '/v1/events', { key: account.apiKey, body: { type: 'open', message } })).status).toBe(
+      202,
+    );
     const attempts = await receiver.waitFor(() => true, 3);
     expect(new Set(attempts.map((attempt) => attempt.headers['webhook-id'])).size).toBe(1);
     await new Promise((resolve) => setTimeout(resolve, 3000));

@@ -26,7 +26,12 @@ export async function startReceiver(answer: (request: Received, index: number) =
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
-      const entry = { method: request.method!, path: request.url!, headers: request.headers, body: Buffer.concat(chunks).toString('utf8') };
+      const entry = {
+        method: request.method!,
+        path: request.url!,
+        headers: request.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      };
       received.push(entry);
       const served = request.method === 'GET' ? files.get(request.url!) : undefined;
       if (request.method === 'GET') {
@@ -57,7 +62,8 @@ export async function startReceiver(answer: (request: Received, index: number) =
       for (;;) {
         const matching = received.filter((request) => request.method === 'POST' && match(request));
         if (matching.length >= count) return matching;
-        if (Date.now() > deadline) throw new Error(`expected ${count} matching requests within ${timeoutMs} ms, got ${matching.length}`);
+        if (Date.now() > deadline)
+          throw new Error(`expected ${count} matching requests within ${timeoutMs} ms, got ${matching.length}`);
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     },

@@ -4,7 +4,8 @@ import { inject } from 'vitest';
 export function physicalId(name: string): string {
   const { resources } = inject('twin');
   const matches = Object.keys(resources).filter((id) => new RegExp(`^${name}[0-9A-F]{8}$`).test(id));
-  if (matches.length !== 1) throw new Error(`expected one resource named ${name}, found: ${matches.join(', ') || 'none'}`);
+  if (matches.length !== 1)
+    throw new Error(`expected one resource named ${name}, found: ${matches.join(', ') || 'none'}`);
   return resources[matches[0]!]!;
 }
 
@@ -12,6 +13,7 @@ export function physicalId(name: string): string {
 export function roleOf(name: string) {
   const { endpoint, region, roleCredentials } = inject('twin');
   const matches = Object.keys(roleCredentials).filter((id) => new RegExp(`^${name}[0-9A-F]{8}$`).test(id));
-  if (matches.length !== 1) throw new Error(`expected one function named ${name}, found: ${matches.join(', ') || 'none'}`);
+  if (matches.length !== 1)
+    throw new Error(`expected one function named ${name}, found: ${matches.join(', ') || 'none'}`);
   return { endpoint, region, credentials: roleCredentials[matches[0]!]! };
 }

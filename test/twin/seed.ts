@@ -13,11 +13,19 @@ export async function createAccount(name = 'Acme') {
  * A loop pointing at `receiver`, verified the way an account does it: create it, put the
  * verification file in the script's directory, ask for the check.
  */
-export async function createVerifiedLoop(apiKey: string, receiver: Receiver, loop: { path?: string; events?: string[]; format?: 'form' | 'json' } = {}) {
+export async function createVerifiedLoop(
+  apiKey: string,
+  receiver: Receiver,
+  loop: { path?: string; events?: string[]; format?: 'form' | 'json' } = {},
+) {
   const path = loop.path ?? '/hooks/copernica.php';
   const created = await call('POST', '/v1/loops', {
     key: apiKey,
-    body: { url: `${receiver.url}${path}`, events: loop.events ?? ['open', 'click'], ...(loop.format ? { format: loop.format } : {}) },
+    body: {
+      url: `${receiver.url}${path}`,
+      events: loop.events ?? ['open', 'click'],
+      ...(loop.format ? { format: loop.format } : {}),
+    },
   });
   expect(created.status).toBe(201);
   const { file, content } = created.body.verification;

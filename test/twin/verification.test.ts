@@ -37,7 +37,7 @@ describe('verifying a loop', () => {
     expect((await get(first.id)).secret).toBeUndefined();
   });
 
-  it('verifies a loop whose file is in the script\'s directory', async () => {
+  it("verifies a loop whose file is in the script's directory", async () => {
     const loop = await newLoop('/dir/script.php');
     receiver.serve(`/dir/${loop.verification.file}`, { body: `  ${loop.verification.content}\n` });
     const answer = await verify(loop.id);
@@ -58,9 +58,21 @@ describe('verifying a loop', () => {
   it.each([
     ['a file with other content', () => ({ body: 'not the content' }), /content does not match/],
     ['no file (404)', () => ({ status: 404, body: 'nope' }), /HTTP 404/],
-    ['a redirect to the right file', (file: string) => ({ status: 302, headers: { location: `/elsewhere/${file}` } }), /HTTP 302, a redirect/],
-    ['a file larger than 4 KiB', (_file: string, content: string) => ({ body: content + ' '.repeat(8 * 1024) }), /larger than 4 KiB/],
-    ['a server slower than 5 s', (_file: string, content: string) => ({ body: content, delayMs: 6500 }), /no answer within 5 s/],
+    [
+      'a redirect to the right file',
+      (file: string) => ({ status: 302, headers: { location: `/elsewhere/${file}` } }),
+      /HTTP 302, a redirect/,
+    ],
+    [
+      'a file larger than 4 KiB',
+      (_file: string, content: string) => ({ body: content + ' '.repeat(8 * 1024) }),
+      /larger than 4 KiB/,
+    ],
+    [
+      'a server slower than 5 s',
+      (_file: string, content: string) => ({ body: content, delayMs: 6500 }),
+      /no answer within 5 s/,
+    ],
   ])('refuses %s with 422 and keeps the loop unverified', async (_name, answer, found) => {
     const loop = await newLoop('/case/hook.php');
     const { file, content } = loop.verification;
@@ -85,14 +97,18 @@ describe('verifying a loop', () => {
   it('sends nothing to a loop before it is verified, and everything after', async () => {
     const loop = await newLoop('/later/hook.php', ['click']);
     const early = `early-${Date.now()}`;
-    expect((await call('POST', '/v1/events', { key: apiKey, body: { type: 'click', message: early } })).status).toBe(202);
+    expect((await call('POST', '/v1/events', { key: apiKey, body: { type: 'click', message: early } })).status).toBe(
+      202,
+    );
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(receiver.posts().filter((post) => post.body.includes(early))).toEqual([]);
 
     receiver.serve(`/later/${loop.verification.file}`, { body: loop.verification.content });
     expect((await verify(loop.id)).status).toBe(200);
     const late = `late-${Date.now()}`;
-    expect((await call('POST', '/v1/events', { key: apiKey, body: { type: 'click', message: late } })).status).toBe(202);
+    expect((await call('POST', '/v1/events', { key: apiKey, body: { type: 'click', message: late } })).status).toBe(
+      202,
+    );
     await receiver.waitFor((post) => post.path === '/later/hook.php' && post.body.includes(late));
   });
 
@@ -112,7 +128,10 @@ describe('verifying a loop', () => {
     receiver.serve(`/moving/${loop.verification.file}`, { body: loop.verification.content });
     expect((await verify(loop.id)).body.status).toBe('verified');
 
-    const moved = await call('PATCH', `/v1/loops/${loop.id}`, { key: apiKey, body: { url: `${receiver.url}/moved/hook.php` } });
+    const moved = await call('PATCH', `/v1/loops/${loop.id}`, {
+      key: apiKey,
+      body: { url: `${receiver.url}/moved/hook.php` },
+    });
     expect(moved.status).toBe(200);
     expect(moved.body.status).toBe('unverified');
     expect(moved.body.verification.file).not.toBe(loop.verification.file);

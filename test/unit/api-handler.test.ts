@@ -24,10 +24,19 @@ const context = lambdaContext('api');
 
 /** The methods in an `allow` header, in any order. */
 const allowed = (response: { headers?: Record<string, unknown> }) =>
-  String(response.headers?.allow ?? '').split(',').map((method) => method.trim()).filter(Boolean).sort();
+  String(response.headers?.allow ?? '')
+    .split(',')
+    .map((method) => method.trim())
+    .filter(Boolean)
+    .sort();
 
 /** A request as API Gateway passes it: `routeKey` is the matched route, or `$default` when none matched. */
-async function call(routeKey: string, method: string, path: string, caller: AuthorizerContext = { kind: 'anonymous', reason: 'missing' }) {
+async function call(
+  routeKey: string,
+  method: string,
+  path: string,
+  caller: AuthorizerContext = { kind: 'anonymous', reason: 'missing' },
+) {
   const event = {
     version: '2.0',
     routeKey,
@@ -77,7 +86,7 @@ describe('api: paths and methods it does not have', () => {
     expect(response.json.error.message).toContain('POST');
   });
 
-  it('answers a wrong method on a loop with 405 and allow: the loop\'s methods (SPEC §3: GET, PATCH, DELETE)', async () => {
+  it("answers a wrong method on a loop with 405 and allow: the loop's methods (SPEC §3: GET, PATCH, DELETE)", async () => {
     const response = await call('$default', 'PUT', '/v1/loops/loop_123');
     expectError(response, 405, 'method_not_allowed');
     expect(allowed(response)).toEqual(['DELETE', 'GET', 'PATCH']);
@@ -96,14 +105,20 @@ describe('api: paths and methods it does not have', () => {
     expect(response.headers?.allow).toBe('GET');
   });
 
-  it.each(['/v1/unknown', '/v1/loops/', '/v1/loops/loop_123/extra', '/v1/events/x', '/v1/health/', '/', '/v2/events', '/V1/HEALTH'])(
-    'answers %s with 404 not_found',
-    async (path) => {
-      const response = await call('$default', 'GET', path);
-      expectError(response, 404, 'not_found');
-      expect(response.headers?.allow).toBeUndefined();
-    },
-  );
+  it.each([
+    '/v1/unknown',
+    '/v1/loops/',
+    '/v1/loops/loop_123/extra',
+    '/v1/events/x',
+    '/v1/health/',
+    '/',
+    '/v2/events',
+    '/V1/HEALTH',
+  ])('answers %s with 404 not_found', async (path) => {
+    const response = await call('$default', 'GET', path);
+    expectError(response, 404, 'not_found');
+    expect(response.headers?.allow).toBeUndefined();
+  });
 
   it('treats the characters of a path literally, not as a pattern', async () => {
     expectError(await call('$default', 'GET', '/v1Xhealth'), 404, 'not_found');
@@ -114,11 +129,19 @@ describe('api: paths and methods it does not have', () => {
 describe('api: who may call what', () => {
   it('answers an operator route without a key with 401', async () => {
     expectError(await call('GET /v1/accounts', 'GET', '/v1/accounts'), 401, 'unauthorized');
-    expectError(await call('GET /v1/accounts', 'GET', '/v1/accounts', { kind: 'anonymous', reason: 'invalid' }), 401, 'unauthorized');
+    expectError(
+      await call('GET /v1/accounts', 'GET', '/v1/accounts', { kind: 'anonymous', reason: 'invalid' }),
+      401,
+      'unauthorized',
+    );
   });
 
   it('answers an operator route with an account key with 403', async () => {
-    const account = { kind: 'account', accountId: 'acc_01JDTESTACCOUNT00000000001', keyId: 'key_01JDTESTKEY0000000000000001' };
+    const account = {
+      kind: 'account',
+      accountId: 'acc_01JDTESTACCOUNT00000000001',
+      keyId: 'key_01JDTESTKEY0000000000000001',
+    };
     expectError(await call('POST /v1/accounts', 'POST', '/v1/accounts', account), 403, 'forbidden');
   });
 
@@ -128,6 +151,8 @@ describe('api: who may call what', () => {
   });
 
   it('answers the health check for anyone', async () => {
-    expect((await call('GET /v1/health', 'GET', '/v1/health', { kind: 'anonymous', reason: 'invalid' })).status).toBe(200);
+    expect((await call('GET /v1/health', 'GET', '/v1/health', { kind: 'anonymous', reason: 'invalid' })).status).toBe(
+      200,
+    );
   });
 });

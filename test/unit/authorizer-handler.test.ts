@@ -1,6 +1,10 @@
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { GetCommand, type GetCommandInput } from '@aws-sdk/lib-dynamodb';
-import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerWithContextResult, Context } from 'aws-lambda';
+import type {
+  APIGatewayRequestAuthorizerEventV2,
+  APIGatewaySimpleAuthorizerWithContextResult,
+  Context,
+} from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { generateApiKey, hashApiKey } from '../../functions/shared/api-keys.ts';
@@ -42,7 +46,8 @@ beforeEach(() => {
   secretsMock.reset();
   dynamoMock.on(GetCommand).callsFake((input: GetCommandInput) => {
     const pk = String(input.Key?.pk ?? '');
-    const item = input.TableName === TABLE && input.Key?.sk === 'APIKEY' ? keyItems.get(pk.replace(/^APIKEY#/, '')) : undefined;
+    const item =
+      input.TableName === TABLE && input.Key?.sk === 'APIKEY' ? keyItems.get(pk.replace(/^APIKEY#/, '')) : undefined;
     return item ? { Item: { pk, sk: 'APIKEY', ...item } } : {};
   });
   secretsMock.on(GetSecretValueCommand).callsFake((input) => {
@@ -112,28 +117,44 @@ describe('authorizer: who is calling', () => {
 
   it('resolves a stored account key to its account and key id', async () => {
     const { key, keyId, accountId } = storedKey();
-    expect(await authorize(`Bearer ${key}`)).toEqual({ isAuthorized: true, context: { kind: 'account', accountId, keyId } });
+    expect(await authorize(`Bearer ${key}`)).toEqual({
+      isAuthorized: true,
+      context: { kind: 'account', accountId, keyId },
+    });
   });
 
   it('reads a capitalised Authorization header too', async () => {
     const { key, keyId, accountId } = storedKey();
-    expect(await authorize(`Bearer ${key}`, 'Authorization')).toEqual({ isAuthorized: true, context: { kind: 'account', accountId, keyId } });
+    expect(await authorize(`Bearer ${key}`, 'Authorization')).toEqual({
+      isAuthorized: true,
+      context: { kind: 'account', accountId, keyId },
+    });
   });
 
   it('answers anonymous/invalid for a key that is not in the table', async () => {
-    expect(await authorize(`Bearer ${generateApiKey()}`)).toEqual({ isAuthorized: true, context: { kind: 'anonymous', reason: 'invalid' } });
+    expect(await authorize(`Bearer ${generateApiKey()}`)).toEqual({
+      isAuthorized: true,
+      context: { kind: 'anonymous', reason: 'invalid' },
+    });
   });
 
-  it.each(['Basic x', 'Basic dXNlcjpwYXNz', 'Bearer', 'Bearer ', 'Bearer a b', 'Token abc', '', `${ADMIN_KEY}`, `Bearer: ${ADMIN_KEY}`])(
-    'answers anonymous/invalid for the malformed header %j without a lookup',
-    async (header) => {
-      const result = await authorize(header);
-      expect(result.isAuthorized).toBe(true);
-      // An empty header counts as no header.
-      expect(result.context).toEqual({ kind: 'anonymous', reason: header === '' ? 'missing' : 'invalid' });
-      expect(getCalls()).toHaveLength(0);
-    },
-  );
+  it.each([
+    'Basic x',
+    'Basic dXNlcjpwYXNz',
+    'Bearer',
+    'Bearer ',
+    'Bearer a b',
+    'Token abc',
+    '',
+    `${ADMIN_KEY}`,
+    `Bearer: ${ADMIN_KEY}`,
+  ])('answers anonymous/invalid for the malformed header %j without a lookup', async (header) => {
+    const result = await authorize(header);
+    expect(result.isAuthorized).toBe(true);
+    // An empty header counts as no header.
+    expect(result.context).toEqual({ kind: 'anonymous', reason: header === '' ? 'missing' : 'invalid' });
+    expect(getCalls()).toHaveLength(0);
+  });
 
   it('never lets a prefix or a variant of the admin key pass as admin', async () => {
     for (const variant of [ADMIN_KEY.slice(0, -1), `${ADMIN_KEY}x`, ADMIN_KEY.toUpperCase()]) {

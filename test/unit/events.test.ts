@@ -24,7 +24,23 @@ const accepts = (payload: unknown): MailEvent[] => parseEventBatch(payload, rece
 const at = (offsetMs: number) => new Date(receivedAt.getTime() + offsetMs).toISOString();
 
 const validKeys = Object.fromEntries(
-  ['id', 'type', 'message', 'timestamp', 'recipient', 'profile', 'fields', 'tags', 'ip', 'useragent', 'referer', 'original', 'code', 'extended', 'description'].map((key) => [key, true]),
+  [
+    'id',
+    'type',
+    'message',
+    'timestamp',
+    'recipient',
+    'profile',
+    'fields',
+    'tags',
+    'ip',
+    'useragent',
+    'referer',
+    'original',
+    'code',
+    'extended',
+    'description',
+  ].map((key) => [key, true]),
 );
 
 function fieldsOf(count: number): Record<string, string> {
@@ -38,12 +54,21 @@ describe('parseEventBatch: accepted events', () => {
   it('gives a single event an evt_ id and the time of receipt', () => {
     const [event, ...rest] = accepts(open);
     expect(rest).toEqual([]);
-    expect(event).toEqual({ id: expect.stringMatching(/^evt_[0-9A-HJKMNP-TV-Z]{26}$/), type: 'open', message: 'msg-1', timestamp: '2026-11-21T10:00:00.000Z' });
+    expect(event).toEqual({
+      id: expect.stringMatching(/^evt_[0-9A-HJKMNP-TV-Z]{26}$/),
+      type: 'open',
+      message: 'msg-1',
+      timestamp: '2026-11-21T10:00:00.000Z',
+    });
   });
 
   it('keeps client ids and order in a batch, and gives the others distinct ids', () => {
     const events = accepts({ events: [{ ...open, id: 'client-1' }, open, open] });
-    expect(events.map((e) => e.id)).toEqual(['client-1', expect.stringMatching(/^evt_/), expect.stringMatching(/^evt_/)]);
+    expect(events.map((e) => e.id)).toEqual([
+      'client-1',
+      expect.stringMatching(/^evt_/),
+      expect.stringMatching(/^evt_/),
+    ]);
     expect(events[1]!.id).not.toBe(events[2]!.id);
   });
 
@@ -94,7 +119,9 @@ describe('parseEventBatch: rejected events', () => {
   });
 
   it('says "1 problem" for one problem', () => {
-    expect(rejection({ ...open, message: '' }).message).toBe('No events were accepted: 1 problem was found (see details).');
+    expect(rejection({ ...open, message: '' }).message).toBe(
+      'No events were accepted: 1 problem was found (see details).',
+    );
   });
 
   it('lists the allowed types, and does not take test events', () => {
@@ -131,7 +158,12 @@ describe('parseEventBatch: rejected events', () => {
     ['extended', text(1024), text(1025), 'must be at most 1 KiB (1024 bytes of UTF-8)'],
     ['description', text(1024), text(1025), 'must be at most 1 KiB (1024 bytes of UTF-8)'],
     ['description', text(512, 'é'), text(513, 'é'), 'must be at most 1 KiB (1024 bytes of UTF-8)'],
-    ['original', `https://example.com/${text(2028)}`, `https://example.com/${text(2029)}`, 'must be at most 2 KiB (2048 bytes of UTF-8)'],
+    [
+      'original',
+      `https://example.com/${text(2028)}`,
+      `https://example.com/${text(2029)}`,
+      'must be at most 2 KiB (2048 bytes of UTF-8)',
+    ],
     ['tags', Array(50).fill('t'), Array(51).fill('t'), 'must have at most 50 items'],
     ['fields', fieldsOf(100), fieldsOf(101), 'must have at most 100 fields'],
   ])('%s: %#: the limit passes, one more fails', (field, fits, tooBig, message) => {
@@ -148,7 +180,11 @@ describe('parseEventBatch: rejected events', () => {
     ['original', 'ftp://example.com/file', 'must be an http or https URL'],
     ['original', 'not a url', 'must be an http or https URL'],
     ['timestamp', '2026-11-21T10:00:00', 'must be an ISO 8601 date and time with a zone, e.g. 2026-11-21T10:00:00Z'],
-    ['timestamp', '2026-11-21T10:00:00+0200', 'must be an ISO 8601 date and time with a zone, e.g. 2026-11-21T10:00:00Z'],
+    [
+      'timestamp',
+      '2026-11-21T10:00:00+0200',
+      'must be an ISO 8601 date and time with a zone, e.g. 2026-11-21T10:00:00Z',
+    ],
     ['timestamp', '2026-02-30T10:00:00Z', 'must be an ISO 8601 date and time with a zone, e.g. 2026-11-21T10:00:00Z'],
     ['timestamp', 1795255200, 'must be an ISO 8601 date and time with a zone, e.g. 2026-11-21T10:00:00Z'],
   ])('%s %j is rejected', (field, value, message) => {
@@ -183,7 +219,15 @@ describe('parseEventBatch: rejected events', () => {
     expect(
       details({
         ...open,
-        fields: { 'first name': 'Jane', [text(65)]: 1, [text(64)]: 1, bio: text(1025), nested: { a: 1 }, none: null, ok: false },
+        fields: {
+          'first name': 'Jane',
+          [text(65)]: 1,
+          [text(64)]: 1,
+          bio: text(1025),
+          nested: { a: 1 },
+          none: null,
+          ok: false,
+        },
         tags: ['news', '', text(101), text(100)],
       }),
     ).toEqual([
@@ -220,7 +264,10 @@ describe('parseEventBatch: batches', () => {
       }),
     ).toEqual([
       { path: 'extra', message: 'is not a known field' },
-      { path: 'events[1].type', message: 'must be one of sent, delivery, open, click, bounce, failure, unsubscribe, abuse' },
+      {
+        path: 'events[1].type',
+        message: 'must be one of sent, delivery, open, click, bounce, failure, unsubscribe, abuse',
+      },
       { path: 'events[1].timestamp', message: 'must not be more than 30 days old' },
       { path: 'events[2].message', message: 'is required' },
     ]);
@@ -229,12 +276,23 @@ describe('parseEventBatch: batches', () => {
   it('accepts nothing when one event of many is invalid', () => {
     const error = rejection({ events: [open, open, { ...open, fields: { 'first name': 'Jane' } }] });
     expect(error.details).toEqual([
-      { path: 'events[2].fields.first name', message: "is not a valid field name: use 1 to 64 of A-Z, a-z, 0-9, '_', '.', '-'" },
+      {
+        path: 'events[2].fields.first name',
+        message: "is not a valid field name: use 1 to 64 of A-Z, a-z, 0-9, '_', '.', '-'",
+      },
     ]);
   });
 
   it('rejects a client id repeated within one request', () => {
-    expect(details({ events: [{ ...open, id: 'a' }, { ...open, id: 'b' }, { ...open, id: 'a' }] })).toEqual([
+    expect(
+      details({
+        events: [
+          { ...open, id: 'a' },
+          { ...open, id: 'b' },
+          { ...open, id: 'a' },
+        ],
+      }),
+    ).toEqual([
       { path: 'events[2].id', message: 'repeats the id of events[0]; an id may appear only once per request' },
     ]);
   });
@@ -279,9 +337,13 @@ describe('parseEventBatch: properties', () => {
         timestamp: fc.integer({ min: -30 * DAY, max: 5 * MINUTE }).map(at),
         recipient: fc.stringMatching(/^[a-z0-9+_-]{1,10}(\.[a-z0-9+_-]{1,10})?@[a-z0-9]{1,20}\.[a-z]{2,6}$/),
         profile: fc.string({ maxLength: 128 }),
-        fields: fc.dictionary(fieldName, fc.oneof(fc.string({ maxLength: 200 }), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean()), {
-          maxKeys: 10,
-        }),
+        fields: fc.dictionary(
+          fieldName,
+          fc.oneof(fc.string({ maxLength: 200 }), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean()),
+          {
+            maxKeys: 10,
+          },
+        ),
         tags: fc.array(fc.string({ minLength: 1, maxLength: 100 }), { maxLength: 10 }),
         ip: fc.oneof(fc.ipV4(), fc.ipV6()),
         useragent: fc.string({ maxLength: 300 }),
@@ -315,7 +377,11 @@ describe('parseEventBatch: properties', () => {
     fc.assert(
       fc.property(validEvent, (event) => {
         expect(accepts(event)).toEqual([
-          { ...event, id: event.id ?? expect.stringMatching(/^evt_/), timestamp: event.timestamp ?? receivedAt.toISOString() },
+          {
+            ...event,
+            id: event.id ?? expect.stringMatching(/^evt_/),
+            timestamp: event.timestamp ?? receivedAt.toISOString(),
+          },
         ]);
       }),
     );
@@ -324,7 +390,9 @@ describe('parseEventBatch: properties', () => {
   it('accepts every batch of valid events with distinct ids', () => {
     const batch = fc
       .array(validEvent, { minLength: 1, maxLength: 8 })
-      .map((events) => events.map((event, i) => (event.id ? { ...event, id: `${i}:${event.id}`.slice(0, 64) } : event)));
+      .map((events) =>
+        events.map((event, i) => (event.id ? { ...event, id: `${i}:${event.id}`.slice(0, 64) } : event)),
+      );
     fc.assert(
       fc.property(batch, (events) => {
         expect(accepts({ events })).toHaveLength(events.length);
@@ -334,9 +402,15 @@ describe('parseEventBatch: properties', () => {
 
   it('answers any JSON value with events or a 400, never another exception', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.jsonValue(), fc.jsonValue().map((value) => ({ events: [value] }))), (payload) => {
-        outcome(payload);
-      }),
+      fc.property(
+        fc.oneof(
+          fc.jsonValue(),
+          fc.jsonValue().map((value) => ({ events: [value] })),
+        ),
+        (payload) => {
+          outcome(payload);
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -352,15 +426,32 @@ describe('parseEventBatch: properties', () => {
       withTypedArray: true,
     });
     fc.assert(
-      fc.property(fc.oneof(anything, anything.map((value) => ({ events: [open, value] }))), (payload) => {
-        outcome(payload);
-      }),
+      fc.property(
+        fc.oneof(
+          anything,
+          anything.map((value) => ({ events: [open, value] })),
+        ),
+        (payload) => {
+          outcome(payload);
+        },
+      ),
       { numRuns: 500 },
     );
   });
 
   it('rejects mutated events with a 400 and human details, or accepts them', () => {
-    const keys = fc.constantFrom('id', 'type', 'message', 'timestamp', 'recipient', 'fields', 'tags', 'ip', 'original', 'other');
+    const keys = fc.constantFrom(
+      'id',
+      'type',
+      'message',
+      'timestamp',
+      'recipient',
+      'fields',
+      'tags',
+      'ip',
+      'original',
+      'other',
+    );
     const mutated = fc.tuple(validEvent, keys, fc.jsonValue(), fc.boolean()).map(([event, key, value, remove]) => {
       const copy: Record<string, unknown> = { ...event };
       if (remove) delete copy[key];
@@ -368,18 +459,28 @@ describe('parseEventBatch: properties', () => {
       return copy;
     });
     fc.assert(
-      fc.property(fc.oneof(mutated, fc.array(mutated, { minLength: 1, maxLength: 5 }).map((events) => ({ events }))), (payload) => {
-        outcome(payload);
-      }),
+      fc.property(
+        fc.oneof(
+          mutated,
+          fc.array(mutated, { minLength: 1, maxLength: 5 }).map((events) => ({ events })),
+        ),
+        (payload) => {
+          outcome(payload);
+        },
+      ),
       { numRuns: 500 },
     );
   });
 
   it('rejects an event with an unknown field, naming it', () => {
     fc.assert(
-      fc.property(validEvent, fc.string({ minLength: 1 }).filter((key) => !(key in validKeys)), (event, key) => {
-        expect(details({ ...event, [key]: 1 })).toContainEqual({ path: key, message: 'is not a known field' });
-      }),
+      fc.property(
+        validEvent,
+        fc.string({ minLength: 1 }).filter((key) => !(key in validKeys)),
+        (event, key) => {
+          expect(details({ ...event, [key]: 1 })).toContainEqual({ path: key, message: 'is not a known field' });
+        },
+      ),
     );
   });
 });

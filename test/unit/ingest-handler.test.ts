@@ -10,7 +10,11 @@ import { lambdaContext } from './lambda-context.ts';
 
 const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/events';
 const NOW = new Date('2026-11-21T10:00:00.000Z');
-const ACCOUNT: AuthorizerContext = { kind: 'account', accountId: 'acc_01JDTEST0000000000000000AA', keyId: 'key_01JDTEST0000000000000000AA' };
+const ACCOUNT: AuthorizerContext = {
+  kind: 'account',
+  accountId: 'acc_01JDTEST0000000000000000AA',
+  keyId: 'key_01JDTEST0000000000000000AA',
+};
 const MiB = 1024 * 1024;
 const JSON_TYPE = 'application/json; charset=utf-8';
 
@@ -84,7 +88,8 @@ async function post(options: RequestOptions) {
   return { ...response, status: response.statusCode!, json: response.body ? JSON.parse(response.body) : undefined };
 }
 
-const postJson = (payload: unknown, options: Omit<RequestOptions, 'body'> = {}) => post({ ...options, body: JSON.stringify(payload) });
+const postJson = (payload: unknown, options: Omit<RequestOptions, 'body'> = {}) =>
+  post({ ...options, body: JSON.stringify(payload) });
 
 /** Every SendMessageBatch call the handler made. */
 function batchCalls(): SendMessageBatchRequestEntry[][] {
@@ -102,7 +107,10 @@ function queuedMessages(): QueuedEvent[] {
     .map((entry) => JSON.parse(entry.MessageBody!) as QueuedEvent);
 }
 
-function expectErrorShape(response: { status: number; headers?: Record<string, unknown>; body?: string }, code?: string) {
+function expectErrorShape(
+  response: { status: number; headers?: Record<string, unknown>; body?: string },
+  code?: string,
+) {
   expect(response.headers?.['content-type']).toBe(JSON_TYPE);
   const body = JSON.parse(response.body ?? 'null');
   expect(body).toEqual({
@@ -141,7 +149,13 @@ describe('POST /v1/events: accepted events are queued', () => {
 
   it('queues a batch, keeping client ids and order', async () => {
     const events = [
-      { id: 'client-1', type: 'click', message: 'm1', original: 'https://example.com/a', timestamp: '2026-11-21T11:00:00+02:00' },
+      {
+        id: 'client-1',
+        type: 'click',
+        message: 'm1',
+        original: 'https://example.com/a',
+        timestamp: '2026-11-21T11:00:00+02:00',
+      },
       { type: 'bounce', message: 'm2', code: '550' },
       { id: 'client-3', type: 'open', message: 'm3' },
     ];
@@ -151,7 +165,9 @@ describe('POST /v1/events: accepted events are queued', () => {
     expect(response.json).toEqual({ accepted: 3, ids: ['client-1', expect.stringMatching(/^evt_/), 'client-3'] });
     const queued = queuedMessages();
     expect(queued.map((message) => message.event.id)).toEqual(response.json.ids);
-    expect(queued.every((message) => message.accountId === ACCOUNT.accountId && message.receivedAt === NOW.toISOString())).toBe(true);
+    expect(
+      queued.every((message) => message.accountId === ACCOUNT.accountId && message.receivedAt === NOW.toISOString()),
+    ).toBe(true);
     expect(queued[0]!.event).toEqual({ ...events[0], timestamp: '2026-11-21T09:00:00.000Z' });
     expect(queued[1]!.event).toEqual({ ...events[1], id: response.json.ids[1], timestamp: NOW.toISOString() });
   });
@@ -186,7 +202,9 @@ describe('POST /v1/events: accepted events are queued', () => {
     const calls = batchCalls();
     for (const entries of calls) {
       expect(entries.length).toBeGreaterThan(0);
-      expect(entries.reduce((sum, entry) => sum + Buffer.byteLength(entry.MessageBody!), 0)).toBeLessThanOrEqual(256 * 1024);
+      expect(entries.reduce((sum, entry) => sum + Buffer.byteLength(entry.MessageBody!), 0)).toBeLessThanOrEqual(
+        256 * 1024,
+      );
     }
     expect(queuedMessages().map((message) => message.event.message)).toEqual(events.map((event) => event.message));
   });
@@ -204,18 +222,53 @@ describe('POST /v1/events: refused requests', () => {
   const cases: [string, RequestOptions, number, string][] = [
     ['no content type', { body: JSON.stringify(open(1)), contentType: undefined }, 415, 'unsupported_media_type'],
     ['text/plain', { body: JSON.stringify(open(1)), contentType: 'text/plain' }, 415, 'unsupported_media_type'],
-    ['a form', { body: 'type=open&message=m', contentType: 'application/x-www-form-urlencoded' }, 415, 'unsupported_media_type'],
-    ['a body over 1 MiB', { body: JSON.stringify({ ...open(1), description: 'x'.repeat(MiB) }) }, 413, 'payload_too_large'],
-    ['a base64 body over 1 MiB once decoded', { body: Buffer.alloc(MiB + 1, 0x20).toString('base64'), isBase64Encoded: true }, 413, 'payload_too_large'],
+    [
+      'a form',
+      { body: 'type=open&message=m', contentType: 'application/x-www-form-urlencoded' },
+      415,
+      'unsupported_media_type',
+    ],
+    [
+      'a body over 1 MiB',
+      { body: JSON.stringify({ ...open(1), description: 'x'.repeat(MiB) }) },
+      413,
+      'payload_too_large',
+    ],
+    [
+      'a base64 body over 1 MiB once decoded',
+      { body: Buffer.alloc(MiB + 1, 0x20).toString('base64'), isBase64Encoded: true },
+      413,
+      'payload_too_large',
+    ],
     ['malformed JSON', { body: '{"type": "open", ' }, 400, 'malformed_json'],
     ['an empty body', { body: '' }, 400, 'malformed_json'],
     ['no body', {}, 400, 'malformed_json'],
     ['an invalid event', { body: JSON.stringify({ type: 'opened', message: 'm' }) }, 400, 'invalid_events'],
-    ['one invalid event in a batch', { body: JSON.stringify({ events: [open(1), { type: 'open' }] }) }, 400, 'invalid_events'],
-    ['501 events', { body: JSON.stringify({ events: Array.from({ length: 501 }, (_, i) => open(i)) }) }, 400, 'too_many_events'],
+    [
+      'one invalid event in a batch',
+      { body: JSON.stringify({ events: [open(1), { type: 'open' }] }) },
+      400,
+      'invalid_events',
+    ],
+    [
+      '501 events',
+      { body: JSON.stringify({ events: Array.from({ length: 501 }, (_, i) => open(i)) }) },
+      400,
+      'too_many_events',
+    ],
     ['the admin key', { body: JSON.stringify(open(1)), principal: { kind: 'admin' } }, 403, 'forbidden'],
-    ['no key', { body: JSON.stringify(open(1)), principal: { kind: 'anonymous', reason: 'missing' } }, 401, 'unauthorized'],
-    ['an unknown key', { body: JSON.stringify(open(1)), principal: { kind: 'anonymous', reason: 'invalid' } }, 401, 'unauthorized'],
+    [
+      'no key',
+      { body: JSON.stringify(open(1)), principal: { kind: 'anonymous', reason: 'missing' } },
+      401,
+      'unauthorized',
+    ],
+    [
+      'an unknown key',
+      { body: JSON.stringify(open(1)), principal: { kind: 'anonymous', reason: 'invalid' } },
+      401,
+      'unauthorized',
+    ],
     ['no authoriser context', { body: JSON.stringify(open(1)), principal: undefined }, 401, 'unauthorized'],
   ];
 
@@ -235,7 +288,11 @@ describe('POST /v1/events: refused requests', () => {
   });
 
   it('answers 401 before looking at the body', async () => {
-    const response = await post({ body: 'not json', contentType: 'text/plain', principal: { kind: 'anonymous', reason: 'missing' } });
+    const response = await post({
+      body: 'not json',
+      contentType: 'text/plain',
+      principal: { kind: 'anonymous', reason: 'missing' },
+    });
     expect(response.status).toBe(401);
     expectErrorShape(response, 'unauthorized');
   });
@@ -251,20 +308,50 @@ describe('POST /v1/events: any body', () => {
       tags: fc.array(fc.string({ minLength: 1, maxLength: 100 }), { maxLength: 5 }),
       ip: fc.ipV4(),
       // Around the allowed window: up to 30 days old and 5 minutes ahead.
-      timestamp: fc.integer({ min: -31 * 86_400, max: 6 * 60 }).map((seconds) => new Date(NOW.getTime() + seconds * 1000).toISOString()),
+      timestamp: fc
+        .integer({ min: -31 * 86_400, max: 6 * 60 })
+        .map((seconds) => new Date(NOW.getTime() + seconds * 1000).toISOString()),
       code: fc.string({ maxLength: 20 }),
-      fields: fc.dictionary(fc.stringMatching(/^[A-Za-z0-9_.-]{1,64}$/), fc.oneof(fc.string(), fc.integer(), fc.boolean()), { maxKeys: 5 }),
+      fields: fc.dictionary(
+        fc.stringMatching(/^[A-Za-z0-9_.-]{1,64}$/),
+        fc.oneof(fc.string(), fc.integer(), fc.boolean()),
+        { maxKeys: 5 },
+      ),
     },
     { requiredKeys: ['type', 'message'] },
   );
 
   /** A valid event with one thing changed: a field removed, replaced by anything, or an unknown one added. */
   const mutatedEvent = fc
-    .tuple(validEvent, fc.constantFrom('remove', 'replace', 'add'), fc.constantFrom('id', 'type', 'message', 'timestamp', 'recipient', 'fields', 'tags', 'ip', 'original', 'useragent', '__proto__', 'events'), fc.jsonValue({ maxDepth: 3 }))
+    .tuple(
+      validEvent,
+      fc.constantFrom('remove', 'replace', 'add'),
+      fc.constantFrom(
+        'id',
+        'type',
+        'message',
+        'timestamp',
+        'recipient',
+        'fields',
+        'tags',
+        'ip',
+        'original',
+        'useragent',
+        '__proto__',
+        'events',
+      ),
+      fc.jsonValue({ maxDepth: 3 }),
+    )
     .map(([event, mutation, key, value]) => {
       const copy: Record<string, unknown> = { ...event };
       if (mutation === 'remove') delete copy[key];
-      else Object.defineProperty(copy, mutation === 'add' ? `${key}_extra` : key, { value, enumerable: true, configurable: true, writable: true });
+      else
+        Object.defineProperty(copy, mutation === 'add' ? `${key}_extra` : key, {
+          value,
+          enumerable: true,
+          configurable: true,
+          writable: true,
+        });
       return copy;
     });
 
@@ -279,33 +366,62 @@ describe('POST /v1/events: any body', () => {
     { weight: 6, arbitrary: payload.map((value) => JSON.stringify(value)) },
     fc.string(),
     fc.string({ unit: 'binary' }),
-    fc.constantFrom('', ' ', 'null', '[]', '{}', '{"events":[]}', '{"events":null}', '"\\ud800"', '{"__proto__":{"type":"open"}}', '1e999', '[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]'),
-    fc.integer({ min: MiB - 64, max: MiB + 64 }).map((size) => JSON.stringify({ type: 'open', message: 'm', description: 'x'.repeat(Math.max(0, size - 60)) })),
+    fc.constantFrom(
+      '',
+      ' ',
+      'null',
+      '[]',
+      '{}',
+      '{"events":[]}',
+      '{"events":null}',
+      '"\\ud800"',
+      '{"__proto__":{"type":"open"}}',
+      '1e999',
+      '[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]',
+    ),
+    fc
+      .integer({ min: MiB - 64, max: MiB + 64 })
+      .map((size) => JSON.stringify({ type: 'open', message: 'm', description: 'x'.repeat(Math.max(0, size - 60)) })),
     fc.integer({ min: 1, max: 3 * MiB }).map((size) => 'x'.repeat(size)),
   );
 
   const contentType = fc.oneof(
     { weight: 5, arbitrary: fc.constant('application/json') },
-    fc.constantFrom(undefined, 'text/plain', 'application/json; charset=utf-8', 'APPLICATION/JSON', 'application/jsonx', 'application/problem+json', ''),
+    fc.constantFrom(
+      undefined,
+      'text/plain',
+      'application/json; charset=utf-8',
+      'APPLICATION/JSON',
+      'application/jsonx',
+      'application/problem+json',
+      '',
+    ),
     fc.string(),
   );
 
   const principal = fc.oneof(
     { weight: 5, arbitrary: fc.constant<AuthorizerContext | undefined>(ACCOUNT) },
-    fc.constantFrom<AuthorizerContext | undefined>({ kind: 'admin' }, { kind: 'anonymous', reason: 'missing' }, { kind: 'account' }, undefined),
+    fc.constantFrom<AuthorizerContext | undefined>(
+      { kind: 'admin' },
+      { kind: 'anonymous', reason: 'missing' },
+      { kind: 'account' },
+      undefined,
+    ),
   );
 
-  const requestOptions = fc.record({
-    body,
-    contentType,
-    principal,
-    base64: fc.constantFrom('no', 'no', 'no', 'encoded', 'flag-only'),
-  }).map(({ body, contentType, principal, base64 }): RequestOptions => ({
-    body: base64 === 'encoded' ? Buffer.from(body, 'utf8').toString('base64') : body,
-    contentType,
-    principal,
-    isBase64Encoded: base64 !== 'no',
-  }));
+  const requestOptions = fc
+    .record({
+      body,
+      contentType,
+      principal,
+      base64: fc.constantFrom('no', 'no', 'no', 'encoded', 'flag-only'),
+    })
+    .map(({ body, contentType, principal, base64 }): RequestOptions => ({
+      body: base64 === 'encoded' ? Buffer.from(body, 'utf8').toString('base64') : body,
+      contentType,
+      principal,
+      isBase64Encoded: base64 !== 'no',
+    }));
 
   it('never answers 5xx, always in the error shape, and queues nothing unless it accepts', async () => {
     const statuses = new Set<number>();
@@ -351,7 +467,11 @@ describe('POST /v1/events: when SQS fails', () => {
   it('answers 503 when SQS refuses entries on the first try and on the retry', async () => {
     sqsMock.on(SendMessageBatchCommand).callsFake((input) => ({
       Successful: [],
-      Failed: input.Entries.map((entry: SendMessageBatchRequestEntry) => ({ Id: entry.Id, Code: 'InternalError', SenderFault: false })),
+      Failed: input.Entries.map((entry: SendMessageBatchRequestEntry) => ({
+        Id: entry.Id,
+        Code: 'InternalError',
+        SenderFault: false,
+      })),
     }));
     await expectUnavailable();
     expect(sqsMock.commandCalls(SendMessageBatchCommand)).toHaveLength(2);
@@ -360,7 +480,10 @@ describe('POST /v1/events: when SQS fails', () => {
   it('retries only the refused entries and answers 202 when the retry succeeds', async () => {
     sqsMock
       .on(SendMessageBatchCommand)
-      .resolvesOnce({ Successful: [{ Id: '0', MessageId: 'a', MD5OfMessageBody: 'x' }], Failed: [{ Id: '1', Code: 'InternalError', SenderFault: false }] })
+      .resolvesOnce({
+        Successful: [{ Id: '0', MessageId: 'a', MD5OfMessageBody: 'x' }],
+        Failed: [{ Id: '1', Code: 'InternalError', SenderFault: false }],
+      })
       .resolves({ Successful: [{ Id: '1', MessageId: 'b', MD5OfMessageBody: 'x' }], Failed: [] });
     const response = await postJson({ events: [open(1), open(2)] });
 

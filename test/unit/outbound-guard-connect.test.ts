@@ -3,7 +3,12 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { OutboundError, type OutboundPolicy, type OutboundRequest, send } from '../../functions/shared/outbound-http.ts';
+import {
+  OutboundError,
+  type OutboundPolicy,
+  type OutboundRequest,
+  send,
+} from '../../functions/shared/outbound-http.ts';
 
 /**
  * The guard in the real client: servers on loopback, and an injected resolver for every host name
@@ -33,7 +38,13 @@ async function startReceiver(host: string, tlsOptions?: https.ServerOptions): Pr
   return receiver;
 }
 
-const post = (url: string): OutboundRequest => ({ method: 'POST', url, body: 'a=1', timeoutMs: 2000, maxResponseBytes: 1024 });
+const post = (url: string): OutboundRequest => ({
+  method: 'POST',
+  url,
+  body: 'a=1',
+  timeoutMs: 2000,
+  maxResponseBytes: 1024,
+});
 
 /** A resolver that answers in turn, the last answer from then on. */
 const answering = (...answers: string[][]) => {
@@ -43,7 +54,10 @@ const answering = (...answers: string[][]) => {
 };
 
 async function failure(promise: Promise<unknown>): Promise<OutboundError> {
-  const error = await promise.then(() => undefined, (caught: unknown) => caught);
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
   expect(error).toBeInstanceOf(OutboundError);
   return error as OutboundError;
 }
@@ -68,8 +82,12 @@ describe('send to a host name', () => {
     expect(resolve).toHaveBeenCalledExactlyOnceWith('receiver.test');
     expect(receiver.connections).toBe(0);
 
-    const metadata = await failure(send({ allowHttp: true, resolve: answering(['169.254.169.254']) }, post('http://receiver.test/')));
-    expect(metadata.message).toBe('receiver.test resolves to 169.254.169.254 (link-local (includes the cloud metadata address))');
+    const metadata = await failure(
+      send({ allowHttp: true, resolve: answering(['169.254.169.254']) }, post('http://receiver.test/')),
+    );
+    expect(metadata.message).toBe(
+      'receiver.test resolves to 169.254.169.254 (link-local (includes the cloud metadata address))',
+    );
   });
 
   it('checks every address the name resolves to, not only the first', async () => {
@@ -77,8 +95,16 @@ describe('send to a host name', () => {
     const error = await failure(send(policy, post(`http://receiver.test:${receiver.port}/hook`)));
     expect(error).toMatchObject({ failure: 'blocked', message: 'receiver.test resolves to 127.0.0.1 (loopback)' });
 
-    const disguised = await failure(send({ allowHttp: true, resolve: answering(['2606:4700:4700::1111', '::ffff:10.0.0.1']) }, post('http://receiver.test/')));
-    expect(disguised).toMatchObject({ failure: 'blocked', message: 'receiver.test resolves to ::ffff:10.0.0.1 (IPv4-mapped IPv6)' });
+    const disguised = await failure(
+      send(
+        { allowHttp: true, resolve: answering(['2606:4700:4700::1111', '::ffff:10.0.0.1']) },
+        post('http://receiver.test/'),
+      ),
+    );
+    expect(disguised).toMatchObject({
+      failure: 'blocked',
+      message: 'receiver.test resolves to ::ffff:10.0.0.1 (IPv4-mapped IPv6)',
+    });
     expect(receiver.connections).toBe(0);
   });
 
@@ -103,7 +129,9 @@ describe('send to a host name', () => {
 
     // The next request resolves again, and is checked again.
     const error = await failure(send(policy, post(`http://receiver.test:${receiver.port}/hook`)));
-    expect(error.message).toBe(`receiver.test resolves to 169.254.169.254 (link-local (includes the cloud metadata address))`);
+    expect(error.message).toBe(
+      `receiver.test resolves to 169.254.169.254 (link-local (includes the cloud metadata address))`,
+    );
     expect(resolve).toHaveBeenCalledTimes(2);
     expect(receiver.requests).toHaveLength(1);
   });
@@ -113,12 +141,17 @@ describe('send to a host name', () => {
     const timeout = await failure(send(hanging, { ...post('http://receiver.test/'), timeoutMs: 50 }));
     expect(timeout).toMatchObject({ failure: 'timeout', message: 'no complete answer within 50 ms' });
 
-    const unknown: OutboundPolicy = { allowHttp: true, resolve: () => Promise.reject(new Error('getaddrinfo ENOTFOUND receiver.test')) };
+    const unknown: OutboundPolicy = {
+      allowHttp: true,
+      resolve: () => Promise.reject(new Error('getaddrinfo ENOTFOUND receiver.test')),
+    };
     expect(await failure(send(unknown, post('http://receiver.test/')))).toMatchObject({
       failure: 'connection',
       message: 'receiver.test cannot be resolved: getaddrinfo ENOTFOUND receiver.test',
     });
-    expect(await failure(send({ allowHttp: true, resolve: answering([]) }, post('http://receiver.test/')))).toMatchObject({
+    expect(
+      await failure(send({ allowHttp: true, resolve: answering([]) }, post('http://receiver.test/'))),
+    ).toMatchObject({
       failure: 'connection',
       message: 'receiver.test resolves to no address',
     });
@@ -141,7 +174,9 @@ describe('send to an address literal', () => {
 
   it('refuses other spellings of loopback before connecting', async () => {
     for (const host of ['2130706433', '0x7f.1', '127.1', '[::ffff:127.0.0.1]']) {
-      const error = await failure(send({ allowHttp: true, resolve: noLookup }, post(`http://${host}:${receiver.port}/hook`)));
+      const error = await failure(
+        send({ allowHttp: true, resolve: noLookup }, post(`http://${host}:${receiver.port}/hook`)),
+      );
       expect(error.failure).toBe('blocked');
     }
     expect(receiver.connections).toBe(0);
@@ -151,7 +186,9 @@ describe('send to an address literal', () => {
     const ipv6 = await startReceiver('::1');
     try {
       const url = `http://[::1]:${ipv6.port}/hook`;
-      expect(await failure(send({ allowHttp: true }, post(url)))).toMatchObject({ message: '::1 is a blocked address (loopback)' });
+      expect(await failure(send({ allowHttp: true }, post(url)))).toMatchObject({
+        message: '::1 is a blocked address (loopback)',
+      });
       expect(await send({ allowHttp: true, allowedCidrs: ['::1/128'] }, post(url))).toMatchObject({ status: 200 });
       expect(ipv6.requests[0]!.headers.host).toBe(`[::1]:${ipv6.port}`);
     } finally {
@@ -191,12 +228,19 @@ yjKPuFeKQhmJ+xUq0rppICjY6tSRcgp37EXpSIa3EKt26xRBuFnNg/Ad
     await secure.close();
   });
 
-  const policy = (): OutboundPolicy => ({ allowHttp: false, allowedCidrs: ['127.0.0.0/8'], resolve: answering(['127.0.0.1']) });
+  const policy = (): OutboundPolicy => ({
+    allowHttp: false,
+    allowedCidrs: ['127.0.0.0/8'],
+    resolve: answering(['127.0.0.1']),
+  });
 
   it('names the host in SNI and verifies the certificate against it', async () => {
     const response = await send(policy(), post(`https://receiver.test:${secure.port}/hook`));
     expect(response.status).toBe(200);
-    expect(secure.requests.at(-1)).toMatchObject({ servername: 'receiver.test', headers: { host: `receiver.test:${secure.port}` } });
+    expect(secure.requests.at(-1)).toMatchObject({
+      servername: 'receiver.test',
+      headers: { host: `receiver.test:${secure.port}` },
+    });
   });
 
   it('fails verification when the URL names the address, which the certificate does not cover', async () => {

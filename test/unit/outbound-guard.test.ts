@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { addressAllowed, blockedReason, checkTargetUrl, inCidr, parseCidr, parseIp } from '../../functions/shared/outbound-guard.ts';
+import {
+  addressAllowed,
+  blockedReason,
+  checkTargetUrl,
+  inCidr,
+  parseCidr,
+  parseIp,
+} from '../../functions/shared/outbound-guard.ts';
 
 const METADATA = 'link-local (includes the cloud metadata address)';
 
@@ -121,9 +128,12 @@ describe('parseCidr and inCidr', () => {
     expect(inCidr('localhost', '127.0.0.0/8')).toBe(false);
   });
 
-  it.each(['10.0.0.0', '10.0.0.0/33', '::/129', 'example.com/8', '10.0.0.0/8/8', '10.0.0/8', '/8'])('rejects the range %s', (cidr) => {
-    expect(() => parseCidr(cidr)).toThrow(/not a CIDR range/);
-  });
+  it.each(['10.0.0.0', '10.0.0.0/33', '::/129', 'example.com/8', '10.0.0.0/8/8', '10.0.0/8', '/8'])(
+    'rejects the range %s',
+    (cidr) => {
+      expect(() => parseCidr(cidr)).toThrow(/not a CIDR range/);
+    },
+  );
 });
 
 describe('checkTargetUrl', () => {
@@ -136,7 +146,12 @@ describe('checkTargetUrl', () => {
     ['octal', 'https://0177.0.0.1/', https, '127.0.0.1 is a blocked address (loopback)'],
     ['short form', 'https://127.1/', https, '127.0.0.1 is a blocked address (loopback)'],
     ['trailing dot', 'https://127.0.0.1./', https, '127.0.0.1 is a blocked address (loopback)'],
-    ['hex metadata', 'http://0xa9.0xfe.0xa9.0xfe/latest/meta-data/', http, `169.254.169.254 is a blocked address (${METADATA})`],
+    [
+      'hex metadata',
+      'http://0xa9.0xfe.0xa9.0xfe/latest/meta-data/',
+      http,
+      `169.254.169.254 is a blocked address (${METADATA})`,
+    ],
     ['private with a port', 'https://10.1.2.3:8443/hook', https, '10.1.2.3 is a blocked address (private network)'],
     ['bracketed IPv6', 'https://[::1]/', https, '::1 is a blocked address (loopback)'],
     ['mapped IPv6', 'https://[::ffff:127.0.0.1]/', https, '::ffff:7f00:1 is a blocked address (IPv4-mapped IPv6)'],
@@ -164,27 +179,53 @@ describe('checkTargetUrl', () => {
     ['a public IPv4 literal', 'https://8.8.8.8/hook', https],
     ['a public IPv6 literal', 'https://[2606:4700:4700::1111]/hook', https],
     ['loopback in allowedCidrs', 'http://127.0.0.1:3000/hook', { allowHttp: true, allowedCidrs: ['127.0.0.0/8'] }],
-    ['a short-form spelling of an allowed address', 'http://127.1:3000/hook', { allowHttp: true, allowedCidrs: ['127.0.0.0/8'] }],
+    [
+      'a short-form spelling of an allowed address',
+      'http://127.1:3000/hook',
+      { allowHttp: true, allowedCidrs: ['127.0.0.0/8'] },
+    ],
     ['IPv6 loopback in allowedCidrs', 'http://[::1]:3000/hook', { allowHttp: true, allowedCidrs: ['::1/128'] }],
-    ['localhost when 127.0.0.1 is allowed', 'https://localhost:3000/hook', { allowHttp: false, allowedCidrs: ['127.0.0.0/8'] }],
+    [
+      'localhost when 127.0.0.1 is allowed',
+      'https://localhost:3000/hook',
+      { allowHttp: false, allowedCidrs: ['127.0.0.0/8'] },
+    ],
   ])('allows %s', (_case, url, policy) => {
     expect(checkTargetUrl(url, policy)).toBeUndefined();
   });
 
   it('does not let allowedCidrs open an IPv4 address in IPv6 disguise', () => {
-    expect(checkTargetUrl('https://[::ffff:127.0.0.1]/', { allowHttp: false, allowedCidrs: ['127.0.0.0/8'] })).toMatch(/IPv4-mapped/);
+    expect(checkTargetUrl('https://[::ffff:127.0.0.1]/', { allowHttp: false, allowedCidrs: ['127.0.0.0/8'] })).toMatch(
+      /IPv4-mapped/,
+    );
   });
 });
 
 /** The blocked IPv4 ranges of SPEC §7, written out again as the test's own reference. */
 const BLOCKED_V4: [string, number][] = [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
-  ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.88.99.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15],
-  ['198.51.100.0', 24], ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4],
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.0.2.0', 24],
+  ['192.88.99.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['198.51.100.0', 24],
+  ['203.0.113.0', 24],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
 ];
 
 const ipv4Text = (value: number) => [24, 16, 8, 0].map((shift) => (value >>> shift) & 0xff).join('.');
-const ipv4Bits = (text: string) => text.split('.').map((octet) => Number(octet).toString(2).padStart(8, '0')).join('');
+const ipv4Bits = (text: string) =>
+  text
+    .split('.')
+    .map((octet) => Number(octet).toString(2).padStart(8, '0'))
+    .join('');
 const ipv6Bits = (groups: number[]) => groups.map((group) => group.toString(2).padStart(16, '0')).join('');
 /** The URL parser's canonical (compressed) spelling of an IPv6 address. */
 const canonicalIpv6 = (text: string) => new URL(`http://[${text}]/`).hostname.slice(1, -1);
@@ -195,18 +236,24 @@ describe('properties', () => {
       fc.property(fc.integer({ min: 0, max: 2 ** 24 - 1 }), (low) => {
         const address = ipv4Text((10 * 2 ** 24 + low) >>> 0);
         expect(blockedReason(address)).toBe('private network');
-        expect(checkTargetUrl(`https://${address}/hook`, { allowHttp: false })).toBe(`${address} is a blocked address (private network)`);
+        expect(checkTargetUrl(`https://${address}/hook`, { allowHttp: false })).toBe(
+          `${address} is a blocked address (private network)`,
+        );
       }),
     );
   });
 
   it('allows every IPv4 address outside the blocked ranges', () => {
-    const blocked = (address: string) => BLOCKED_V4.some(([network, prefix]) => ipv4Bits(address).slice(0, prefix) === ipv4Bits(network).slice(0, prefix));
+    const blocked = (address: string) =>
+      BLOCKED_V4.some(([network, prefix]) => ipv4Bits(address).slice(0, prefix) === ipv4Bits(network).slice(0, prefix));
     fc.assert(
-      fc.property(fc.ipV4().filter((address) => !blocked(address)), (address) => {
-        expect(blockedReason(address)).toBeUndefined();
-        expect(addressAllowed(address, [])).toBe(true);
-      }),
+      fc.property(
+        fc.ipV4().filter((address) => !blocked(address)),
+        (address) => {
+          expect(blockedReason(address)).toBeUndefined();
+          expect(addressAllowed(address, [])).toBe(true);
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -215,7 +262,9 @@ describe('properties', () => {
     fc.assert(
       fc.property(fc.ipV4(), (address) => {
         expect(blockedReason(`::ffff:${address}`)).toBe('IPv4-mapped IPv6');
-        expect(checkTargetUrl(`https://[::ffff:${address}]/`, { allowHttp: false, allowedCidrs: ['0.0.0.0/0'] })).toMatch(/IPv4-mapped IPv6/);
+        expect(
+          checkTargetUrl(`https://[::ffff:${address}]/`, { allowHttp: false, allowedCidrs: ['0.0.0.0/0'] }),
+        ).toMatch(/IPv4-mapped IPv6/);
       }),
     );
   });
@@ -231,15 +280,27 @@ describe('properties', () => {
   });
 
   it('inCidr agrees with comparing bit strings, for IPv6 in full and compressed spelling', () => {
-    const groups = fc.array(fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 0xffff })), { minLength: 8, maxLength: 8 });
+    const groups = fc.array(fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 0xffff })), {
+      minLength: 8,
+      maxLength: 8,
+    });
     fc.assert(
-      fc.property(groups, groups, fc.integer({ min: 0, max: 128 }), fc.boolean(), (address, network, prefix, compress) => {
-        // Sharing a random number of leading groups makes matches common enough to test.
-        const near = [...address.slice(0, prefix >> 4), ...network.slice(prefix >> 4)];
-        const spell = (value: number[]) => (compress ? canonicalIpv6(value.map((g) => g.toString(16)).join(':')) : value.map((g) => g.toString(16)).join(':'));
-        const expected = ipv6Bits(address).slice(0, prefix) === ipv6Bits(near).slice(0, prefix);
-        expect(inCidr(spell(address), `${spell(near)}/${prefix}`)).toBe(expected);
-      }),
+      fc.property(
+        groups,
+        groups,
+        fc.integer({ min: 0, max: 128 }),
+        fc.boolean(),
+        (address, network, prefix, compress) => {
+          // Sharing a random number of leading groups makes matches common enough to test.
+          const near = [...address.slice(0, prefix >> 4), ...network.slice(prefix >> 4)];
+          const spell = (value: number[]) =>
+            compress
+              ? canonicalIpv6(value.map((g) => g.toString(16)).join(':'))
+              : value.map((g) => g.toString(16)).join(':');
+          const expected = ipv6Bits(address).slice(0, prefix) === ipv6Bits(near).slice(0, prefix);
+          expect(inCidr(spell(address), `${spell(near)}/${prefix}`)).toBe(expected);
+        },
+      ),
       { numRuns: 1000 },
     );
   });

@@ -2,7 +2,12 @@ import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { OutboundError, type OutboundPolicy, type OutboundRequest, send } from '../../functions/shared/outbound-http.ts';
+import {
+  OutboundError,
+  type OutboundPolicy,
+  type OutboundRequest,
+  send,
+} from '../../functions/shared/outbound-http.ts';
 
 /** The test servers listen on loopback, which only an allowed range opens (as the twin does). */
 const LOOPBACK = ['127.0.0.0/8'];
@@ -34,7 +39,12 @@ async function startServer(answer: (request: http.IncomingMessage, response: htt
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
-      received.push({ method: request.method!, url: request.url!, headers: request.headers, body: Buffer.concat(chunks).toString('utf8') });
+      received.push({
+        method: request.method!,
+        url: request.url!,
+        headers: request.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      });
       answer(request, response);
     });
   });
@@ -82,18 +92,29 @@ describe('outbound http: answers', () => {
       response.end('thanks');
     });
 
-    const response = await send(HTTP_ALLOWED, request(`${server.url}/hooks/receive.php?x=1`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'webhook-id': 'evt_1' },
-      body: 'type=open&message=m1',
-    }));
+    const response = await send(
+      HTTP_ALLOWED,
+      request(`${server.url}/hooks/receive.php?x=1`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'webhook-id': 'evt_1' },
+        body: 'type=open&message=m1',
+      }),
+    );
 
-    expect(response).toEqual({ status: 201, headers: expect.objectContaining({ 'x-receiver': 'yes' }), body: 'thanks', truncated: false });
+    expect(response).toEqual({
+      status: 201,
+      headers: expect.objectContaining({ 'x-receiver': 'yes' }),
+      body: 'thanks',
+      truncated: false,
+    });
     expect(server.received).toEqual([
       {
         method: 'POST',
         url: '/hooks/receive.php?x=1',
-        headers: expect.objectContaining({ 'content-type': 'application/x-www-form-urlencoded', 'webhook-id': 'evt_1' }),
+        headers: expect.objectContaining({
+          'content-type': 'application/x-www-form-urlencoded',
+          'webhook-id': 'evt_1',
+        }),
         body: 'type=open&message=m1',
       },
     ]);
@@ -197,12 +218,15 @@ describe('outbound http: failures', () => {
     expect(server.received).toHaveLength(0);
   });
 
-  it.each(['ftp://127.0.0.1/file', 'file:///etc/passwd', 'javascript:alert(1)', 'data:text/plain,hi', 'gopher://127.0.0.1:70/'])(
-    'refuses the %s scheme even where http is allowed',
-    async (url) => {
-      expect((await failure(HTTP_ALLOWED, request(url))).failure).toBe('blocked');
-    },
-  );
+  it.each([
+    'ftp://127.0.0.1/file',
+    'file:///etc/passwd',
+    'javascript:alert(1)',
+    'data:text/plain,hi',
+    'gopher://127.0.0.1:70/',
+  ])('refuses the %s scheme even where http is allowed', async (url) => {
+    expect((await failure(HTTP_ALLOWED, request(url))).failure).toBe('blocked');
+  });
 
   it('refuses a URL with user info, without connecting', async () => {
     const server = await startServer((_request, response) => response.end('ok'));
@@ -245,16 +269,14 @@ describe('outbound http: failures', () => {
     expect(server.received[0]!.headers.host).toBe(`receiver.test:${server.port}`);
   });
 
-  it.each([
-    [['10.0.0.7']],
-    [['169.254.169.254']],
-    [['93.184.216.34', '192.168.1.1']],
-    [['::ffff:127.0.0.1']],
-  ])('refuses a host name that resolves to %j', async (addresses) => {
-    const policy: OutboundPolicy = { allowHttp: true, resolve: async () => addresses };
-    const error = await failure(policy, request('http://receiver.test/hook'));
-    expect(error.failure).toBe('blocked');
-  });
+  it.each([[['10.0.0.7']], [['169.254.169.254']], [['93.184.216.34', '192.168.1.1']], [['::ffff:127.0.0.1']]])(
+    'refuses a host name that resolves to %j',
+    async (addresses) => {
+      const policy: OutboundPolicy = { allowHttp: true, resolve: async () => addresses };
+      const error = await failure(policy, request('http://receiver.test/hook'));
+      expect(error.failure).toBe('blocked');
+    },
+  );
 
   it('counts a lookup that never ends against the timeout', async () => {
     const policy: OutboundPolicy = { ...HTTP_ALLOWED, resolve: () => new Promise(() => undefined) };
@@ -264,8 +286,11 @@ describe('outbound http: failures', () => {
     expect(performance.now() - started).toBeLessThan(1_500);
   });
 
-  it.each(['not a url', '', '/relative/path', 'https://', 'http://[::1', '://example.com'])('refuses the non-URL %j', async (url) => {
-    const error = await failure(HTTP_ALLOWED, request(url));
-    expect(error.failure).toBe('blocked');
-  });
+  it.each(['not a url', '', '/relative/path', 'https://', 'http://[::1', '://example.com'])(
+    'refuses the non-URL %j',
+    async (url) => {
+      const error = await failure(HTTP_ALLOWED, request(url));
+      expect(error.failure).toBe('blocked');
+    },
+  );
 });

@@ -8,7 +8,10 @@ const TWELVE_HOURS = 43_200;
 const NOW = new Date('2026-11-21T10:00:00.000Z');
 
 /** random() values over [0, 1), including both ends of the range. */
-const randomValue = fc.oneof(fc.constantFrom(0, 0.5, 1 - Number.EPSILON), fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }));
+const randomValue = fc.oneof(
+  fc.constantFrom(0, 0.5, 1 - Number.EPSILON),
+  fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+);
 
 describe('nextRetryDelay: the schedule with jitter', () => {
   /** ±10 % of the planned delay, widened by the rounding to whole seconds, and never over 12 hours. */
@@ -22,7 +25,10 @@ describe('nextRetryDelay: the schedule with jitter', () => {
   it('keeps every delay of the default schedule within ±10 % of its planned value', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: DEFAULT_SCHEDULE.length }), randomValue, (attempt, random) => {
-        expectWithinJitter(nextRetryDelay(DEFAULT_SCHEDULE, attempt, undefined, () => random), DEFAULT_SCHEDULE[attempt - 1]!);
+        expectWithinJitter(
+          nextRetryDelay(DEFAULT_SCHEDULE, attempt, undefined, () => random),
+          DEFAULT_SCHEDULE[attempt - 1]!,
+        );
       }),
       { numRuns: 500 },
     );
@@ -36,7 +42,10 @@ describe('nextRetryDelay: the schedule with jitter', () => {
         randomValue,
         (schedule, pick, random) => {
           const attempt = (pick % schedule.length) + 1;
-          expectWithinJitter(nextRetryDelay(schedule, attempt, undefined, () => random), schedule[attempt - 1]!);
+          expectWithinJitter(
+            nextRetryDelay(schedule, attempt, undefined, () => random),
+            schedule[attempt - 1]!,
+          );
         },
       ),
       { numRuns: 500 },
@@ -93,19 +102,25 @@ describe('nextRetryDelay: Retry-After', () => {
 
   it('keeps any Retry-After between 0 and 12 hours', () => {
     fc.assert(
-      fc.property(fc.double({ min: -1e12, max: 1e12, noNaN: true }), fc.integer({ min: 1, max: 8 }), (retryAfter, attempt) => {
-        const delay = nextRetryDelay(DEFAULT_SCHEDULE, attempt, retryAfter)!;
-        expect(delay).toBeGreaterThanOrEqual(0);
-        expect(delay).toBeLessThanOrEqual(TWELVE_HOURS);
-        expect(Number.isInteger(delay)).toBe(true);
-      }),
+      fc.property(
+        fc.double({ min: -1e12, max: 1e12, noNaN: true }),
+        fc.integer({ min: 1, max: 8 }),
+        (retryAfter, attempt) => {
+          const delay = nextRetryDelay(DEFAULT_SCHEDULE, attempt, retryAfter)!;
+          expect(delay).toBeGreaterThanOrEqual(0);
+          expect(delay).toBeLessThanOrEqual(TWELVE_HOURS);
+          expect(Number.isInteger(delay)).toBe(true);
+        },
+      ),
       { numRuns: 300 },
     );
   });
 
   it('caps a parsed Retry-After header of days at 12 hours', () => {
     expect(nextRetryDelay(DEFAULT_SCHEDULE, 1, parseRetryAfter('864000', NOW))).toBe(TWELVE_HOURS);
-    expect(nextRetryDelay(DEFAULT_SCHEDULE, 1, parseRetryAfter(new Date(NOW.getTime() + 3 * 86_400_000).toUTCString(), NOW))).toBe(TWELVE_HOURS);
+    expect(
+      nextRetryDelay(DEFAULT_SCHEDULE, 1, parseRetryAfter(new Date(NOW.getTime() + 3 * 86_400_000).toUTCString(), NOW)),
+    ).toBe(TWELVE_HOURS);
   });
 });
 
@@ -135,12 +150,23 @@ describe('parseRetryAfter', () => {
     );
   });
 
-  it.each([undefined, '', '   ', 'soon', 'later', 'abc', 'NaN', 'Infinity', '1e3', '0x10', 'five', 'Retry later please', '5 minutes'])(
-    'ignores the garbage value %j',
-    (value) => {
-      expect(parseRetryAfter(value, NOW)).toBeUndefined();
-      // And the schedule applies as if there were no header.
-      expect(nextRetryDelay(DEFAULT_SCHEDULE, 3, parseRetryAfter(value, NOW), () => 0.5)).toBe(300);
-    },
-  );
+  it.each([
+    undefined,
+    '',
+    '   ',
+    'soon',
+    'later',
+    'abc',
+    'NaN',
+    'Infinity',
+    '1e3',
+    '0x10',
+    'five',
+    'Retry later please',
+    '5 minutes',
+  ])('ignores the garbage value %j', (value) => {
+    expect(parseRetryAfter(value, NOW)).toBeUndefined();
+    // And the schedule applies as if there were no header.
+    expect(nextRetryDelay(DEFAULT_SCHEDULE, 3, parseRetryAfter(value, NOW), () => 0.5)).toBe(300);
+  });
 });

@@ -19,8 +19,18 @@ describe('deployment settings', () => {
   });
 
   it('reads -c strings and cdk.json values alike', () => {
-    const fromCli = read({ retrySchedule: '1, 1,2', allowHttpTargets: 'true', allowedTargetCidrs: '127.0.0.0/8,::1/128', maxLoopsPerAccount: '3' });
-    const fromJson = read({ retrySchedule: [1, 1, 2], allowHttpTargets: true, allowedTargetCidrs: ['127.0.0.0/8', '::1/128'], maxLoopsPerAccount: 3 });
+    const fromCli = read({
+      retrySchedule: '1, 1,2',
+      allowHttpTargets: 'true',
+      allowedTargetCidrs: '127.0.0.0/8,::1/128',
+      maxLoopsPerAccount: '3',
+    });
+    const fromJson = read({
+      retrySchedule: [1, 1, 2],
+      allowHttpTargets: true,
+      allowedTargetCidrs: ['127.0.0.0/8', '::1/128'],
+      maxLoopsPerAccount: 3,
+    });
     expect(fromCli).toEqual(fromJson);
     expect(fromCli).toMatchObject({ retrySchedule: [1, 1, 2], allowHttpTargets: true, maxLoopsPerAccount: 3 });
   });

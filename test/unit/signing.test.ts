@@ -40,9 +40,12 @@ describe('signatureHeader', () => {
   it('signs like the reference library, one v1 signature per secret, current first', () => {
     const [current, previous] = [generateSecret(), generateSecret()];
     const input = { id: 'evt_1', timestamp: 1795255200, body };
-    const reference = (secret: string) => new Webhook(secret).sign(input.id, new Date(input.timestamp * 1000), input.body);
+    const reference = (secret: string) =>
+      new Webhook(secret).sign(input.id, new Date(input.timestamp * 1000), input.body);
     expect(signatureHeader({ ...input, secrets: [current] })).toBe(reference(current));
-    expect(signatureHeader({ ...input, secrets: [current, previous] })).toBe(`${reference(current)} ${reference(previous)}`);
+    expect(signatureHeader({ ...input, secrets: [current, previous] })).toBe(
+      `${reference(current)} ${reference(previous)}`,
+    );
   });
 
   it('refuses to sign without a secret', () => {
@@ -54,7 +57,16 @@ describe('webhookHeaders', () => {
   it('gives the content type, user agent and Standard Webhooks headers', () => {
     const secret = generateSecret();
     const timestamp = nowSeconds();
-    expect(webhookHeaders({ id: 'evt_1', timestamp, body, secrets: [secret], contentType: 'application/json', userAgent: 'FeedbackLoops/1.2.3' })).toEqual({
+    expect(
+      webhookHeaders({
+        id: 'evt_1',
+        timestamp,
+        body,
+        secrets: [secret],
+        contentType: 'application/json',
+        userAgent: 'FeedbackLoops/1.2.3',
+      }),
+    ).toEqual({
       'content-type': 'application/json',
       'user-agent': 'FeedbackLoops/1.2.3',
       'webhook-id': 'evt_1',
@@ -65,7 +77,11 @@ describe('webhookHeaders', () => {
 
   it('verifies with the reference library, for JSON and form bodies', () => {
     const secret = generateSecret();
-    expect(new Webhook(secret).verify(body, headersFor([secret]))).toEqual({ id: 'evt_1', type: 'open', message: 'Grüße 😀' });
+    expect(new Webhook(secret).verify(body, headersFor([secret]))).toEqual({
+      id: 'evt_1',
+      type: 'open',
+      message: 'Grüße 😀',
+    });
     const form = 'id=evt_1&fields%5Bfirst+name%5D=J%C3%BCrgen&tags%5B%5D=a';
     expect(() => new Webhook(secret).verify(form, headersFor([secret], form), { jsonParse: false })).not.toThrow();
   });
@@ -82,9 +98,12 @@ describe('webhookHeaders', () => {
   it('fails verification when the body, id or timestamp is tampered with', () => {
     const secret = generateSecret();
     const headers = headersFor([secret]);
-    const verify = (payload: string, changed: Record<string, string>) => () => new Webhook(secret).verify(payload, { ...headers, ...changed });
+    const verify = (payload: string, changed: Record<string, string>) => () =>
+      new Webhook(secret).verify(payload, { ...headers, ...changed });
     expect(verify(body.replace('open', 'click'), {})).toThrow('No matching signature found');
     expect(verify(body, { 'webhook-id': 'evt_2' })).toThrow('No matching signature found');
-    expect(verify(body, { 'webhook-timestamp': String(Number(headers['webhook-timestamp']) - 1) })).toThrow('No matching signature found');
+    expect(verify(body, { 'webhook-timestamp': String(Number(headers['webhook-timestamp']) - 1) })).toThrow(
+      'No matching signature found',
+    );
   });
 });

@@ -1,7 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { MailEvent } from '../../functions/shared/events.ts';
-import { encodeBody, encodeForm, encodeJson, toRecord, type WebhookRecord } from '../../functions/shared/webhook-body.ts';
+import {
+  encodeBody,
+  encodeForm,
+  encodeJson,
+  toRecord,
+  type WebhookRecord,
+} from '../../functions/shared/webhook-body.ts';
 
 const minimal: MailEvent = { id: 'evt_1', type: 'open', message: 'msg-1', timestamp: '2026-11-21T10:00:00.999Z' };
 // Written in reverse order, so the test shows toRecord orders the fields itself.
@@ -40,8 +46,22 @@ describe('toRecord', () => {
   it('puts the fields in the documented order, with a UTC date time and Unix seconds', () => {
     const record = toRecord(full);
     expect(Object.keys(record)).toEqual([
-      'id', 'type', 'timestamp', 'time', 'message', 'recipient', 'profile', 'fields', 'tags',
-      'ip', 'useragent', 'referer', 'original', 'code', 'extended', 'description',
+      'id',
+      'type',
+      'timestamp',
+      'time',
+      'message',
+      'recipient',
+      'profile',
+      'fields',
+      'tags',
+      'ip',
+      'useragent',
+      'referer',
+      'original',
+      'code',
+      'extended',
+      'description',
     ]);
     expect(record).toMatchObject({ id: 'evt_1', type: 'click', timestamp: '2026-11-21 10:00:00', time: 1795255200 });
   });
@@ -75,7 +95,9 @@ describe('encodeForm', () => {
   });
 
   it('writes booleans as true/false and numbers as JavaScript renders them', () => {
-    const post = readLikePhp(encodeForm(toRecord({ ...minimal, fields: { vip: true, churned: false, age: 42, score: 1.5, big: 1e21 } })));
+    const post = readLikePhp(
+      encodeForm(toRecord({ ...minimal, fields: { vip: true, churned: false, age: 42, score: 1.5, big: 1e21 } })),
+    );
     expect(post.fields).toEqual({ vip: 'true', churned: 'false', age: '42', score: '1.5', big: '1e+21' });
     expect(post.time).toBe('1795255200');
   });
@@ -92,15 +114,26 @@ describe('encodeForm', () => {
     // Field names cannot contain brackets (the event schema allows only A-Z a-z 0-9 _ . -).
     const name = fc.string({ minLength: 1 }).filter((key) => !/[[\]]/.test(key) && key !== '__proto__');
     fc.assert(
-      fc.property(fc.dictionary(name, fc.string(), { minKeys: 1 }), fc.array(fc.string(), { minLength: 1 }), fc.string(), (fields, tags, message) => {
-        const post = readLikePhp(encodeForm(toRecord({ ...minimal, message, fields, tags })));
-        expect(post).toMatchObject({ message, fields, tags });
-      }),
+      fc.property(
+        fc.dictionary(name, fc.string(), { minKeys: 1 }),
+        fc.array(fc.string(), { minLength: 1 }),
+        fc.string(),
+        (fields, tags, message) => {
+          const post = readLikePhp(encodeForm(toRecord({ ...minimal, message, fields, tags })));
+          expect(post).toMatchObject({ message, fields, tags });
+        },
+      ),
     );
   });
 
   it('leaves out absent fields', () => {
-    expect([...new URLSearchParams(encodeForm(toRecord(minimal))).keys()]).toEqual(['id', 'type', 'timestamp', 'time', 'message']);
+    expect([...new URLSearchParams(encodeForm(toRecord(minimal))).keys()]).toEqual([
+      'id',
+      'type',
+      'timestamp',
+      'time',
+      'message',
+    ]);
   });
 });
 
@@ -108,7 +141,9 @@ describe('encodeJson', () => {
   it('gives one JSON object, fields an object and tags an array, in field order', () => {
     const record = toRecord(full);
     const body = encodeJson(record);
-    expect(body.startsWith('{"id":"evt_1","type":"click","timestamp":"2026-11-21 10:00:00","time":1795255200,')).toBe(true);
+    expect(body.startsWith('{"id":"evt_1","type":"click","timestamp":"2026-11-21 10:00:00","time":1795255200,')).toBe(
+      true,
+    );
     expect(JSON.parse(body)).toEqual(record);
     expect(JSON.parse(body)).toMatchObject({ fields: { age: 42, vip: true }, tags: ['news', 'nov'] });
   });
