@@ -2,10 +2,10 @@
  * `npm run bench`: throughput of the pure hot paths, on this machine. Speed targets live here,
  * never as timing asserts in tests. (The emulator is not fit for throughput figures.)
  */
-import { parseEventBatch } from '../functions/shared/events.ts';
-import { addressAllowed } from '../functions/shared/outbound-guard.ts';
-import { generateSecret, webhookHeaders } from '../functions/shared/signing.ts';
-import { encodeBody, toRecord } from '../functions/shared/webhook-body.ts';
+import { parseEventBatch } from '#shared/events/mail-event.ts';
+import { addressAllowed } from '#shared/outbound/guard.ts';
+import { generateSecret, webhookHeaders } from '#shared/delivery/signing.ts';
+import { encodeBody, toRecord } from '#shared/delivery/webhook-body.ts';
 
 function measure(name: string, run: () => void, { minMs = 1000 } = {}): void {
   for (let i = 0; i < 50; i++) run(); // warm up

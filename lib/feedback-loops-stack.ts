@@ -2,7 +2,7 @@ import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { ROUTES } from '../functions/shared/routes.ts';
+import { ROUTES } from '#shared/http/routes.ts';
 import { Construct } from 'constructs';
 import { Api } from './constructs/api.ts';
 import { AppFunction } from './constructs/app-function.ts';

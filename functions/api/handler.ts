@@ -1,6 +1,6 @@
-import { ApiError, notFound } from '../shared/errors.ts';
-import { type ApiEvent, type ApiResult, apiHandler, requireAccount, requireAdmin } from '../shared/http.ts';
-import { ROUTES, type RouteKey, routeKey } from '../shared/routes.ts';
+import { ApiError, notFound } from '#shared/runtime/errors.ts';
+import { type ApiEvent, type ApiResult, apiHandler, requireAccount, requireAdmin } from '#shared/http/api-handler.ts';
+import { ROUTES, type RouteKey, routeKey } from '#shared/http/routes.ts';
 import { deleteKey, getAccounts, postAccount, postKey } from './accounts.ts';
 import { getLoops, getOneLoop, patchLoop, postLoop, removeLoop, rotateSecret, verifyLoop } from './loops.ts';
 import { openApiDocument } from './openapi.ts';

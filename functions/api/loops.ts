@@ -1,29 +1,21 @@
-import { clock } from '../shared/clock.ts';
-import { requireIntEnv } from '../shared/config.ts';
-import { ApiError, badRequest, conflict, notFound } from '../shared/errors.ts';
-import { type ApiEvent, type ApiResult, requireAccount } from '../shared/http.ts';
-import { isId, newId } from '../shared/ids.ts';
-import { createLoopSchema, toLoopView, updateLoopSchema } from '../shared/loops.ts';
-import { checkTargetUrl } from '../shared/outbound-guard.ts';
-import { outboundPolicyFromEnv } from '../shared/outbound-policy.ts';
-import { generateSecret } from '../shared/signing.ts';
-import {
-  ConditionFailed,
-  type LoopRecord,
-  createLoop,
-  deleteLoop,
-  getLoop,
-  listLoopsPage,
-  saveLoop,
-} from '../shared/table.ts';
-import { parseRequest } from '../shared/validation.ts';
-import { applyVerification, checkVerification, newVerification } from '../shared/verification.ts';
+import { clock } from '#shared/runtime/clock.ts';
+import { requireIntEnv } from '#shared/runtime/config.ts';
+import { ApiError, badRequest, conflict, notFound } from '#shared/runtime/errors.ts';
+import { type ApiEvent, type ApiResult, requireAccount } from '#shared/http/api-handler.ts';
+import { isId, newId } from '#shared/runtime/ids.ts';
+import { createLoopSchema, toLoopView, updateLoopSchema } from '#shared/loops/schemas.ts';
+import { checkTargetUrl } from '#shared/outbound/guard.ts';
+import { outboundPolicyFromEnv } from '#shared/outbound/policy.ts';
+import { generateSecret } from '#shared/delivery/signing.ts';
+import { type LoopRecord, withChange, withRotatedSecret } from '#shared/loops/loop.ts';
+import { createLoop, deleteLoop, getLoop, listLoopsPage, saveLoop } from '#shared/store/loops.ts';
+import { ConditionFailed } from '#shared/store/table.ts';
+import { parseRequest } from '#shared/runtime/validation.ts';
+import { applyVerification, checkVerification, newVerification } from '#shared/loops/verification.ts';
 import { pageParams, readBody } from './request.ts';
 
 const MAX_LOOPS_PER_ACCOUNT = requireIntEnv('MAX_LOOPS_PER_ACCOUNT');
 const OUTBOUND = outboundPolicyFromEnv();
-/** SPEC §3: after a rotation the previous secret keeps signing for 24 hours. */
-const PREVIOUS_SECRET_VALID_MS = 24 * 60 * 60 * 1000;
 
 /** A URL the system could never reach is refused when it is given, not at the first delivery. */
 function assertReachable(url: string): void {
@@ -104,18 +96,8 @@ export async function getOneLoop(event: ApiEvent): Promise<ApiResult> {
 export async function patchLoop(event: ApiEvent): Promise<ApiResult> {
   const previous = await ownLoop(event);
   const change = parseRequest(updateLoopSchema, readBody(event));
-  const now = clock.now();
-  let loop: LoopRecord = { ...previous, ...change, updatedAt: now.toISOString() };
-  if (change.url !== undefined && change.url !== previous.url) {
-    assertReachable(change.url);
-    // A new address must be proven again, with a new file: the old one proved the old server.
-    loop = { ...loop, status: 'unverified', verification: newVerification(now) };
-    delete loop.disabledReason;
-  } else if (change.enabled === true && previous.status === 'disabled') {
-    // The loop was verified before a 410 disabled it; enabling it is the account saying it is back.
-    loop = { ...loop, status: 'verified' };
-    delete loop.disabledReason;
-  }
+  if (change.url !== undefined && change.url !== previous.url) assertReachable(change.url);
+  const loop = withChange(previous, change, clock.now(), newVerification);
   await save(loop, previous);
   return { status: 200, body: toLoopView(loop) };
 }
@@ -149,17 +131,7 @@ export async function verifyLoop(event: ApiEvent): Promise<ApiResult> {
 
 export async function rotateSecret(event: ApiEvent): Promise<ApiResult> {
   const previous = await ownLoop(event);
-  const now = clock.now();
   const secret = generateSecret();
-  const current = previous.secrets[0]!;
-  const loop: LoopRecord = {
-    ...previous,
-    secrets: [
-      { value: secret },
-      { value: current.value, expiresAt: new Date(now.getTime() + PREVIOUS_SECRET_VALID_MS).toISOString() },
-    ],
-    updatedAt: now.toISOString(),
-  };
-  await save(loop, previous);
+  await save(withRotatedSecret(previous, secret, clock.now()), previous);
   return { status: 200, body: { secret } };
 }

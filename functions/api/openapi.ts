@@ -1,8 +1,8 @@
 import * as z from 'zod';
 import packageJson from '../../package.json' with { type: 'json' };
-import { eventsRequestSchema } from '../shared/events.ts';
-import { createLoopSchema, loopSchema, updateLoopSchema } from '../shared/loops.ts';
-import { ROUTES, type RouteKey } from '../shared/routes.ts';
+import { eventsRequestSchema } from '#shared/events/mail-event.ts';
+import { createLoopSchema, loopSchema, updateLoopSchema } from '#shared/loops/schemas.ts';
+import { ROUTES, type RouteKey } from '#shared/http/routes.ts';
 import { accountListSchema, apiKeySchema, createAccountSchema, createdAccountSchema } from './accounts.ts';
 import { PAGE } from './request.ts';
 

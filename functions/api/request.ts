@@ -1,5 +1,5 @@
-import { badRequest } from '../shared/errors.ts';
-import { type ApiEvent, readJsonBody } from '../shared/http.ts';
+import { badRequest } from '#shared/runtime/errors.ts';
+import { type ApiEvent, readJsonBody } from '#shared/http/api-handler.ts';
 
 /** Management requests are small; SPEC §4's 1 MiB is for event batches. */
 const MAX_BODY_BYTES = 64 * 1024;

@@ -2,12 +2,12 @@ import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerWithContextResult } from 'aws-lambda';
-import { hashApiKey, sameKey } from '../shared/api-keys.ts';
-import { secrets } from '../shared/aws.ts';
-import { requireEnv } from '../shared/config.ts';
-import { logger } from '../shared/logger.ts';
-import { type AuthorizerContext, type Principal, principalToContext } from '../shared/principal.ts';
-import { findApiKey } from '../shared/table.ts';
+import { hashApiKey, sameKey } from '#shared/accounts/api-keys.ts';
+import { secrets } from '#shared/runtime/aws.ts';
+import { requireEnv } from '#shared/runtime/config.ts';
+import { logger } from '#shared/runtime/logger.ts';
+import { type AuthorizerContext, type Principal, principalToContext } from '#shared/http/principal.ts';
+import { findApiKey } from '#shared/store/accounts.ts';
 
 const ADMIN_SECRET_NAME = requireEnv('ADMIN_SECRET_NAME');
 

@@ -1,23 +1,20 @@
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
-import { sqs } from '../shared/aws.ts';
-import { requireEnv } from '../shared/config.ts';
-import { logger } from '../shared/logger.ts';
-import type { QueuedDelivery, QueuedEvent } from '../shared/messages.ts';
-import { parseBody, sqsBatchHandler } from '../shared/sqs-batch.ts';
-import { type LoopRecord, listLoops } from '../shared/table.ts';
+import type { QueuedDelivery, QueuedEvent } from '#shared/events/messages.ts';
+import { receivesEvent } from '#shared/loops/loop.ts';
+import { sqs } from '#shared/runtime/aws.ts';
+import { requireEnv } from '#shared/runtime/config.ts';
+import { logger } from '#shared/runtime/logger.ts';
+import { parseBody, sqsBatchHandler } from '#shared/runtime/sqs-batch.ts';
+import { listLoops } from '#shared/store/loops.ts';
 
 const DELIVERIES_QUEUE_URL = requireEnv('DELIVERIES_QUEUE_URL');
 
-/** Only verified, enabled loops that subscribe to the event's type receive it (SPEC §5). */
-export function takesEvent(loop: LoopRecord, type: string): boolean {
-  return loop.status === 'verified' && loop.enabled && (loop.events as string[]).includes(type);
-}
-
+/** One event → one delivery message per loop that receives it. */
 export const handler = sqsBatchHandler(async (record) => {
   const queued = parseBody<QueuedEvent>(record);
   if (!queued) return;
   const { accountId, event } = queued;
-  const loops = (await listLoops(accountId)).filter((loop) => takesEvent(loop, event.type));
+  const loops = (await listLoops(accountId)).filter((loop) => receivesEvent(loop, event.type));
   for (let start = 0; start < loops.length; start += 10) {
     const entries = loops.slice(start, start + 10).map((loop) => {
       const delivery: QueuedDelivery = { accountId, loopId: loop.id, event };

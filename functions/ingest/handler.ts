@@ -1,12 +1,12 @@
 import { SendMessageBatchCommand, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
-import { sqs } from '../shared/aws.ts';
-import { clock } from '../shared/clock.ts';
-import { requireEnv } from '../shared/config.ts';
-import { ApiError, payloadTooLarge } from '../shared/errors.ts';
-import { LIMITS, type MailEvent, parseEventBatch } from '../shared/events.ts';
-import { apiHandler, readJsonBody, requireAccount } from '../shared/http.ts';
-import { logger } from '../shared/logger.ts';
-import type { QueuedEvent } from '../shared/messages.ts';
+import { sqs } from '#shared/runtime/aws.ts';
+import { clock } from '#shared/runtime/clock.ts';
+import { requireEnv } from '#shared/runtime/config.ts';
+import { ApiError, payloadTooLarge } from '#shared/runtime/errors.ts';
+import { LIMITS, type MailEvent, parseEventBatch } from '#shared/events/mail-event.ts';
+import { apiHandler, readJsonBody, requireAccount } from '#shared/http/api-handler.ts';
+import { logger } from '#shared/runtime/logger.ts';
+import type { QueuedEvent } from '#shared/events/messages.ts';
 
 const EVENTS_QUEUE_URL = requireEnv('EVENTS_QUEUE_URL');
 

@@ -1,11 +1,13 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { ScheduledEvent } from 'aws-lambda';
-import { clock } from '../shared/clock.ts';
-import { logger } from '../shared/logger.ts';
-import { outboundPolicyFromEnv } from '../shared/outbound-policy.ts';
-import { ConditionFailed, type LoopRecord, listLoopsAwaitingVerification, saveLoop } from '../shared/table.ts';
-import { applyVerification, checkVerification } from '../shared/verification.ts';
+import { clock } from '#shared/runtime/clock.ts';
+import { logger } from '#shared/runtime/logger.ts';
+import { outboundPolicyFromEnv } from '#shared/outbound/policy.ts';
+import type { LoopRecord } from '#shared/loops/loop.ts';
+import { listLoopsAwaitingVerification, saveLoop } from '#shared/store/loops.ts';
+import { ConditionFailed } from '#shared/store/table.ts';
+import { applyVerification, checkVerification } from '#shared/loops/verification.ts';
 
 const OUTBOUND = outboundPolicyFromEnv();
 /** Checks at a time: each waits at most 5 s for a server, and the function has a minute. */

@@ -1,6 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ROUTES } from '../../functions/shared/routes.ts';
+import { ROUTES } from '#shared/http/routes.ts';
 import { functionId, synth } from './synth.ts';
 
 type Json = { Resources: Record<string, { Type: string; Properties: Record<string, any> }> };

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { EVENT_TYPES } from '../../functions/shared/events.ts';
+import { EVENT_TYPES } from '#shared/events/mail-event.ts';
 import { call } from './api.ts';
 import { type Receiver, startReceiver } from './receiver.ts';
 import { createAccount, createVerifiedLoop } from './seed.ts';

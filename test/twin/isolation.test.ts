@@ -1,6 +1,6 @@
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EVENT_TYPES } from '../../functions/shared/events.ts';
+import { EVENT_TYPES } from '#shared/events/mail-event.ts';
 import { type ApiAnswer, call } from './api.ts';
 import { type Receiver, startReceiver } from './receiver.ts';
 import { createAccount, createVerifiedLoop } from './seed.ts';

@@ -1,7 +1,7 @@
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { EVENT_TYPES } from '../../functions/shared/events.ts';
-import { ROUTES } from '../../functions/shared/routes.ts';
+import { EVENT_TYPES } from '#shared/events/mail-event.ts';
+import { ROUTES } from '#shared/http/routes.ts';
 import { call } from './api.ts';
 import { type Receiver, startReceiver } from './receiver.ts';
 import { createAccount, createVerifiedLoop } from './seed.ts';

@@ -1,7 +1,7 @@
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { ApiEvent } from '../../functions/shared/http.ts';
-import type { AuthorizerContext } from '../../functions/shared/principal.ts';
+import type { ApiEvent } from '#shared/http/api-handler.ts';
+import type { AuthorizerContext } from '#shared/http/principal.ts';
 import { lambdaContext } from './lambda-context.ts';
 
 const JSON_TYPE = 'application/json; charset=utf-8';

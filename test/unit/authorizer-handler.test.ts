@@ -7,8 +7,8 @@ import type {
 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { generateApiKey, hashApiKey } from '../../functions/shared/api-keys.ts';
-import type { AuthorizerContext } from '../../functions/shared/principal.ts';
+import { generateApiKey, hashApiKey } from '#shared/accounts/api-keys.ts';
+import type { AuthorizerContext } from '#shared/http/principal.ts';
 import { lambdaContext } from './lambda-context.ts';
 
 const TABLE = 'feedback-loops-table';
@@ -30,7 +30,7 @@ beforeAll(async () => {
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
   process.env.TABLE_NAME = TABLE;
   process.env.ADMIN_SECRET_NAME = SECRET_NAME;
-  const { dynamo, secrets } = await import('../../functions/shared/aws.ts');
+  const { dynamo, secrets } = await import('#shared/runtime/aws.ts');
   dynamoMock = mockClient(dynamo);
   secretsMock = mockClient(secrets);
   ({ handler } = (await import('../../functions/authorizer/handler.ts')) as unknown as { handler: Handler });

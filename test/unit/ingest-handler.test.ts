@@ -3,9 +3,9 @@ import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { ApiEvent } from '../../functions/shared/http.ts';
-import type { QueuedEvent } from '../../functions/shared/messages.ts';
-import type { AuthorizerContext } from '../../functions/shared/principal.ts';
+import type { ApiEvent } from '#shared/http/api-handler.ts';
+import type { QueuedEvent } from '#shared/events/messages.ts';
+import type { AuthorizerContext } from '#shared/http/principal.ts';
 import { lambdaContext } from './lambda-context.ts';
 
 const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/events';
@@ -26,8 +26,8 @@ beforeAll(async () => {
   process.env.AWS_REGION ??= 'eu-west-1';
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
   process.env.EVENTS_QUEUE_URL = QUEUE_URL;
-  const { sqs } = await import('../../functions/shared/aws.ts');
-  const { clock } = await import('../../functions/shared/clock.ts');
+  const { sqs } = await import('#shared/runtime/aws.ts');
+  const { clock } = await import('#shared/runtime/clock.ts');
   vi.spyOn(clock, 'now').mockImplementation(() => new Date(NOW));
   sqsMock = mockClient(sqs);
   ({ handler } = (await import('../../functions/ingest/handler.ts')) as unknown as { handler: Handler });

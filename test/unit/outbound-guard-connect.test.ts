@@ -8,7 +8,7 @@ import {
   type OutboundPolicy,
   type OutboundRequest,
   send,
-} from '../../functions/shared/outbound-http.ts';
+} from '#shared/outbound/client.ts';
 
 /**
  * The guard in the real client: servers on loopback, and an injected resolver for every host name

@@ -7,7 +7,7 @@ import {
   inCidr,
   parseCidr,
   parseIp,
-} from '../../functions/shared/outbound-guard.ts';
+} from '#shared/outbound/guard.ts';
 
 const METADATA = 'link-local (includes the cloud metadata address)';
 

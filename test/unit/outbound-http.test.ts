@@ -7,7 +7,7 @@ import {
   type OutboundPolicy,
   type OutboundRequest,
   send,
-} from '../../functions/shared/outbound-http.ts';
+} from '#shared/outbound/client.ts';
 
 /** The test servers listen on loopback, which only an allowed range opens (as the twin does). */
 const LOOPBACK = ['127.0.0.0/8'];

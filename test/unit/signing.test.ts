@@ -1,6 +1,6 @@
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
-import { generateSecret, signatureHeader, webhookHeaders } from '../../functions/shared/signing.ts';
+import { generateSecret, signatureHeader, webhookHeaders } from '#shared/delivery/signing.ts';
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 const body = '{"id":"evt_1","type":"open","message":"Grüße 😀"}';

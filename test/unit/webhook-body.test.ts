@@ -1,13 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { MailEvent } from '../../functions/shared/events.ts';
+import type { MailEvent } from '#shared/events/mail-event.ts';
 import {
   encodeBody,
   encodeForm,
   encodeJson,
   toRecord,
   type WebhookRecord,
-} from '../../functions/shared/webhook-body.ts';
+} from '#shared/delivery/webhook-body.ts';
 
 const minimal: MailEvent = { id: 'evt_1', type: 'open', message: 'msg-1', timestamp: '2026-11-21T10:00:00.999Z' };
 // Written in reverse order, so the test shows toRecord orders the fields itself.

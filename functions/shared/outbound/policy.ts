@@ -1,5 +1,5 @@
-import { requireBoolEnv, requireListEnv } from './config.ts';
-import type { OutboundPolicy } from './outbound-http.ts';
+import { requireBoolEnv, requireListEnv } from '#shared/runtime/config.ts';
+import type { OutboundPolicy } from './client.ts';
 
 /** The deployment's outbound settings (allowHttpTargets, allowedTargetCidrs), as the stack set them. */
 export function outboundPolicyFromEnv(): OutboundPolicy {

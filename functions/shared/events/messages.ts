@@ -1,4 +1,4 @@
-import type { MailEvent } from './events.ts';
+import type { MailEvent } from './mail-event.ts';
 
 /** A message on the events queue: one accepted event of one account. */
 export interface QueuedEvent {

@@ -5,8 +5,15 @@ import type {
   APIGatewayProxyStructuredResultV2,
   Context,
 } from 'aws-lambda';
-import { ApiError, badRequest, forbidden, payloadTooLarge, unauthorized, unsupportedMediaType } from './errors.ts';
-import { logger } from './logger.ts';
+import {
+  ApiError,
+  badRequest,
+  forbidden,
+  payloadTooLarge,
+  unauthorized,
+  unsupportedMediaType,
+} from '#shared/runtime/errors.ts';
+import { logger } from '#shared/runtime/logger.ts';
 import { type AuthorizerContext, principalFromContext } from './principal.ts';
 
 /** An HTTP API (payload 2.0) request; public routes have no authoriser context. */

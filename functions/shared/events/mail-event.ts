@@ -1,7 +1,7 @@
 import * as z from 'zod';
-import { badRequest, type ErrorDetail } from './errors.ts';
-import { formatPath, humanMessage, issueDetails } from './validation.ts';
-import { newId } from './ids.ts';
+import { badRequest, type ErrorDetail } from '#shared/runtime/errors.ts';
+import { formatPath, humanMessage, issueDetails } from '#shared/runtime/validation.ts';
+import { newId } from '#shared/runtime/ids.ts';
 
 /**
  * The inbound e-mail event (SPEC §4): its schema, which also generates the OpenAPI document, and

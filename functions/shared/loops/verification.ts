@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { OutboundError, type OutboundPolicy, send } from './outbound-http.ts';
-import type { LoopRecord, LoopVerification } from './table.ts';
+import { OutboundError, type OutboundPolicy, send } from '#shared/outbound/client.ts';
+import type { LoopRecord, LoopVerification } from './loop.ts';
 
 /** SPEC §6: the system keeps checking an unverified loop for 7 days. */
 export const VERIFICATION_WINDOW_MS = 7 * 24 * 60 * 60 * 1000;

@@ -2,7 +2,7 @@ import { lookup } from 'node:dns/promises';
 import http, { type IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
-import { type TargetPolicy, addressAllowed, blockedReason, checkTargetUrl, hostOf, parseIp } from './outbound-guard.ts';
+import { type TargetPolicy, addressAllowed, blockedReason, checkTargetUrl, hostOf, parseIp } from './guard.ts';
 
 /**
  * The one HTTP client for every outbound request (deliveries, verification fetches, tests), guarded

@@ -1,6 +1,6 @@
 import * as z from 'zod';
-import { EVENT_TYPES } from './events.ts';
-import type { LoopRecord } from './table.ts';
+import { EVENT_TYPES } from '#shared/events/mail-event.ts';
+import type { LoopRecord } from './loop.ts';
 import { verificationLocations } from './verification.ts';
 
 /** SPEC §3: limits of a loop. */

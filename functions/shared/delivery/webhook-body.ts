@@ -1,4 +1,5 @@
-import type { EventDetails, MailEvent } from './events.ts';
+import type { EventDetails, MailEvent } from '#shared/events/mail-event.ts';
+import type { BodyFormat } from '#shared/loops/loop.ts';
 
 /**
  * The fields of a delivered event (SPEC §5), in their documented order; also the record of the log
@@ -13,8 +14,6 @@ export interface WebhookRecord extends EventDetails {
   time: number;
   message: string;
 }
-
-export type BodyFormat = 'form' | 'json';
 
 const OPTIONAL_FIELDS = [
   'recipient',

@@ -1,0 +1,140 @@
+import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { LoopRecord } from '#shared/loops/loop.ts';
+import { dynamo } from '#shared/runtime/aws.ts';
+import {
+  ConditionFailed,
+  INDEX_NAME,
+  PENDING_VERIFICATION,
+  type Page,
+  TABLE,
+  decodeCursor,
+  itemKeys,
+  pageOf,
+  queryAll,
+  transact,
+} from './table.ts';
+
+/** Loops, one item each under their account; unverified ones also in the verifier's sparse index. */
+
+/** Creates a loop if the account has fewer than `maxLoops`; ConditionFailed when it has not. */
+export async function createLoop(loop: LoopRecord, maxLoops: number): Promise<void> {
+  await transact([
+    {
+      Update: {
+        TableName: TABLE(),
+        Key: itemKeys.account(loop.accountId),
+        UpdateExpression: 'SET loopCount = if_not_exists(loopCount, :zero) + :one',
+        ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(loopCount) OR loopCount < :max)',
+        ExpressionAttributeValues: { ':zero': 0, ':one': 1, ':max': maxLoops },
+      },
+    },
+    { Put: { TableName: TABLE(), Item: loopItem(loop), ConditionExpression: 'attribute_not_exists(pk)' } },
+  ]);
+}
+
+export async function getLoop(accountId: string, loopId: string): Promise<LoopRecord | undefined> {
+  const { Item } = await dynamo.send(new GetCommand({ TableName: TABLE(), Key: itemKeys.loop(accountId, loopId) }));
+  return Item ? toLoop(Item) : undefined;
+}
+
+/** Writes a changed loop, unless it changed since `previousUpdatedAt` (ConditionFailed). */
+export async function saveLoop(loop: LoopRecord, previousUpdatedAt: string): Promise<void> {
+  try {
+    await dynamo.send(
+      new PutCommand({
+        TableName: TABLE(),
+        Item: loopItem(loop),
+        ConditionExpression: 'updatedAt = :previous',
+        ExpressionAttributeValues: { ':previous': previousUpdatedAt },
+      }),
+    );
+  } catch (error) {
+    if ((error as Error).name === 'ConditionalCheckFailedException')
+      throw new ConditionFailed('the loop changed meanwhile');
+    throw error;
+  }
+}
+
+/** Deletes a loop; false when there was none. */
+export async function deleteLoop(accountId: string, loopId: string): Promise<boolean> {
+  try {
+    await transact([
+      {
+        Delete: {
+          TableName: TABLE(),
+          Key: itemKeys.loop(accountId, loopId),
+          ConditionExpression: 'attribute_exists(pk)',
+        },
+      },
+      {
+        Update: {
+          TableName: TABLE(),
+          Key: itemKeys.account(accountId),
+          UpdateExpression: 'SET loopCount = loopCount - :one',
+          ConditionExpression: 'loopCount > :zero',
+          ExpressionAttributeValues: { ':one': 1, ':zero': 0 },
+        },
+      },
+    ]);
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionFailed) return false;
+    throw error;
+  }
+}
+
+export async function listLoopsPage(
+  accountId: string,
+  limit: number,
+  cursor: string | undefined,
+): Promise<Page<LoopRecord>> {
+  const pk = itemKeys.account(accountId).pk;
+  const page = await dynamo.send(
+    new QueryCommand({
+      TableName: TABLE(),
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :loop)',
+      ExpressionAttributeValues: { ':pk': pk, ':loop': 'LOOP#' },
+      Limit: limit + 1,
+      ExclusiveStartKey: decodeCursor(cursor, {
+        pk: (value) => value === pk,
+        sk: (value) => value.startsWith('LOOP#'),
+      }),
+    }),
+  );
+  return pageOf(page.Items ?? [], limit, ['pk', 'sk'], toLoop);
+}
+
+/** Every loop of an account (fan-out reads them all). */
+export async function listLoops(accountId: string): Promise<LoopRecord[]> {
+  return (
+    await queryAll({
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :loop)',
+      ExpressionAttributeValues: { ':pk': itemKeys.account(accountId).pk, ':loop': 'LOOP#' },
+    })
+  ).map(toLoop);
+}
+
+/** Loops awaiting verification whose re-check window is still open at `now`. */
+export async function listLoopsAwaitingVerification(now: Date): Promise<LoopRecord[]> {
+  return (
+    await queryAll({
+      IndexName: INDEX_NAME,
+      KeyConditionExpression: 'gsi1pk = :verify AND gsi1sk > :now',
+      ExpressionAttributeValues: { ':verify': PENDING_VERIFICATION, ':now': now.toISOString() },
+    })
+  ).map(toLoop);
+}
+
+/** The stored item: unverified loops are in the index the scheduled re-check reads, until their deadline. */
+function loopItem(loop: LoopRecord) {
+  const pending =
+    loop.status === 'unverified'
+      ? { gsi1pk: PENDING_VERIFICATION, gsi1sk: `${loop.verification.checkUntil}#${loop.id}` }
+      : {};
+  return { ...itemKeys.loop(loop.accountId, loop.id), ...pending, ...loop };
+}
+
+function toLoop(item: Record<string, unknown>): LoopRecord {
+  const { pk: _pk, sk: _sk, gsi1pk: _gsi1pk, gsi1sk: _gsi1sk, ...loop } = item;
+  return loop as unknown as LoopRecord;
+}

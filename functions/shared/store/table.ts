@@ -1,0 +1,110 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { QueryCommand, type QueryCommandInput, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { dynamo } from '#shared/runtime/aws.ts';
+import { requireEnv } from '#shared/runtime/config.ts';
+import { badRequest } from '#shared/runtime/errors.ts';
+
+/**
+ * The single table's items. Keys are built here and nowhere else:
+ *
+ *   account        pk ACCOUNT#<accountId>   sk ACCOUNT              gsi1: ACCOUNTS / <accountId>
+ *   API key        pk APIKEY#<sha256>       sk APIKEY               (what the authoriser looks up)
+ *   key of account pk ACCOUNT#<accountId>   sk KEY#<keyId>          (to revoke a key by its id)
+ *   loop           pk ACCOUNT#<accountId>   sk LOOP#<loopId>        gsi1 while awaiting verification:
+ *                                                                    VERIFY / <deadline>#<loopId>
+ */
+export const itemKeys = {
+  account: (accountId: string) => ({ pk: `ACCOUNT#${accountId}`, sk: 'ACCOUNT' }),
+  apiKey: (hash: string) => ({ pk: `APIKEY#${hash}`, sk: 'APIKEY' }),
+  accountKey: (accountId: string, keyId: string) => ({ pk: `ACCOUNT#${accountId}`, sk: `KEY#${keyId}` }),
+  loop: (accountId: string, loopId: string) => ({ pk: `ACCOUNT#${accountId}`, sk: `LOOP#${loopId}` }),
+};
+export const ACCOUNTS_INDEX = { gsi1pk: 'ACCOUNTS' };
+export const PENDING_VERIFICATION = 'VERIFY';
+export const INDEX_NAME = 'gsi1';
+
+export interface Page<T> {
+  items: T[];
+  nextCursor?: string;
+}
+
+/** A conditional write that lost: the item is not (or no longer) as the caller expected. */
+export class ConditionFailed extends Error {}
+
+/** Every function that uses the table has TABLE_NAME set by the stack (AppFunction.useTable). */
+export const TABLE = () => requireEnv('TABLE_NAME');
+
+/** Every item a query matches, page after page. */
+export async function queryAll(
+  query: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>,
+): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await dynamo.send(new QueryCommand({ ...query, TableName: TABLE(), ExclusiveStartKey: startKey }));
+    items.push(...(page.Items ?? []));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return items;
+}
+
+export async function transact(
+  items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>,
+): Promise<void> {
+  try {
+    await dynamo.send(new TransactWriteCommand({ TransactItems: items }));
+  } catch (error) {
+    if (error instanceof TransactionCanceledException || (error as Error).name === 'TransactionCanceledException') {
+      const reasons = (error as TransactionCanceledException).CancellationReasons ?? [];
+      if (reasons.some((reason) => reason.Code === 'ConditionalCheckFailed'))
+        throw new ConditionFailed('a condition of the write failed');
+    }
+    throw error;
+  }
+}
+
+// Cursors: the last key of a page, opaque to clients. A cursor is only accepted for the list it
+// came from, so a client cannot page through another account's items by forging one.
+
+/**
+ * A page of at most `limit` items, read as `limit + 1`: the extra item only tells that more exist,
+ * so a cursor is given exactly when there is a next page. The cursor is the last item's key.
+ */
+export function pageOf<T>(
+  items: Record<string, unknown>[],
+  limit: number,
+  keyNames: string[],
+  convert: (item: Record<string, unknown>) => T,
+): Page<T> {
+  const shown = items.slice(0, limit);
+  const last = shown.at(-1);
+  if (items.length <= limit || !last) return { items: shown.map(convert) };
+  const key = Object.fromEntries(keyNames.map((name) => [name, last[name]]));
+  return { items: shown.map(convert), nextCursor: Buffer.from(JSON.stringify(key)).toString('base64url') };
+}
+
+/** A cursor's key must be exactly one of its list's keys: DynamoDB refuses (500) any other shape. */
+export function decodeCursor(
+  cursor: string | undefined,
+  expected: Record<string, (value: string) => boolean>,
+): Record<string, unknown> | undefined {
+  if (cursor === undefined) return undefined;
+  let key: unknown;
+  try {
+    key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    key = undefined;
+  }
+  const names = Object.keys(expected);
+  const valid =
+    key !== null &&
+    typeof key === 'object' &&
+    !Array.isArray(key) &&
+    Object.keys(key).length === names.length &&
+    names.every((name) => {
+      const value = (key as Record<string, unknown>)[name];
+      return typeof value === 'string' && value.length <= 200 && expected[name]!(value);
+    });
+  if (!valid) throw badRequest('invalid_cursor', 'The cursor is not one this list gave out; start again without it.');
+  return key as Record<string, unknown>;
+}
