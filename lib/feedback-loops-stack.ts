@@ -1,7 +1,6 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { ROUTES } from '#shared/http/routes.ts';
 import { Construct } from 'constructs';
 import { Api } from './constructs/api.ts';
@@ -87,29 +86,19 @@ export class FeedbackLoopsStack extends Stack {
     }).useTable('TABLE_NAME', storage.table, 'read');
 
     // Queues
-    const fanoutBatchingWindow = Duration.seconds(1);
     const events = new WorkQueue(this, 'EventsQueue', {
-      visibilityTimeout: Duration.seconds(fanout.timeout!.toSeconds() * 6 + fanoutBatchingWindow.toSeconds()),
+      consumer: { fn: fanout, batchSize: 25, maxBatchingWindow: Duration.seconds(1) },
       maxReceiveCount: 5,
       maxMessageAge: Duration.minutes(5),
     });
     const deliveries = new WorkQueue(this, 'DeliveriesQueue', {
-      visibilityTimeout: Duration.seconds(deliver.timeout!.toSeconds() * 6),
+      consumer: { fn: deliver, batchSize: 10 },
       // The first attempt and one more per delay of the retry schedule.
       maxReceiveCount: settings.retrySchedule.length + 1,
       maxMessageAge: Duration.hours(1),
     });
-
     ingest.sendsTo('EVENTS_QUEUE_URL', events.queue);
     fanout.sendsTo('DELIVERIES_QUEUE_URL', deliveries.queue);
-    fanout.addEventSource(
-      new SqsEventSource(events.queue, {
-        batchSize: 25,
-        maxBatchingWindow: fanoutBatchingWindow,
-        reportBatchItemFailures: true,
-      }),
-    );
-    deliver.addEventSource(new SqsEventSource(deliveries.queue, { batchSize: 10, reportBatchItemFailures: true }));
     deliver.delaysRetriesOn('DELIVERIES_QUEUE_URL', deliveries.queue);
 
     // API

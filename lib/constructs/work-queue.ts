@@ -1,11 +1,19 @@
 import { Duration, Validations } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
+export interface QueueConsumer {
+  /** The function that works the queue; its timeout sets the queue's visibility timeout. */
+  readonly fn: IFunction & { readonly timeout?: Duration };
+  readonly batchSize: number;
+  readonly maxBatchingWindow?: Duration;
+}
+
 export interface WorkQueueProps {
-  /** Must be at least six times the consumer's timeout (plus its batching window), as Lambda advises. */
-  readonly visibilityTimeout: Duration;
+  readonly consumer: QueueConsumer;
   /** Receives before SQS moves a message to the dead-letter queue. */
   readonly maxReceiveCount: number;
   /** Alarm when the oldest waiting message is older than this. */
@@ -13,8 +21,11 @@ export interface WorkQueueProps {
 }
 
 /**
- * A queue with its dead-letter queue, both encrypted and TLS-only, with alarms on the dead-letter
- * queue's depth and on the age of the oldest message.
+ * A queue with its consumer and its dead-letter queue, both encrypted and TLS-only, with alarms on the
+ * dead-letter queue's depth and on the age of the oldest message. The consumer reports partial batch
+ * failures, so one bad message never repeats its whole batch, and the visibility timeout follows from
+ * it: six times its timeout plus its batching window, as Lambda advises, so that a message is never
+ * handed out again while a retried invocation may still be working on it.
  */
 export class WorkQueue extends Construct {
   readonly queue: Queue;
@@ -36,10 +47,18 @@ export class WorkQueue extends Construct {
     this.queue = new Queue(this, 'Queue', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      visibilityTimeout: props.visibilityTimeout,
+      visibilityTimeout: WorkQueue.visibilityTimeoutFor(props.consumer),
       retentionPeriod: Duration.days(14),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount },
     });
+
+    props.consumer.fn.addEventSource(
+      new SqsEventSource(this.queue, {
+        batchSize: props.consumer.batchSize,
+        ...(props.consumer.maxBatchingWindow ? { maxBatchingWindow: props.consumer.maxBatchingWindow } : {}),
+        reportBatchItemFailures: true,
+      }),
+    );
 
     new Alarm(this, 'DeadLetterAlarm', {
       alarmDescription: `Messages of ${id} gave up and wait in its dead-letter queue.`,
@@ -57,5 +76,10 @@ export class WorkQueue extends Construct {
       comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
+  }
+
+  static visibilityTimeoutFor(consumer: QueueConsumer): Duration {
+    const timeout = consumer.fn.timeout ?? Duration.seconds(3);
+    return Duration.seconds(timeout.toSeconds() * 6 + (consumer.maxBatchingWindow?.toSeconds() ?? 0));
   }
 }
