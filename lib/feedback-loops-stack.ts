@@ -39,12 +39,18 @@ export class FeedbackLoopsStack extends Stack {
       ALLOWED_TARGET_CIDRS: settings.allowedTargetCidrs.join(','),
     };
 
+    // POST …/test waits for the receiver, but API Gateway answers 503 itself after 30 s.
+    const testTimeoutSeconds = Math.min(settings.deliveryTimeoutSeconds, 20);
     const apiFunction = new AppFunction(this, 'ApiFunction', {
       name: 'api',
       description: 'Accounts, keys and loops; health, the OpenAPI document, 404 and 405',
-      // A verification check waits up to 5 s for the account's server.
-      timeout: Duration.seconds(15),
-      environment: { MAX_LOOPS_PER_ACCOUNT: String(settings.maxLoopsPerAccount), ...outboundSettings },
+      // A verification check waits up to 5 s for the account's server, a test up to testTimeoutSeconds.
+      timeout: Duration.seconds(Math.max(15, testTimeoutSeconds + 5)),
+      environment: {
+        MAX_LOOPS_PER_ACCOUNT: String(settings.maxLoopsPerAccount),
+        TEST_TIMEOUT_SECONDS: String(testTimeoutSeconds),
+        ...outboundSettings,
+      },
     }).useTable('TABLE_NAME', storage.table, 'readWrite');
 
     const verifier = new AppFunction(this, 'VerifierFunction', {
@@ -68,14 +74,15 @@ export class FeedbackLoopsStack extends Stack {
 
     const fanout = new AppFunction(this, 'FanoutFunction', {
       name: 'fanout',
-      description: 'Turns each event into one delivery per subscribed, verified loop',
+      description: 'De-duplicates client ids, enriches each event and queues one delivery per loop that takes it',
       timeout: Duration.seconds(30),
-    }).useTable('TABLE_NAME', storage.table, 'read');
+      environment: { MESSAGE_CONTEXT_TTL_DAYS: String(settings.messageContextTtlDays) },
+    }).useTable('TABLE_NAME', storage.table, 'readWrite');
 
     const deliveryTimeout = Duration.seconds(settings.deliveryTimeoutSeconds);
     const deliver = new AppFunction(this, 'DeliverFunction', {
       name: 'deliver',
-      description: 'POSTs one event to one loop, signed, and schedules the retry when that fails',
+      description: 'POSTs one event to one loop, signed; schedules the retry, records failures, disables on 410',
       // Deliveries of a batch run side by side, so one delivery timeout plus room for the bookkeeping.
       timeout: deliveryTimeout.plus(Duration.seconds(10)),
       environment: {
@@ -83,22 +90,39 @@ export class FeedbackLoopsStack extends Stack {
         RETRY_SCHEDULE: settings.retrySchedule.join(','),
         ...outboundSettings,
       },
-    }).useTable('TABLE_NAME', storage.table, 'read');
+    }).useTable('TABLE_NAME', storage.table, 'readWrite');
+
+    // Events that fanout kept failing on (5 receives), deliveries that deliver kept failing on.
+    const fanoutMaxReceives = 5;
+    // The first attempt, one more per delay of the retry schedule, and two receives of slack for a
+    // crash: deliver records an exhausted delivery itself, so only repeated crashes reach the DLQ.
+    const deliverMaxReceives = settings.retrySchedule.length + 3;
+    const deadLetters = new AppFunction(this, 'DeadLettersFunction', {
+      name: 'dead-letters',
+      description: 'Records what lands in a dead-letter queue as failures of the loops it was for',
+      timeout: Duration.seconds(30),
+      environment: {
+        FANOUT_MAX_RECEIVES: String(fanoutMaxReceives),
+        DELIVER_MAX_RECEIVES: String(deliverMaxReceives),
+      },
+    }).useTable('TABLE_NAME', storage.table, 'readWrite');
 
     // Queues
     const events = new WorkQueue(this, 'EventsQueue', {
       consumer: { fn: fanout, batchSize: 25, maxBatchingWindow: Duration.seconds(1) },
-      maxReceiveCount: 5,
+      deadLetterConsumer: { fn: deadLetters, batchSize: 10 },
+      maxReceiveCount: fanoutMaxReceives,
       maxMessageAge: Duration.minutes(5),
     });
     const deliveries = new WorkQueue(this, 'DeliveriesQueue', {
       consumer: { fn: deliver, batchSize: 10 },
-      // The first attempt and one more per delay of the retry schedule.
-      maxReceiveCount: settings.retrySchedule.length + 1,
+      deadLetterConsumer: { fn: deadLetters, batchSize: 10 },
+      maxReceiveCount: deliverMaxReceives,
       maxMessageAge: Duration.hours(1),
     });
     ingest.sendsTo('EVENTS_QUEUE_URL', events.queue);
     fanout.sendsTo('DELIVERIES_QUEUE_URL', deliveries.queue);
+    apiFunction.sendsTo('DELIVERIES_QUEUE_URL', deliveries.queue);
     deliver.delaysRetriesOn('DELIVERIES_QUEUE_URL', deliveries.queue);
 
     // API

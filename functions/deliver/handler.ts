@@ -1,9 +1,11 @@
 import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
-import { attempt, signedRequest } from '#shared/delivery/attempt.ts';
+import type { SQSRecord } from 'aws-lambda';
+import { type AttemptOutcome, attempt, signedRequest } from '#shared/delivery/attempt.ts';
+import { failureOf } from '#shared/delivery/failure.ts';
 import { nextRetryDelay } from '#shared/delivery/retry-policy.ts';
 import { toRecord } from '#shared/delivery/webhook-body.ts';
 import type { QueuedDelivery } from '#shared/events/messages.ts';
-import { receivesEvent } from '#shared/loops/loop.ts';
+import { type LoopRecord, receivesEvent, withGone } from '#shared/loops/loop.ts';
 import { send } from '#shared/outbound/client.ts';
 import { outboundPolicyFromEnv } from '#shared/outbound/policy.ts';
 import { sqs } from '#shared/runtime/aws.ts';
@@ -11,47 +13,106 @@ import { clock } from '#shared/runtime/clock.ts';
 import { requireEnv, requireIntEnv, requireListEnv } from '#shared/runtime/config.ts';
 import { logger } from '#shared/runtime/logger.ts';
 import { parseBody, sqsBatchHandler } from '#shared/runtime/sqs-batch.ts';
-import { getLoop } from '#shared/store/loops.ts';
+import { clearFailure, recordFailure } from '#shared/store/failures.ts';
+import { getLoop, readLoopsNow, saveLoop } from '#shared/store/loops.ts';
+import { ConditionFailed } from '#shared/store/table.ts';
 
 const DELIVERIES_QUEUE_URL = requireEnv('DELIVERIES_QUEUE_URL');
 const DELIVERY_TIMEOUT_MS = requireIntEnv('DELIVERY_TIMEOUT_SECONDS') * 1000;
 const RETRY_SCHEDULE = requireListEnv('RETRY_SCHEDULE').map(Number);
 const POLICY = outboundPolicyFromEnv();
 
-/** One queued delivery: the loop's current state decides whether it still goes out. */
-export const handler = sqsBatchHandler(async (record) => {
-  const delivery = parseBody<QueuedDelivery>(record);
-  if (!delivery) return;
-  const { event } = delivery;
-  const loop = await getLoop(delivery.accountId, delivery.loopId);
-  if (!receivesEvent(loop, event.type)) {
-    logger.info('Loop gone, unverified, disabled or unsubscribed; delivery dropped', {
-      loopId: delivery.loopId,
-      eventId: event.id,
-    });
+/**
+ * One queued delivery → one signed POST, then by its outcome:
+ *   2xx                     done (a replayed delivery leaves the loop's failures);
+ *   410 Gone                the loop is disabled at once and the delivery recorded as a failure;
+ *   anything else           the message comes back after the schedule's next delay, or, with the
+ *                           schedule spent, the delivery is recorded as a failure.
+ * The loop is read as it is now before each attempt (one consistent BatchGetItem per batch), so a
+ * loop that was deleted, disabled, unsubscribed or re-pointed gets nothing more.
+ */
+export const handler = sqsBatchHandler<Map<string, LoopRecord>>(
+  async (record, loops) => {
+    const delivery = parseBody<QueuedDelivery>(record);
+    if (!delivery) return;
+    const { event } = delivery;
+    const loop = loops.get(delivery.loopId);
+    if (!receivesEvent(loop, event.type)) return notSent(delivery, loop);
+
+    const attemptNumber = Number(record.attributes.ApproximateReceiveCount);
+    const now = clock.now();
+    const request = signedRequest(loop, toRecord(event), now, DELIVERY_TIMEOUT_MS);
+    const outcome = await attempt((outbound) => send(POLICY, outbound), request, now);
+    const context = { loopId: loop.id, eventId: event.id, attempt: attemptNumber };
+    if (outcome.ok) {
+      logger.info('Delivered', { ...context, status: outcome.status, durationMs: outcome.durationMs });
+      if (delivery.replayOf) await clearFailure(loop.accountId, loop.id, event.id, delivery.replayOf.failedAt);
+      return;
+    }
+
+    logger.info('Delivery attempt failed', { ...context, status: outcome.status, error: outcome.error });
+    if (outcome.gone) {
+      await disable(loop, outcome);
+      await recordFailure(failureOf(delivery, attemptNumber, outcome, now));
+      return;
+    }
+    const delay = nextRetryDelay(RETRY_SCHEDULE, attemptNumber, outcome.retryAfter);
+    if (delay === undefined) {
+      await recordFailure(failureOf(delivery, attemptNumber, outcome, now));
+      logger.info('Retries exhausted; recorded under the loop’s failures', context);
+      return;
+    }
+    // SQS hands the message back when the delay is over, with the same webhook-id.
+    await postpone(record, delay);
+    throw new Error(`attempt ${attemptNumber} to ${loop.id} failed (${outcome.error}); next in ${delay} s`);
+  },
+  async (records) =>
+    readLoopsNow(
+      records.flatMap((record) => {
+        const delivery = parseBody<QueuedDelivery>(record);
+        return delivery ? [{ accountId: delivery.accountId, loopId: delivery.loopId }] : [];
+      }),
+    ),
+);
+
+/**
+ * The loop does not take this delivery now. A loop that a 410 disabled keeps what it misses as
+ * failures, so that once it is back a replay sends it; otherwise the account chose (deleted,
+ * disabled, unsubscribed, re-pointed) and the delivery is dropped.
+ */
+async function notSent(delivery: QueuedDelivery, loop: LoopRecord | undefined): Promise<void> {
+  if (loop?.status === 'disabled') {
+    const reason = `not sent: the loop is disabled (${loop.disabledReason ?? 'no reason given'})`;
+    await recordFailure(failureOf(delivery, 0, { error: reason }, clock.now()));
     return;
   }
+  logger.info('Loop gone, unverified, disabled or unsubscribed; delivery dropped', {
+    loopId: delivery.loopId,
+    eventId: delivery.event.id,
+  });
+}
 
-  const attemptNumber = Number(record.attributes.ApproximateReceiveCount);
-  const now = clock.now();
-  const request = signedRequest(loop, toRecord(event), now, DELIVERY_TIMEOUT_MS);
-  const outcome = await attempt((outbound) => send(POLICY, outbound), request, now);
-  if (outcome.ok) {
-    logger.info('Delivered', { loopId: loop.id, eventId: event.id, attempt: attemptNumber, status: outcome.status });
-    return;
+/** Disables the loop after a 410; a change made meanwhile is read again and the 410 applied to it. */
+async function disable(loop: LoopRecord, outcome: AttemptOutcome & { ok: false }): Promise<void> {
+  let current: LoopRecord | undefined = loop;
+  for (let tries = 0; current && current.status === 'verified' && tries < 3; tries++) {
+    try {
+      await saveLoop(withGone(current, outcome.error, clock.now()), current.updatedAt);
+      logger.warn('Receiver answered 410 Gone; loop disabled', { loopId: loop.id });
+      return;
+    } catch (error) {
+      if (!(error instanceof ConditionFailed)) throw error;
+      current = await getLoop(loop.accountId, loop.id);
+    }
   }
+}
 
-  // The next attempt waits as the retry schedule says. With the schedule exhausted the message
-  // shows again at once, and SQS's redrive moves it to the dead-letter queue on that receive.
-  const delay = nextRetryDelay(RETRY_SCHEDULE, attemptNumber, outcome.retryAfter);
+async function postpone(record: SQSRecord, seconds: number): Promise<void> {
   await sqs.send(
     new ChangeMessageVisibilityCommand({
       QueueUrl: DELIVERIES_QUEUE_URL,
       ReceiptHandle: record.receiptHandle,
-      VisibilityTimeout: delay ?? 0,
+      VisibilityTimeout: seconds,
     }),
   );
-  throw new Error(
-    `attempt ${attemptNumber} to ${loop.id} failed (${outcome.error}); ${delay === undefined ? 'no retries left' : `next in ${delay} s`}`,
-  );
-});
+}

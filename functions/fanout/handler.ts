@@ -1,28 +1,157 @@
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import type { SQSRecord } from 'aws-lambda';
+import { contextKey, contextsInBatch, enrich, type MessageContext } from '#shared/events/enrichment.ts';
+import { LIMITS } from '#shared/events/mail-event.ts';
 import type { QueuedDelivery, QueuedEvent } from '#shared/events/messages.ts';
-import { receivesEvent } from '#shared/loops/loop.ts';
+import { type LoopRecord, receivesEvent } from '#shared/loops/loop.ts';
 import { sqs } from '#shared/runtime/aws.ts';
-import { requireEnv } from '#shared/runtime/config.ts';
+import { clock } from '#shared/runtime/clock.ts';
+import { requireEnv, requireIntEnv } from '#shared/runtime/config.ts';
 import { logger } from '#shared/runtime/logger.ts';
-import { parseBody, sqsBatchHandler } from '#shared/runtime/sqs-batch.ts';
+import { parseBody, sqsBatchHandlerOfAll } from '#shared/runtime/sqs-batch.ts';
+import { claimEventId } from '#shared/store/event-ids.ts';
 import { listLoops } from '#shared/store/loops.ts';
+import { readMessageContexts, saveMessageContexts } from '#shared/store/message-contexts.ts';
 
 const DELIVERIES_QUEUE_URL = requireEnv('DELIVERIES_QUEUE_URL');
+const MESSAGE_CONTEXT_TTL_DAYS = requireIntEnv('MESSAGE_CONTEXT_TTL_DAYS');
+/** SQS takes at most 10 messages and 256 KiB per batch (and per message). */
+const MAX_BATCH_ENTRIES = 10;
+const MAX_MESSAGE_BYTES = 256 * 1024;
 
-/** One event → one delivery message per loop that receives it. */
-export const handler = sqsBatchHandler(async (record) => {
-  const queued = parseBody<QueuedEvent>(record);
-  if (!queued) return;
-  const { accountId, event } = queued;
-  const loops = (await listLoops(accountId)).filter((loop) => receivesEvent(loop, event.type));
-  for (let start = 0; start < loops.length; start += 10) {
-    const entries = loops.slice(start, start + 10).map((loop) => {
-      const delivery: QueuedDelivery = { accountId, loopId: loop.id, event };
-      return { Id: loop.id, MessageBody: JSON.stringify(delivery) };
-    });
-    const result = await sqs.send(new SendMessageBatchCommand({ QueueUrl: DELIVERIES_QUEUE_URL, Entries: entries }));
-    // The whole event is retried; a loop may then get it twice, which at-least-once delivery allows.
-    if (result.Failed?.length) throw new Error(`${result.Failed.length} deliveries could not be queued`);
-  }
-  logger.info('Event fanned out', { accountId, eventId: event.id, type: event.type, loops: loops.length });
+interface Incoming {
+  record: SQSRecord;
+  queued: QueuedEvent;
+}
+
+/**
+ * A batch of accepted events → one delivery per (event, loop that receives it), SPEC §2:
+ *   1. the contexts the batch's `sent` events bring are stored (one write each), so that they
+ *      also apply to the batch's other events of those messages;
+ *   2. the contexts of the other messages are read in one BatchGetItem, each account's loops in one
+ *      Query;
+ *   3. an event with a client id goes on only if this message owns the id (a duplicate stops here);
+ *   4. each event is enriched and its deliveries queued, ten to an SQS call across the batch.
+ * A record fails (and returns) when its own step fails; a batch-wide step failing returns them all.
+ */
+export const handler = sqsBatchHandlerOfAll(async (records) => {
+  const now = clock.now();
+  const incoming = records.flatMap((record): Incoming[] => {
+    const queued = parseBody<QueuedEvent>(record);
+    return queued ? [{ record, queued }] : [];
+  });
+
+  const inBatch = contextsInBatch(incoming.map(({ queued }) => queued));
+  const [stored, loopsByAccount] = await Promise.all([
+    readMessageContexts(
+      incoming
+        .filter(({ queued }) => queued.event.type !== 'sent')
+        .map(({ queued }) => ({ accountId: queued.accountId, message: queued.event.message }))
+        .filter(({ accountId, message }) => !inBatch.has(contextKey(accountId, message))),
+      now,
+      contextKey,
+    ),
+    readLoops([...new Set(incoming.map(({ queued }) => queued.accountId))]),
+    saveMessageContexts(
+      [...inBatch].map(([key, context]) => {
+        const [accountId, message] = splitContextKey(key);
+        return { accountId, message, context };
+      }),
+      MESSAGE_CONTEXT_TTL_DAYS,
+      now,
+    ),
+  ]);
+
+  const failed = new Map<string, unknown>();
+  const deliveries: { messageId: string; delivery: QueuedDelivery }[] = [];
+  await Promise.all(
+    incoming.map(async ({ record, queued }) => {
+      try {
+        const { accountId, event } = queued;
+        if (queued.clientId) {
+          const owner = await claimEventId(accountId, event.id, record.messageId, LIMITS.idempotencyWindowDays, now);
+          if (!owner) {
+            logger.info('Duplicate client id; not delivered again', { accountId, eventId: event.id });
+            return;
+          }
+        }
+        const key = contextKey(accountId, event.message);
+        const context = inBatch.get(key) ?? stored.get(key);
+        const loops = (loopsByAccount.get(accountId) ?? []).filter((loop) => receivesEvent(loop, event.type));
+        for (const loop of loops) {
+          deliveries.push({
+            messageId: record.messageId,
+            delivery: fitting({ accountId, loopId: loop.id, event }, context),
+          });
+        }
+      } catch (error) {
+        failed.set(record.messageId, error);
+      }
+    }),
+  );
+
+  for (const [messageId, reason] of await queueDeliveries(deliveries)) failed.set(messageId, reason);
+  logger.info('Events fanned out', { events: incoming.length, deliveries: deliveries.length, failed: failed.size });
+  return failed;
 });
+
+async function readLoops(accountIds: string[]): Promise<Map<string, LoopRecord[]>> {
+  return new Map(await Promise.all(accountIds.map(async (id) => [id, await listLoops(id)] as const)));
+}
+
+function splitContextKey(key: string): [string, string] {
+  const space = key.indexOf(' ');
+  return [key.slice(0, space), key.slice(space + 1)];
+}
+
+/**
+ * The delivery with the message's context filled in, if that still fits in an SQS message;
+ * otherwise with less of it (the context's fields left out), or as the event came.
+ */
+function fitting(delivery: QueuedDelivery, context: MessageContext | undefined): QueuedDelivery {
+  const candidates = context
+    ? [enrich(delivery.event, context), enrich(delivery.event, { ...context, fields: undefined })]
+    : [];
+  for (const event of candidates) {
+    const candidate = { ...delivery, event };
+    if (Buffer.byteLength(JSON.stringify(candidate)) <= MAX_MESSAGE_BYTES) return candidate;
+  }
+  return delivery;
+}
+
+/** Sends the deliveries ten (and at most 256 KiB) to a call; answers the events whose deliveries did not go. */
+async function queueDeliveries(
+  deliveries: { messageId: string; delivery: QueuedDelivery }[],
+): Promise<Map<string, unknown>> {
+  const batches: { entries: { Id: string; MessageBody: string }[]; owners: string[]; bytes: number }[] = [];
+  deliveries.forEach(({ messageId, delivery }, index) => {
+    const body = JSON.stringify(delivery);
+    const bytes = Buffer.byteLength(body);
+    let batch = batches.at(-1);
+    if (!batch || batch.entries.length === MAX_BATCH_ENTRIES || batch.bytes + bytes > MAX_MESSAGE_BYTES) {
+      batch = { entries: [], owners: [], bytes: 0 };
+      batches.push(batch);
+    }
+    batch.entries.push({ Id: String(index), MessageBody: body });
+    batch.owners.push(messageId);
+    batch.bytes += bytes;
+  });
+  const failed = new Map<string, unknown>();
+  await Promise.all(
+    batches.map(async ({ entries, owners }) => {
+      try {
+        const result = await sqs.send(
+          new SendMessageBatchCommand({ QueueUrl: DELIVERIES_QUEUE_URL, Entries: entries }),
+        );
+        for (const failure of result.Failed ?? []) {
+          const owner = owners[entries.findIndex((entry) => entry.Id === failure.Id)]!;
+          failed.set(owner, new Error(`a delivery could not be queued: ${failure.Code} ${failure.Message ?? ''}`));
+        }
+      } catch (error) {
+        // The events return whole; a loop may then get one twice, which at-least-once delivery allows.
+        for (const owner of owners) failed.set(owner, error);
+      }
+    }),
+  );
+  return failed;
+}

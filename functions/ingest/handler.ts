@@ -18,13 +18,27 @@ const MAX_BATCH_BYTES = 256 * 1024;
 export const handler = apiHandler(async (event) => {
   const { accountId } = requireAccount(event);
   const receivedAt = clock.now();
-  const events = parseEventBatch(readJsonBody(event, LIMITS.maxRequestBytes), receivedAt);
+  const payload = readJsonBody(event, LIMITS.maxRequestBytes);
+  const events = parseEventBatch(payload, receivedAt);
+  const clientIds = clientIdsOf(payload);
   await enqueue(
-    events.map((mailEvent): QueuedEvent => ({ accountId, receivedAt: receivedAt.toISOString(), event: mailEvent })),
+    events.map((mailEvent): QueuedEvent => ({
+      accountId,
+      receivedAt: receivedAt.toISOString(),
+      event: mailEvent,
+      ...(clientIds.has(mailEvent.id) ? { clientId: true } : {}),
+    })),
   );
   logger.info('Events accepted', { accountId, accepted: events.length });
   return { status: 202, body: { accepted: events.length, ids: events.map((e: MailEvent) => e.id) } };
 });
+
+/** The ids the client gave (a valid request's): they are idempotency keys, the ones we assign are not. */
+function clientIdsOf(payload: unknown): Set<string> {
+  const body = payload as { id?: unknown; events?: { id?: unknown }[] };
+  const events = Array.isArray(body.events) ? body.events : [body];
+  return new Set(events.flatMap((event) => (typeof event.id === 'string' ? [event.id] : [])));
+}
 
 async function enqueue(messages: QueuedEvent[]): Promise<void> {
   const entries = messages.map((message, index) => ({ Id: String(index), MessageBody: JSON.stringify(message) }));

@@ -1,5 +1,5 @@
 import { Duration, Validations } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, ComparisonOperator, MathExpression, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
@@ -14,6 +14,8 @@ export interface QueueConsumer {
 
 export interface WorkQueueProps {
   readonly consumer: QueueConsumer;
+  /** What works the dead-letter queue (records what the consumer kept failing on). */
+  readonly deadLetterConsumer: QueueConsumer;
   /** Receives before SQS moves a message to the dead-letter queue. */
   readonly maxReceiveCount: number;
   /** Alarm when the oldest waiting message is older than this. */
@@ -38,6 +40,7 @@ export class WorkQueue extends Construct {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
+      visibilityTimeout: WorkQueue.visibilityTimeoutFor(props.deadLetterConsumer),
     });
     Validations.of(this.deadLetterQueue).acknowledge({
       id: 'AwsSolutions-SQS3',
@@ -52,19 +55,23 @@ export class WorkQueue extends Construct {
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount },
     });
 
-    props.consumer.fn.addEventSource(
-      new SqsEventSource(this.queue, {
-        batchSize: props.consumer.batchSize,
-        ...(props.consumer.maxBatchingWindow ? { maxBatchingWindow: props.consumer.maxBatchingWindow } : {}),
-        reportBatchItemFailures: true,
-      }),
-    );
+    consume(this.queue, props.consumer);
+    consume(this.deadLetterQueue, props.deadLetterConsumer);
 
+    // The dead-letter consumer takes each message within seconds; one that stays (visible or not)
+    // for 15 minutes is one it could not record, and only the operator can look at it.
     new Alarm(this, 'DeadLetterAlarm', {
-      alarmDescription: `Messages of ${id} gave up and wait in its dead-letter queue.`,
-      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }),
+      alarmDescription: `Messages of ${id} wait in its dead-letter queue and could not be recorded as failures.`,
+      metric: new MathExpression({
+        expression: 'visible + hidden',
+        usingMetrics: {
+          visible: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }),
+          hidden: this.deadLetterQueue.metricApproximateNumberOfMessagesNotVisible({ period: Duration.minutes(1) }),
+        },
+        period: Duration.minutes(1),
+      }),
       threshold: 1,
-      evaluationPeriods: 1,
+      evaluationPeriods: 15,
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
@@ -82,4 +89,14 @@ export class WorkQueue extends Construct {
     const timeout = consumer.fn.timeout ?? Duration.seconds(3);
     return Duration.seconds(timeout.toSeconds() * 6 + (consumer.maxBatchingWindow?.toSeconds() ?? 0));
   }
+}
+
+function consume(queue: Queue, consumer: QueueConsumer): void {
+  consumer.fn.addEventSource(
+    new SqsEventSource(queue, {
+      batchSize: consumer.batchSize,
+      ...(consumer.maxBatchingWindow ? { maxBatchingWindow: consumer.maxBatchingWindow } : {}),
+      reportBatchItemFailures: true,
+    }),
+  );
 }

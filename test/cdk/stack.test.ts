@@ -64,7 +64,7 @@ describe('the stack with default settings', () => {
       expect(json.Resources[dlqId]!.Type).toBe('AWS::SQS::Queue');
     }
     // The first attempt, then one per delay of the default schedule (8 delays).
-    result.template.hasResourceProperties('AWS::SQS::Queue', { RedrivePolicy: { maxReceiveCount: 9 } });
+    result.template.hasResourceProperties('AWS::SQS::Queue', { RedrivePolicy: { maxReceiveCount: 11 } });
   });
 
   it('encrypts every queue and refuses requests without TLS', () => {
@@ -215,7 +215,7 @@ describe('settings reach the stack and its functions', () => {
       (json as Json).Resources[functionId(json as Json, 'ApiFunction')]!.Properties.Environment.Variables
         .MAX_LOOPS_PER_ACCOUNT,
     ).toBe('3');
-    template.hasResourceProperties('AWS::SQS::Queue', { RedrivePolicy: { maxReceiveCount: 4 } });
+    template.hasResourceProperties('AWS::SQS::Queue', { RedrivePolicy: { maxReceiveCount: 6 } });
     template.hasResourceProperties('AWS::S3::Bucket', {
       LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ ExpirationInDays: 30 })]) },
     });

@@ -4,29 +4,55 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { logger } from './logger.ts';
 
 /**
- * Handles an SQS batch record by record, side by side, and reports the records that failed so that
- * only they return to the queue (the event source mapping has ReportBatchItemFailures on).
- * `process` throws to fail a record; a record that cannot be parsed at all is logged and dropped,
- * since no retry can mend it.
+ * SQS consumers report the records that failed, so that only they return to the queue (the event
+ * source mapping has ReportBatchItemFailures on).
  */
-export function sqsBatchHandler(process: (record: SQSRecord) => Promise<void>) {
+
+/**
+ * Handles a batch record by record, side by side. `prepare` reads what the whole batch needs at
+ * once (one batched read instead of one per record); when it throws, every record returns.
+ * `process` throws to fail its record.
+ */
+export function sqsBatchHandler<Prepared = undefined>(
+  process: (record: SQSRecord, prepared: Prepared) => Promise<void>,
+  prepare: (records: SQSRecord[]) => Promise<Prepared> = async () => undefined as Prepared,
+) {
+  return sqsBatchHandlerOfAll(async (records) => {
+    const prepared = await prepare(records);
+    const outcomes = await Promise.allSettled(records.map((record) => process(record, prepared)));
+    return new Map(
+      outcomes.flatMap((outcome, index) =>
+        outcome.status === 'rejected' ? [[records[index]!.messageId, outcome.reason] as const] : [],
+      ),
+    );
+  });
+}
+
+/**
+ * Handles a batch as a whole: `processAll` answers the failed records' message ids with why.
+ * When it throws, every record returns to the queue.
+ */
+export function sqsBatchHandlerOfAll(processAll: (records: SQSRecord[]) => Promise<Map<string, unknown>>) {
   return middy<SQSEvent, SQSBatchResponse>()
     .use(injectLambdaContext(logger))
     .handler(async (event) => {
-      const outcomes = await Promise.allSettled(event.Records.map((record) => process(record)));
-      const batchItemFailures = outcomes.flatMap((outcome, index) => {
-        if (outcome.status === 'fulfilled') return [];
-        const record = event.Records[index]!;
+      let failed: Map<string, unknown>;
+      try {
+        failed = await processAll(event.Records);
+      } catch (error) {
+        failed = new Map(event.Records.map((record) => [record.messageId, error]));
+      }
+      for (const [messageId, reason] of failed) {
         logger.warn('Record failed; it returns to the queue', {
-          messageId: record.messageId,
-          error: outcome.reason instanceof Error ? outcome.reason.message : String(outcome.reason),
+          messageId,
+          error: reason instanceof Error ? reason.message : String(reason),
         });
-        return [{ itemIdentifier: record.messageId }];
-      });
-      return { batchItemFailures };
+      }
+      return { batchItemFailures: [...failed.keys()].map((itemIdentifier) => ({ itemIdentifier })) };
     });
 }
 
+/** A record's JSON body; a body that is not JSON is logged and dropped, since no retry can mend it. */
 export function parseBody<T>(record: SQSRecord): T | undefined {
   try {
     return JSON.parse(record.body) as T;

@@ -7,6 +7,7 @@ import {
   PENDING_VERIFICATION,
   type Page,
   TABLE,
+  batchGet,
   decodeCursor,
   itemKeys,
   pageOf,
@@ -137,4 +138,16 @@ function loopItem(loop: LoopRecord) {
 function toLoop(item: Record<string, unknown>): LoopRecord {
   const { pk: _pk, sk: _sk, gsi1pk: _gsi1pk, gsi1sk: _gsi1sk, ...loop } = item;
   return loop as unknown as LoopRecord;
+}
+
+/**
+ * These loops as they are now (strongly consistent, one BatchGetItem per 100): what deliver reads
+ * before posting, so a change the API has answered already holds. By loop id.
+ */
+export async function readLoopsNow(keys: { accountId: string; loopId: string }[]): Promise<Map<string, LoopRecord>> {
+  const items = await batchGet(
+    keys.map(({ accountId, loopId }) => itemKeys.loop(accountId, loopId)),
+    { consistent: true },
+  );
+  return new Map(items.map((item) => toLoop(item)).map((loop) => [loop.id, loop]));
 }

@@ -1,5 +1,13 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { QueryCommand, type QueryCommandInput, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
+  BatchWriteCommand,
+  type BatchWriteCommandOutput,
+  QueryCommand,
+  type QueryCommandInput,
+  TransactWriteCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '#shared/runtime/aws.ts';
 import { requireEnv } from '#shared/runtime/config.ts';
 import { badRequest } from '#shared/runtime/errors.ts';
@@ -12,13 +20,42 @@ import { badRequest } from '#shared/runtime/errors.ts';
  *   key of account pk ACCOUNT#<accountId>   sk KEY#<keyId>          (to revoke a key by its id)
  *   loop           pk ACCOUNT#<accountId>   sk LOOP#<loopId>        gsi1 while awaiting verification:
  *                                                                    VERIFY / <deadline>#<loopId>
+ *   message context pk MSG#<accountId>#<message>  sk CONTEXT        (left by a sent event; expires)
+ *   client event id pk EVENTID#<accountId>#<id>   sk EVENTID        (idempotency claim; expires after 7 days)
+ *   failure        pk FAILURES#<accountId>#<loopId>  sk EVENT#<eventId>   gsi1: same pk / <failedAt>#<eventId>
+ *                                                                    (newest first; expires after 14 days)
+ *
+ * Contexts and claims are one partition each, so a busy account spreads over the table instead of
+ * heating one partition. `expiresAt` (Unix seconds) lets DynamoDB's TTL delete items; reads also
+ * treat an item past it as gone, since TTL deletes lazily.
  */
 export const itemKeys = {
   account: (accountId: string) => ({ pk: `ACCOUNT#${accountId}`, sk: 'ACCOUNT' }),
   apiKey: (hash: string) => ({ pk: `APIKEY#${hash}`, sk: 'APIKEY' }),
   accountKey: (accountId: string, keyId: string) => ({ pk: `ACCOUNT#${accountId}`, sk: `KEY#${keyId}` }),
   loop: (accountId: string, loopId: string) => ({ pk: `ACCOUNT#${accountId}`, sk: `LOOP#${loopId}` }),
+  messageContext: (accountId: string, message: string) => ({ pk: `MSG#${accountId}#${message}`, sk: 'CONTEXT' }),
+  eventId: (accountId: string, id: string) => ({ pk: `EVENTID#${accountId}#${id}`, sk: 'EVENTID' }),
+  failures: (accountId: string, loopId: string) => failuresPk(accountId, loopId),
+  failure: (accountId: string, loopId: string, eventId: string) => ({
+    pk: failuresPk(accountId, loopId),
+    sk: `EVENT#${eventId}`,
+  }),
 };
+
+function failuresPk(accountId: string, loopId: string): string {
+  return `FAILURES#${accountId}#${loopId}`;
+}
+
+/** Unix seconds `days` after `now`: the value of a TTL attribute. */
+export function expiresAfterDays(now: Date, days: number): number {
+  return Math.floor(now.getTime() / 1000) + days * 24 * 60 * 60;
+}
+
+/** Whether a read item is past its TTL (DynamoDB deletes expired items only eventually). */
+export function expired(item: Record<string, unknown>, now: Date): boolean {
+  return typeof item.expiresAt === 'number' && item.expiresAt * 1000 <= now.getTime();
+}
 export const ACCOUNTS_INDEX = { gsi1pk: 'ACCOUNTS' };
 export const PENDING_VERIFICATION = 'VERIFY';
 export const INDEX_NAME = 'gsi1';
@@ -33,6 +70,54 @@ export class ConditionFailed extends Error {}
 
 /** Every function that uses the table has TABLE_NAME set by the stack (AppFunction.useTable). */
 export const TABLE = () => requireEnv('TABLE_NAME');
+
+type Key = { pk: string; sk: string };
+
+/**
+ * The items of these keys, read in as few BatchGetItem calls as DynamoDB allows (100 keys each),
+ * retrying what it leaves unprocessed. Missing items are simply absent from the answer.
+ */
+export async function batchGet(
+  keys: Key[],
+  options: { consistent?: boolean } = {},
+): Promise<Record<string, unknown>[]> {
+  const unique = [...new Map(keys.map((key) => [`${key.pk}\u0000${key.sk}`, key])).values()];
+  const items: Record<string, unknown>[] = [];
+  for (let start = 0; start < unique.length; start += 100) {
+    let pending: Record<string, unknown>[] | undefined = unique.slice(start, start + 100);
+    for (let round = 0; pending?.length; round++) {
+      if (round > 0) await backoff(round);
+      const answer: BatchGetCommandOutput = await dynamo.send(
+        new BatchGetCommand({
+          RequestItems: { [TABLE()]: { Keys: pending, ConsistentRead: options.consistent ?? false } },
+        }),
+      );
+      items.push(...(answer.Responses?.[TABLE()] ?? []));
+      pending = answer.UnprocessedKeys?.[TABLE()]?.Keys;
+      if (round > 8 && pending?.length) throw new Error(`${pending.length} keys stayed unprocessed`);
+    }
+  }
+  return items;
+}
+
+/** Puts these items in as few BatchWriteItem calls as DynamoDB allows (25 each), retrying what it leaves. */
+export async function batchPut(items: Record<string, unknown>[]): Promise<void> {
+  for (let start = 0; start < items.length; start += 25) {
+    let pending = items.slice(start, start + 25).map((Item) => ({ PutRequest: { Item } }));
+    for (let round = 0; pending.length; round++) {
+      if (round > 0) await backoff(round);
+      const answer: BatchWriteCommandOutput = await dynamo.send(
+        new BatchWriteCommand({ RequestItems: { [TABLE()]: pending } }),
+      );
+      pending = (answer.UnprocessedItems?.[TABLE()] ?? []) as typeof pending;
+      if (round > 8 && pending.length) throw new Error(`${pending.length} writes stayed unprocessed`);
+    }
+  }
+}
+
+function backoff(round: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** round * Math.random())));
+}
 
 /** Every item a query matches, page after page. */
 export async function queryAll(
