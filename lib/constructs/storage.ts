@@ -10,7 +10,8 @@ export interface StorageProps {
 
 /**
  * What the system keeps: one DynamoDB table (accounts, key hashes, loops, message context,
- * idempotency; items expire through `expiresAt`), the bucket of log files, and the admin API key.
+ * idempotency; items expire through `expiresAt`), the bucket for log files (planned: nothing
+ * writes to it yet), and the admin API key.
  */
 export class Storage extends Construct {
   readonly table: Table;
