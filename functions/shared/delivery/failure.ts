@@ -1,13 +1,7 @@
 import type { QueuedDelivery } from '#shared/events/messages.ts';
 
-/**
- * A delivery that gave up (SPEC §3, §5): its retry schedule was spent, the receiver answered
- * 410 Gone, or the delivery function kept failing on it. Kept 14 days under its loop, with the
- * queued delivery itself, so that a replay sends the same `webhook-id` and body.
- */
-export interface FailureRecord {
-  accountId: string;
-  loopId: string;
+/** A failure as `GET /v1/loops/{id}/failures` shows it. */
+export interface FailureView {
   eventId: string;
   type: string;
   failedAt: string;
@@ -15,21 +9,21 @@ export interface FailureRecord {
   attempts: number;
   lastStatus?: number;
   lastError: string;
+}
+
+/**
+ * A delivery that gave up (SPEC §3, §5): its retry schedule was spent, the receiver answered
+ * 410 Gone, or the delivery function kept failing on it. Kept 14 days under its loop, with the
+ * queued delivery itself, so that a replay sends the same `webhook-id` and body.
+ */
+export interface FailureRecord extends FailureView {
+  accountId: string;
+  loopId: string;
   delivery: QueuedDelivery;
 }
 
 /** SPEC §3: failures are kept 14 days. */
 export const FAILURE_RETENTION_DAYS = 14;
-
-/** A failure as `GET /v1/loops/{id}/failures` shows it. */
-export interface FailureView {
-  eventId: string;
-  type: string;
-  failedAt: string;
-  attempts: number;
-  lastStatus?: number;
-  lastError: string;
-}
 
 export function toFailureView(failure: FailureRecord): FailureView {
   return {
