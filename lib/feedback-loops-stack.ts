@@ -107,7 +107,43 @@ export class FeedbackLoopsStack extends Stack {
       },
     }).useTable('TABLE_NAME', storage.table, 'readWrite');
 
+    // Log files: the log queue's batching window is the flush interval, a little inside logFlushSeconds
+    // for fanout's own window and the write (SQS allows at most 300 s).
+    const logFlushWindow = Duration.seconds(Math.max(1, Math.min(300, settings.logFlushSeconds - 5)));
+    const logWriter = new AppFunction(this, 'LogWriterFunction', {
+      name: 'log-writer',
+      description: 'Flushes the log queue: one chunk object and one index update per log file per flush',
+      timeout: Duration.seconds(60),
+      memorySize: 512,
+      environment: { LOG_RETENTION_DAYS: String(settings.logRetentionDays) },
+    })
+      .useTable('TABLE_NAME', storage.table, 'readWrite')
+      .useBucket('LOGS_BUCKET', storage.logsBucket, 'readWrite');
+    const logCompactor = new AppFunction(this, 'LogCompactorFunction', {
+      name: 'log-compactor',
+      description: 'Every hour: compacts each closed day of log files into one object per format',
+      timeout: Duration.minutes(15),
+      memorySize: 1024,
+    })
+      .useTable('TABLE_NAME', storage.table, 'readWrite')
+      .useBucket('LOGS_BUCKET', storage.logsBucket, 'readWrite');
+    new Rule(this, 'LogCompactionSchedule', {
+      description: 'Compacts closed days of log files (SPEC §8)',
+      schedule: Schedule.rate(Duration.hours(1)),
+      targets: [new LambdaFunction(logCompactor, { retryAttempts: 0 })],
+    });
+    apiFunction
+      .useBucket('LOGS_BUCKET', storage.logsBucket, 'readWrite')
+      .addEnvironment('PRESIGN_EXPIRY_SECONDS', String(settings.presignExpirySeconds));
+
     // Queues
+    const logs = new WorkQueue(this, 'LogQueue', {
+      consumer: { fn: logWriter, batchSize: 1000, maxBatchingWindow: logFlushWindow },
+      // A flush that keeps failing is tried again from the dead-letter queue, where the alarm sees it.
+      deadLetterConsumer: { fn: logWriter, batchSize: 100 },
+      maxReceiveCount: 5,
+      maxMessageAge: Duration.seconds(settings.logFlushSeconds * 5),
+    });
     const events = new WorkQueue(this, 'EventsQueue', {
       consumer: { fn: fanout, batchSize: 25, maxBatchingWindow: Duration.seconds(1) },
       deadLetterConsumer: { fn: deadLetters, batchSize: 10 },
@@ -124,6 +160,8 @@ export class FeedbackLoopsStack extends Stack {
     fanout.sendsTo('DELIVERIES_QUEUE_URL', deliveries.queue);
     apiFunction.sendsTo('DELIVERIES_QUEUE_URL', deliveries.queue);
     deliver.delaysRetriesOn('DELIVERIES_QUEUE_URL', deliveries.queue);
+    fanout.sendsTo('LOG_QUEUE_URL', logs.queue);
+    deliver.sendsTo('LOG_QUEUE_URL', logs.queue);
 
     // API
     const api = new Api(this, 'Api', { authorizer, fallback: apiFunction });

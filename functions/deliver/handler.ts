@@ -5,6 +5,7 @@ import { failureOf } from '#shared/delivery/failure.ts';
 import { nextRetryDelay } from '#shared/delivery/retry-policy.ts';
 import { toRecord } from '#shared/delivery/webhook-body.ts';
 import type { QueuedDelivery } from '#shared/events/messages.ts';
+import { LOOP_ERRORS, logDate } from '#shared/logs/log-record.ts';
 import { type LoopRecord, receivesEvent, withGone } from '#shared/loops/loop.ts';
 import { send } from '#shared/outbound/client.ts';
 import { outboundPolicyFromEnv } from '#shared/outbound/policy.ts';
@@ -14,6 +15,7 @@ import { requireEnv, requireIntEnv, requireListEnv } from '#shared/runtime/confi
 import { logger } from '#shared/runtime/logger.ts';
 import { parseBody, sqsBatchHandler } from '#shared/runtime/sqs-batch.ts';
 import { clearFailure, recordFailure } from '#shared/store/failures.ts';
+import { queueLogRecords } from '#shared/store/log-queue.ts';
 import { getLoop, readLoopsNow, saveLoop } from '#shared/store/loops.ts';
 import { ConditionFailed } from '#shared/store/table.ts';
 
@@ -21,6 +23,7 @@ const DELIVERIES_QUEUE_URL = requireEnv('DELIVERIES_QUEUE_URL');
 const DELIVERY_TIMEOUT_MS = requireIntEnv('DELIVERY_TIMEOUT_SECONDS') * 1000;
 const RETRY_SCHEDULE = requireListEnv('RETRY_SCHEDULE').map(Number);
 const POLICY = outboundPolicyFromEnv();
+requireEnv('LOG_QUEUE_URL');
 
 /**
  * One queued delivery → one signed POST, then by its outcome:
@@ -51,6 +54,7 @@ export const handler = sqsBatchHandler<Map<string, LoopRecord>>(
     }
 
     logger.info('Delivery attempt failed', { ...context, status: outcome.status, error: outcome.error });
+    await logLoopError(record.messageId, delivery, loop, attemptNumber, outcome, now);
     if (outcome.gone) {
       await disable(loop, outcome);
       await recordFailure(failureOf(delivery, attemptNumber, outcome, now));
@@ -105,6 +109,33 @@ async function disable(loop: LoopRecord, outcome: AttemptOutcome & { ok: false }
       current = await getLoop(loop.accountId, loop.id);
     }
   }
+}
+
+/**
+ * Every failed attempt goes to the account's `loop-errors` log (SPEC §5, §8). It is a diagnosis,
+ * not the event: when the log queue cannot take it, the delivery goes on and the loss is logged.
+ */
+async function logLoopError(
+  owner: string,
+  delivery: QueuedDelivery,
+  loop: LoopRecord,
+  attemptNumber: number,
+  outcome: AttemptOutcome & { ok: false },
+  now: Date,
+): Promise<void> {
+  const record = {
+    time: Math.floor(now.getTime() / 1000),
+    eventId: delivery.event.id,
+    type: delivery.event.type,
+    loopId: loop.id,
+    url: loop.url,
+    attempt: (delivery.replayOf?.attempts ?? 0) + attemptNumber,
+    ...(outcome.status !== undefined ? { status: outcome.status } : { error: outcome.error }),
+  };
+  const failed = await queueLogRecords([
+    { accountId: loop.accountId, date: logDate(now), prefix: LOOP_ERRORS, record, owner },
+  ]);
+  if (failed.size) logger.error('A loop error could not be logged', { ...record, error: String(failed.get(owner)) });
 }
 
 async function postpone(record: SQSRecord, seconds: number): Promise<void> {

@@ -1,7 +1,9 @@
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { contextKey, contextsInBatch, enrich, type MessageContext } from '#shared/events/enrichment.ts';
+import { toRecord } from '#shared/delivery/webhook-body.ts';
 import { LIMITS } from '#shared/events/mail-event.ts';
+import { EVENT_LOG_PREFIXES, logDate } from '#shared/logs/log-record.ts';
 import type { QueuedDelivery, QueuedEvent } from '#shared/events/messages.ts';
 import { type LoopRecord, receivesEvent } from '#shared/loops/loop.ts';
 import { sqs } from '#shared/runtime/aws.ts';
@@ -10,11 +12,13 @@ import { requireEnv, requireIntEnv } from '#shared/runtime/config.ts';
 import { logger } from '#shared/runtime/logger.ts';
 import { parseBody, sqsBatchHandlerOfAll } from '#shared/runtime/sqs-batch.ts';
 import { claimEventId } from '#shared/store/event-ids.ts';
+import { type LogEntry, queueLogRecords } from '#shared/store/log-queue.ts';
 import { listLoops } from '#shared/store/loops.ts';
 import { readMessageContexts, saveMessageContexts } from '#shared/store/message-contexts.ts';
 
 const DELIVERIES_QUEUE_URL = requireEnv('DELIVERIES_QUEUE_URL');
 const MESSAGE_CONTEXT_TTL_DAYS = requireIntEnv('MESSAGE_CONTEXT_TTL_DAYS');
+requireEnv('LOG_QUEUE_URL');
 /** SQS takes at most 10 messages and 256 KiB per batch (and per message). */
 const MAX_BATCH_ENTRIES = 10;
 const MAX_MESSAGE_BYTES = 256 * 1024;
@@ -31,7 +35,9 @@ interface Incoming {
  *   2. the contexts of the other messages are read in one BatchGetItem, each account's loops in one
  *      Query;
  *   3. an event with a client id goes on only if this message owns the id (a duplicate stops here);
- *   4. each event is enriched and its deliveries queued, ten to an SQS call across the batch.
+ *   4. each event is enriched, logged (the log queue, packed per file) and its deliveries queued,
+ *      ten to an SQS call across the batch. Every accepted event is logged, whether or not a loop
+ *      takes it; a duplicate of a client id is neither delivered nor logged again.
  * A record fails (and returns) when its own step fails; a batch-wide step failing returns them all.
  */
 export const handler = sqsBatchHandlerOfAll(async (records) => {
@@ -64,6 +70,7 @@ export const handler = sqsBatchHandlerOfAll(async (records) => {
 
   const failed = new Map<string, unknown>();
   const deliveries: { messageId: string; delivery: QueuedDelivery }[] = [];
+  const logEntries: LogEntry[] = [];
   await Promise.all(
     incoming.map(async ({ record, queued }) => {
       try {
@@ -77,6 +84,13 @@ export const handler = sqsBatchHandlerOfAll(async (records) => {
         }
         const key = contextKey(accountId, event.message);
         const context = inBatch.get(key) ?? stored.get(key);
+        logEntries.push({
+          accountId,
+          date: logDate(queued.receivedAt),
+          prefix: EVENT_LOG_PREFIXES[event.type as keyof typeof EVENT_LOG_PREFIXES],
+          record: toRecord(enrich(event, context)),
+          owner: record.messageId,
+        });
         const loops = (loopsByAccount.get(accountId) ?? []).filter((loop) => receivesEvent(loop, event.type));
         for (const loop of loops) {
           deliveries.push({
@@ -90,7 +104,8 @@ export const handler = sqsBatchHandlerOfAll(async (records) => {
     }),
   );
 
-  for (const [messageId, reason] of await queueDeliveries(deliveries)) failed.set(messageId, reason);
+  const [notQueued, notLogged] = await Promise.all([queueDeliveries(deliveries), queueLogRecords(logEntries)]);
+  for (const [messageId, reason] of [...notQueued, ...notLogged]) failed.set(messageId, reason);
   logger.info('Events fanned out', { events: incoming.length, deliveries: deliveries.length, failed: failed.size });
   return failed;
 });

@@ -10,8 +10,8 @@ export interface StorageProps {
 
 /**
  * What the system keeps: one DynamoDB table (accounts, key hashes, loops, message context,
- * idempotency; items expire through `expiresAt`), the bucket for log files (planned: nothing
- * writes to it yet), and the admin API key.
+ * idempotency; items expire through `expiresAt`), the bucket of log files (private, encrypted,
+ * TLS-only, expiring after `logRetentionDays`), and the admin API key.
  */
 export class Storage extends Construct {
   readonly table: Table;
@@ -45,6 +45,8 @@ export class Storage extends Construct {
       objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
       lifecycleRules: [
         { expiration: Duration.days(props.logRetentionDays), abortIncompleteMultipartUploadAfter: Duration.days(1) },
+        // Today's files as downloaded: built on request, their URL lives minutes.
+        { prefix: 'snapshots/', expiration: Duration.days(1) },
       ],
       removalPolicy: RemovalPolicy.RETAIN,
     });

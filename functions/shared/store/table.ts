@@ -24,6 +24,8 @@ import { badRequest } from '#shared/runtime/errors.ts';
  *   client event id pk EVENTID#<accountId>#<id>   sk EVENTID        (idempotency claim; expires after 7 days)
  *   failure        pk FAILURES#<accountId>#<loopId>  sk EVENT#<eventId>   gsi1: same pk / <failedAt>#<eventId>
  *                                                                    (newest first; expires after 14 days)
+ *   log file       pk LOGS#<accountId>      sk FILE#<date>#<prefix>  gsi1 until compacted: LOGS_OPEN / <date>#<accountId>#<prefix>
+ *                                                                    (the index of the log files; expires with them)
  *
  * Contexts and claims are one partition each, so a busy account spreads over the table instead of
  * heating one partition. `expiresAt` (Unix seconds) lets DynamoDB's TTL delete items; reads also
@@ -36,6 +38,11 @@ export const itemKeys = {
   loop: (accountId: string, loopId: string) => ({ pk: `ACCOUNT#${accountId}`, sk: `LOOP#${loopId}` }),
   messageContext: (accountId: string, message: string) => ({ pk: `MSG#${accountId}#${message}`, sk: 'CONTEXT' }),
   eventId: (accountId: string, id: string) => ({ pk: `EVENTID#${accountId}#${id}`, sk: 'EVENTID' }),
+  logFiles: (accountId: string) => `LOGS#${accountId}`,
+  logFile: (accountId: string, date: string, prefix: string) => ({
+    pk: `LOGS#${accountId}`,
+    sk: `FILE#${date}#${prefix}`,
+  }),
   failures: (accountId: string, loopId: string) => failuresPk(accountId, loopId),
   failure: (accountId: string, loopId: string, eventId: string) => ({
     pk: failuresPk(accountId, loopId),
