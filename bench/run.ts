@@ -1,11 +1,15 @@
 /**
- * `npm run bench`: throughput of the pure hot paths, on this machine. Speed targets live here,
- * never as timing asserts in tests. (The emulator is not fit for throughput figures.)
+ * `npm run bench`: throughput of the pure hot paths, on this machine; the AWS requests and capacity
+ * units an event costs (the real handlers in this process, AWS mocked and counted); and delivery
+ * throughput against plain undici. Targets live here, never as timing asserts in tests. (The
+ * emulator is not fit for throughput figures.)
  */
 import { parseEventBatch } from '#shared/events/mail-event.ts';
 import { addressAllowed } from '#shared/outbound/guard.ts';
 import { generateSecret, webhookHeaders } from '#shared/delivery/signing.ts';
 import { encodeBody, toRecord } from '#shared/delivery/webhook-body.ts';
+import { deliveryThroughput } from './delivery-throughput.ts';
+import { requestsPerEvent } from './requests-per-event.ts';
 
 function measure(name: string, run: () => void, { minMs = 1000 } = {}): void {
   for (let i = 0; i < 50; i++) run(); // warm up
@@ -50,4 +54,6 @@ measure('encode (form) and sign one delivery', () => {
   });
 });
 measure('check one resolved address against the guard', () => addressAllowed('2606:4700:4700::1111', ['127.0.0.0/8']));
-console.log(`heap used: ${(process.memoryUsage().heapUsed / 1024 / 1024).toFixed(1)} MiB`);
+await requestsPerEvent();
+await deliveryThroughput();
+console.log(`\nheap used: ${(process.memoryUsage().heapUsed / 1024 / 1024).toFixed(1)} MiB`);

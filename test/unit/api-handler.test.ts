@@ -2,7 +2,7 @@ import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ApiEvent } from '#shared/http/api-handler.ts';
 import type { AuthorizerContext } from '#shared/http/principal.ts';
-import { lambdaContext } from './lambda-context.ts';
+import { apiEvent, callers, lambdaContext } from './factories.ts';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
@@ -17,6 +17,10 @@ beforeAll(async () => {
   process.env.MAX_LOOPS_PER_ACCOUNT ??= '20';
   process.env.ALLOW_HTTP_TARGETS ??= 'false';
   process.env.ALLOWED_TARGET_CIDRS ??= '';
+  process.env.PRESIGN_EXPIRY_SECONDS ??= '300';
+  process.env.LOGS_BUCKET ??= 'feedback-loops-logs';
+  process.env.DELIVERIES_QUEUE_URL ??= 'https://sqs.eu-west-1.amazonaws.com/123456789012/deliveries';
+  process.env.TEST_TIMEOUT_SECONDS ??= '10';
   ({ handler } = (await import('../../functions/api/handler.ts')) as unknown as { handler: Handler });
 });
 
@@ -31,34 +35,8 @@ const allowed = (response: { headers?: Record<string, unknown> }) =>
     .sort();
 
 /** A request as API Gateway passes it: `routeKey` is the matched route, or `$default` when none matched. */
-async function call(
-  routeKey: string,
-  method: string,
-  path: string,
-  caller: AuthorizerContext = { kind: 'anonymous', reason: 'missing' },
-) {
-  const event = {
-    version: '2.0',
-    routeKey,
-    rawPath: path,
-    rawQueryString: '',
-    headers: { host: 'api.example.com' },
-    requestContext: {
-      accountId: '123456789012',
-      apiId: 'api',
-      domainName: 'api.example.com',
-      domainPrefix: 'api',
-      http: { method, path, protocol: 'HTTP/1.1', sourceIp: '203.0.113.9', userAgent: 'test' },
-      requestId: 'req-1',
-      routeKey,
-      stage: '$default',
-      time: '21/Nov/2026:10:00:00 +0000',
-      timeEpoch: 0,
-      authorizer: { lambda: caller },
-    },
-    isBase64Encoded: false,
-  } as ApiEvent;
-  const response = await handler(event, context);
+async function call(routeKey: string, method: string, path: string, caller: AuthorizerContext = callers.none()) {
+  const response = await handler(apiEvent({ routeKey, method, path, caller }), context);
   return { ...response, status: response.statusCode!, json: response.body ? JSON.parse(response.body) : undefined };
 }
 
@@ -129,30 +107,19 @@ describe('api: paths and methods it does not have', () => {
 describe('api: who may call what', () => {
   it('answers an operator route without a key with 401', async () => {
     expectError(await call('GET /v1/accounts', 'GET', '/v1/accounts'), 401, 'unauthorized');
-    expectError(
-      await call('GET /v1/accounts', 'GET', '/v1/accounts', { kind: 'anonymous', reason: 'invalid' }),
-      401,
-      'unauthorized',
-    );
+    expectError(await call('GET /v1/accounts', 'GET', '/v1/accounts', callers.none('invalid')), 401, 'unauthorized');
   });
 
   it('answers an operator route with an account key with 403', async () => {
-    const account = {
-      kind: 'account',
-      accountId: 'acc_01JDTESTACCOUNT00000000001',
-      keyId: 'key_01JDTESTKEY0000000000000001',
-    };
-    expectError(await call('POST /v1/accounts', 'POST', '/v1/accounts', account), 403, 'forbidden');
+    expectError(await call('POST /v1/accounts', 'POST', '/v1/accounts', callers.account()), 403, 'forbidden');
   });
 
   it('answers an account route without a key with 401, and with the admin key with 403', async () => {
     expectError(await call('GET /v1/loops', 'GET', '/v1/loops'), 401, 'unauthorized');
-    expectError(await call('GET /v1/loops/{loopId}', 'GET', '/v1/loops/loop_123', { kind: 'admin' }), 403, 'forbidden');
+    expectError(await call('GET /v1/loops/{loopId}', 'GET', '/v1/loops/loop_123', callers.admin()), 403, 'forbidden');
   });
 
   it('answers the health check for anyone', async () => {
-    expect((await call('GET /v1/health', 'GET', '/v1/health', { kind: 'anonymous', reason: 'invalid' })).status).toBe(
-      200,
-    );
+    expect((await call('GET /v1/health', 'GET', '/v1/health', callers.none('invalid'))).status).toBe(200);
   });
 });

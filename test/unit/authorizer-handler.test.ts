@@ -9,7 +9,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { generateApiKey, hashApiKey } from '#shared/accounts/api-keys.ts';
 import type { AuthorizerContext } from '#shared/http/principal.ts';
-import { lambdaContext } from './lambda-context.ts';
+import { authorizerEvent, lambdaContext } from './factories.ts';
 
 const TABLE = 'feedback-loops-table';
 const SECRET_NAME = 'feedback-loops/admin-key';
@@ -63,35 +63,8 @@ afterEach(() => {
 const context = lambdaContext('authorizer');
 
 function authorize(authorization?: string, headerName = 'authorization'): Promise<Result> {
-  const headers: Record<string, string> = { host: 'api.example.com' };
-  if (authorization !== undefined) headers[headerName] = authorization;
-  const event = {
-    version: '2.0',
-    type: 'REQUEST',
-    routeArn: 'arn:aws:execute-api:eu-west-1:123456789012:api/$default/POST/v1/events',
-    identitySource: authorization !== undefined ? [authorization] : [],
-    routeKey: 'POST /v1/events',
-    rawPath: '/v1/events',
-    rawQueryString: '',
-    cookies: [],
-    headers,
-    queryStringParameters: {},
-    requestContext: {
-      accountId: '123456789012',
-      apiId: 'api',
-      domainName: 'api.example.com',
-      domainPrefix: 'api',
-      http: { method: 'POST', path: '/v1/events', protocol: 'HTTP/1.1', sourceIp: '203.0.113.9', userAgent: 'test' },
-      requestId: 'req-1',
-      routeKey: 'POST /v1/events',
-      stage: '$default',
-      time: '21/Nov/2026:10:00:00 +0000',
-      timeEpoch: 0,
-    },
-    pathParameters: {},
-    stageVariables: {},
-  } as unknown as APIGatewayRequestAuthorizerEventV2;
-  return handler(event, context);
+  const headers: Record<string, string> = authorization !== undefined ? { [headerName]: authorization } : {};
+  return handler(authorizerEvent({ headers }), context);
 }
 
 /** A fresh account key stored in the table (fresh, so that no earlier test has it cached). */

@@ -6,15 +6,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import type { ApiEvent } from '#shared/http/api-handler.ts';
 import type { QueuedEvent } from '#shared/events/messages.ts';
 import type { AuthorizerContext } from '#shared/http/principal.ts';
-import { lambdaContext } from './lambda-context.ts';
+import { NOW, apiEvent, callers, lambdaContext } from './factories.ts';
 
 const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/events';
-const NOW = new Date('2026-11-21T10:00:00.000Z');
-const ACCOUNT: AuthorizerContext = {
-  kind: 'account',
-  accountId: 'acc_01JDTEST0000000000000000AA',
-  keyId: 'key_01JDTEST0000000000000000AA',
-};
+const ACCOUNT = callers.account();
 const MiB = 1024 * 1024;
 const JSON_TYPE = 'application/json; charset=utf-8';
 
@@ -54,33 +49,16 @@ interface RequestOptions {
 
 /** Options left out get a valid default; options given as undefined are left out of the request. */
 function request(options: RequestOptions): ApiEvent {
-  const { body, isBase64Encoded = false } = options;
   const contentType = 'contentType' in options ? options.contentType : 'application/json';
   const principal = 'principal' in options ? options.principal : ACCOUNT;
-  const headers: Record<string, string> = { host: 'api.example.com' };
-  if (contentType !== undefined) headers['content-type'] = contentType;
-  return {
-    version: '2.0',
-    routeKey: 'POST /v1/events',
-    rawPath: '/v1/events',
-    rawQueryString: '',
-    headers,
-    requestContext: {
-      accountId: '123456789012',
-      apiId: 'api',
-      domainName: 'api.example.com',
-      domainPrefix: 'api',
-      http: { method: 'POST', path: '/v1/events', protocol: 'HTTP/1.1', sourceIp: '203.0.113.9', userAgent: 'test' },
-      requestId: 'req-1',
-      routeKey: 'POST /v1/events',
-      stage: '$default',
-      time: '21/Nov/2026:10:00:00 +0000',
-      timeEpoch: NOW.getTime(),
-      ...(principal ? { authorizer: { lambda: principal } } : {}),
-    },
-    isBase64Encoded,
-    ...(body !== undefined ? { body } : {}),
-  } as ApiEvent;
+  return apiEvent({
+    method: 'POST',
+    path: '/v1/events',
+    headers: contentType !== undefined ? { 'content-type': contentType } : {},
+    caller: principal ?? null,
+    isBase64Encoded: options.isBase64Encoded ?? false,
+    ...(options.body !== undefined ? { body: options.body } : {}),
+  });
 }
 
 async function post(options: RequestOptions) {
@@ -256,19 +234,9 @@ describe('POST /v1/events: refused requests', () => {
       400,
       'too_many_events',
     ],
-    ['the admin key', { body: JSON.stringify(open(1)), principal: { kind: 'admin' } }, 403, 'forbidden'],
-    [
-      'no key',
-      { body: JSON.stringify(open(1)), principal: { kind: 'anonymous', reason: 'missing' } },
-      401,
-      'unauthorized',
-    ],
-    [
-      'an unknown key',
-      { body: JSON.stringify(open(1)), principal: { kind: 'anonymous', reason: 'invalid' } },
-      401,
-      'unauthorized',
-    ],
+    ['the admin key', { body: JSON.stringify(open(1)), principal: callers.admin() }, 403, 'forbidden'],
+    ['no key', { body: JSON.stringify(open(1)), principal: callers.none('missing') }, 401, 'unauthorized'],
+    ['an unknown key', { body: JSON.stringify(open(1)), principal: callers.none('invalid') }, 401, 'unauthorized'],
     ['no authoriser context', { body: JSON.stringify(open(1)), principal: undefined }, 401, 'unauthorized'],
   ];
 
@@ -291,7 +259,7 @@ describe('POST /v1/events: refused requests', () => {
     const response = await post({
       body: 'not json',
       contentType: 'text/plain',
-      principal: { kind: 'anonymous', reason: 'missing' },
+      principal: callers.none('missing'),
     });
     expect(response.status).toBe(401);
     expectErrorShape(response, 'unauthorized');
@@ -402,8 +370,9 @@ describe('POST /v1/events: any body', () => {
   const principal = fc.oneof(
     { weight: 5, arbitrary: fc.constant<AuthorizerContext | undefined>(ACCOUNT) },
     fc.constantFrom<AuthorizerContext | undefined>(
-      { kind: 'admin' },
-      { kind: 'anonymous', reason: 'missing' },
+      callers.admin(),
+      callers.none('missing'),
+      // An account context without its account: treated as no valid key.
       { kind: 'account' },
       undefined,
     ),

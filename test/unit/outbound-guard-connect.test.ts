@@ -3,12 +3,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import {
-  OutboundError,
-  type OutboundPolicy,
-  type OutboundRequest,
-  send,
-} from '#shared/outbound/client.ts';
+import { OutboundError, type OutboundPolicy, type OutboundRequest, send } from '#shared/outbound/client.ts';
 
 /**
  * The guard in the real client: servers on loopback, and an injected resolver for every host name

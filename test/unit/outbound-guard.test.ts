@@ -1,13 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  addressAllowed,
-  blockedReason,
-  checkTargetUrl,
-  inCidr,
-  parseCidr,
-  parseIp,
-} from '#shared/outbound/guard.ts';
+import { addressAllowed, blockedReason, checkTargetUrl, inCidr, parseCidr, parseIp } from '#shared/outbound/guard.ts';
 
 const METADATA = 'link-local (includes the cloud metadata address)';
 

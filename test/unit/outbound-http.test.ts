@@ -2,12 +2,7 @@ import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  OutboundError,
-  type OutboundPolicy,
-  type OutboundRequest,
-  send,
-} from '#shared/outbound/client.ts';
+import { OutboundError, type OutboundPolicy, type OutboundRequest, send } from '#shared/outbound/client.ts';
 
 /** The test servers listen on loopback, which only an allowed range opens (as the twin does). */
 const LOOPBACK = ['127.0.0.0/8'];

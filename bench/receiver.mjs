@@ -1,0 +1,14 @@
+// A receiver for the delivery throughput bench, in its own process so that it does not share the
+// bench's event loop: reads each request's body and answers 200. Tells its port over IPC.
+import http from 'node:http';
+
+const server = http.createServer((request, response) => {
+  request.resume();
+  request.on('end', () => {
+    response.writeHead(200, { 'content-type': 'text/plain' });
+    response.end('ok');
+  });
+});
+server.keepAliveTimeout = 30_000;
+server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
+process.on('disconnect', () => process.exit(0));
