@@ -2,7 +2,13 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ApiError, type ErrorDetail } from '#shared/runtime/errors.ts';
-import { EVENT_TYPES, eventsRequestSchema, type MailEvent, parseEventBatch } from '#shared/events/mail-event.ts';
+import {
+  EVENT_TYPES,
+  eventsRequestSchema,
+  isEmailAddress,
+  type MailEvent,
+  parseEventBatch,
+} from '#shared/events/mail-event.ts';
 
 const receivedAt = new Date('2026-11-21T10:00:00.000Z');
 const MINUTE = 60_000;
@@ -255,6 +261,110 @@ describe('parseEventBatch: rejected events', () => {
   });
 });
 
+describe('recipient: e-mail addresses, internationalised ones included (RFC 6531)', () => {
+  const sent = (recipient: unknown) => ({ type: 'sent', message: 'm', recipient });
+
+  it.each([
+    'jane@example.com',
+    'Jane.Doe+news@Example.COM',
+    "o'brien@example.ie",
+    "a!#$%&'*+/=?^_`{|}~-z@example.com",
+    'zoë@example.com',
+    'ZOË@EXAMPLE.COM',
+    'user@bücher.example',
+    'zoë@bücher.example',
+    'user@xn--bcher-kva.example',
+    'δοκιμή@παράδειγμα.δοκιμή',
+    '用户@例子.广告',
+    'медведь@с-балалайкой.рф',
+    'अजय@डाटा.भारत',
+    'θσερ@εχαμπλε.ψομ',
+    'Pelé@example.com',
+    '😀@example.com',
+    'first.last@sub.domain.example.co.uk',
+    'x@a-b.example',
+    `${'a'.repeat(64)}@example.com`,
+    `${'é'.repeat(32)}@example.com`,
+    `${'a'.repeat(64)}@${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(57)}.com`,
+  ])('%s is accepted, exactly as written', (recipient) => {
+    expect(isEmailAddress(recipient)).toBe(true);
+    expect(accepts(sent(recipient))[0]!.recipient).toBe(recipient);
+  });
+
+  it.each([
+    ['empty', ''],
+    ['no @', 'jane.example.com'],
+    ['only a local part', 'jane@'],
+    ['only a domain', '@example.com'],
+    ['two @', 'jane@doe@example.com'],
+    ['a space', 'jane doe@example.com'],
+    ['spaces around', ' jane@example.com '],
+    ['words', 'jane at example.com'],
+    ['a tab', 'jane\t@example.com'],
+    ['a newline', 'jane@example.com\n'],
+    ['a NUL', 'ja\u0000ne@example.com'],
+    ['a C1 control', 'ja\u0085ne@example.com'],
+    ['a no-break space', 'zoë\u00a0@example.com'],
+    ['an ideographic space', '用户\u3000@例子.广告'],
+    ['a zero-width space', 'jane\u200b@example.com'],
+    ['a bidi override', 'jane\u202e@example.com'],
+    ['a byte order mark', '\ufeffjane@example.com'],
+    ['a lone surrogate', 'ja\ud800ne@example.com'],
+    ['a leading dot', '.jane@example.com'],
+    ['a trailing dot', 'jane.@example.com'],
+    ['two dots', 'jane..doe@example.com'],
+    ['a quoted local part', '"jane doe"@example.com'],
+    ['a bracket in the local part', 'jane[1]@example.com'],
+    ['a comma', 'jane,doe@example.com'],
+    ['a domain without a dot', 'jane@localhost'],
+    ['an empty domain label', 'jane@example..com'],
+    ['a trailing dot in the domain', 'jane@example.com.'],
+    ['a leading dot in the domain', 'jane@.example.com'],
+    ['a hyphen starting a label', 'jane@-example.com'],
+    ['a hyphen ending a label', 'jane@example-.com'],
+    ['an underscore in the domain', 'jane@ex_ample.com'],
+    ['a slash in the domain', 'jane@a/b.com'],
+    ['a colon in the domain', 'jane@example.com:25'],
+    ['a zero-width space in the domain', 'jane@exa\u200bmple.com'],
+    ['an ideographic full stop', 'jane@example\u3002com'],
+    ['a one-letter top-level domain', 'jane@example.c'],
+    ['a numeric top-level domain', 'jane@example.123'],
+    ['an IPv4 address', 'jane@192.0.2.1'],
+    ['an address literal', 'jane@[192.0.2.1]'],
+    ['invalid punycode', 'jane@xn--zz.example'],
+    ['a 64-character domain label', `jane@${'b'.repeat(64)}.com`],
+    ['a local part of 65 octets', `${'a'.repeat(65)}@example.com`],
+    ['a local part of 66 octets in 33 characters', `${'é'.repeat(33)}@example.com`],
+    ['255 characters', `${'a'.repeat(64)}@${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(58)}.com`],
+    ['255 octets in fewer characters', `${'é'.repeat(32)}@${'ü'.repeat(60)}.${'c'.repeat(63)}.${'d'.repeat(51)}.com`],
+    ['10 000 characters', `${'a'.repeat(5000)}@${'b'.repeat(4995)}.com`],
+  ])('%s (%j) is rejected', (_why, recipient) => {
+    expect(isEmailAddress(recipient)).toBe(false);
+    expect(details(sent(recipient))).toEqual([{ path: 'recipient', message: 'must be an e-mail address' }]);
+  });
+
+  it.each([42, null, true, ['jane@example.com'], { address: 'jane@example.com' }])('%j is rejected', (recipient) => {
+    expect(details(sent(recipient))).toEqual([{ path: 'recipient', message: expect.any(String) }]);
+  });
+
+  it('accepts any local part of letters and digits of any script, in atoms separated by dots', () => {
+    // (Domains are not generated: IDNA maps or refuses some letters, and mixes of scripts; the
+    // international domains above are real ones.)
+    const atom = fc.stringMatching(/^[\p{L}\p{N}]{1,12}$/u).filter((s) => s.length > 0);
+    const local = fc
+      .array(atom, { minLength: 1, maxLength: 3 })
+      .map((atoms) => atoms.join('.'))
+      .filter((s) => Buffer.byteLength(s) <= 64);
+    fc.assert(
+      fc.property(local, fc.constantFrom('example.com', 'bücher.example', '例子.广告'), (local, domain) => {
+        const recipient = `${local}@${domain}`;
+        expect(isEmailAddress(recipient), recipient).toBe(true);
+        expect(accepts({ type: 'sent', message: 'm', recipient })[0]!.recipient).toBe(recipient);
+      }),
+    );
+  });
+});
+
 describe('parseEventBatch: batches', () => {
   it('prefixes problems with the index of their event, in event order', () => {
     expect(
@@ -501,6 +611,7 @@ describe('eventsRequestSchema as JSON Schema (the OpenAPI source)', () => {
             fields: { maxProperties: 100 },
             tags: { maxItems: 50, items: { maxLength: 100 } },
             useragent: { maxLength: 1024 },
+            recipient: { type: 'string', format: 'idn-email', maxLength: 254 },
           },
         },
         {},

@@ -5,6 +5,7 @@ import {
   encodeBody,
   encodeForm,
   encodeJson,
+  formScalar,
   toRecord,
   type WebhookRecord,
 } from '#shared/delivery/webhook-body.ts';
@@ -94,11 +95,21 @@ describe('encodeForm', () => {
     ]);
   });
 
-  it('writes booleans as true/false and numbers as JavaScript renders them', () => {
-    const post = readLikePhp(
-      encodeForm(toRecord({ ...minimal, fields: { vip: true, churned: false, age: 42, score: 1.5, big: 1e21 } })),
-    );
-    expect(post.fields).toEqual({ vip: 'true', churned: 'false', age: '42', score: '1.5', big: '1e+21' });
+  it('writes scalars as PHP http_build_query does: booleans 1/0, integers in plain digits', () => {
+    const fields = { vip: true, churned: false, age: 42, score: 1.5, big: 1e21, negZero: -0, neg: -7, tiny: 1e-7 };
+    const post = readLikePhp(encodeForm(toRecord({ ...minimal, fields, tags: ['true', 'false'] })));
+    expect(post.fields).toEqual({
+      vip: '1',
+      churned: '0',
+      age: '42',
+      score: '1.5',
+      big: '1000000000000000000000',
+      negZero: '0',
+      neg: '-7',
+      tiny: '1e-7',
+    });
+    // Strings stay as they are, even when they look like booleans.
+    expect(post.tags).toEqual(['true', 'false']);
     expect(post.time).toBe('1795255200');
   });
 
@@ -137,6 +148,56 @@ describe('encodeForm', () => {
   });
 });
 
+describe('formScalar', () => {
+  it.each([
+    [true, '1'],
+    [false, '0'],
+    [0, '0'],
+    [-0, '0'],
+    [42, '42'],
+    [-42, '-42'],
+    [1e21, '1000000000000000000000'],
+    [-1e21, '-1000000000000000000000'],
+    [2 ** 53, '9007199254740992'],
+    [Number.MAX_SAFE_INTEGER, '9007199254740991'],
+    [1.5, '1.5'],
+    [-0.25, '-0.25'],
+    [1e-7, '1e-7'],
+    [1.5e21, '1500000000000000000000'],
+    ['', ''],
+    ['false', 'false'],
+    ['1e21', '1e21'],
+  ] as const)('%o → %s', (value, written) => {
+    expect(formScalar(value)).toBe(written);
+  });
+
+  it('writes even the largest integer in digits', () => {
+    expect(formScalar(Number.MAX_VALUE)).toMatch(/^17976931348623157\d{292}$/);
+  });
+
+  it('writes every integer without an exponent, reading back as the same number', () => {
+    fc.assert(
+      fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }).filter(Number.isInteger), (value) => {
+        const written = formScalar(value);
+        expect(written).toMatch(/^-?\d+$/);
+        expect(Number(written)).toBe(value === 0 ? 0 : value);
+      }),
+    );
+  });
+
+  it('writes other numbers as JavaScript does, reading back as the same number', () => {
+    fc.assert(
+      fc.property(
+        fc.double({ noNaN: true, noDefaultInfinity: true }).filter((value) => !Number.isInteger(value)),
+        (value) => {
+          expect(formScalar(value)).toBe(String(value));
+          expect(Number(formScalar(value))).toBe(value);
+        },
+      ),
+    );
+  });
+});
+
 describe('encodeJson', () => {
   it('gives one JSON object, fields an object and tags an array, in field order', () => {
     const record = toRecord(full);
@@ -146,6 +207,14 @@ describe('encodeJson', () => {
     );
     expect(JSON.parse(body)).toEqual(record);
     expect(JSON.parse(body)).toMatchObject({ fields: { age: 42, vip: true }, tags: ['news', 'nov'] });
+  });
+
+  it('keeps real types: booleans true/false, numbers as numbers, strings as strings', () => {
+    const fields = { vip: true, churned: false, age: 42, score: 1.5, big: 1e21, flag: 'false' };
+    expect(JSON.parse(encodeJson(toRecord({ ...minimal, fields }))).fields).toEqual(fields);
+    expect(encodeJson(toRecord({ ...minimal, fields: { vip: true, churned: false } }))).toContain(
+      '"fields":{"vip":true,"churned":false}',
+    );
   });
 });
 

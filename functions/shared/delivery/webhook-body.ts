@@ -53,14 +53,28 @@ export function encodeForm(record: WebhookRecord): string {
   const params = new URLSearchParams();
   for (const [name, value] of Object.entries(record)) {
     if (Array.isArray(value)) {
-      for (const item of value) params.append(`${name}[]`, String(item));
+      for (const item of value) params.append(`${name}[]`, formScalar(item));
     } else if (typeof value === 'object' && value !== null) {
-      for (const [key, item] of Object.entries(value)) params.append(`${name}[${key}]`, String(item));
+      for (const [key, item] of Object.entries<string | number | boolean>(value)) {
+        params.append(`${name}[${key}]`, formScalar(item));
+      }
     } else if (value !== undefined) {
-      params.append(name, String(value));
+      params.append(name, formScalar(value));
     }
   }
   return params.toString();
+}
+
+/**
+ * A scalar as PHP's `http_build_query` writes it, since form bodies are read by PHP-style code:
+ * booleans as `1` / `0` (a receiver testing `if ($_POST['fields']['vip'])` would take the string
+ * "false" for true), integers in plain digits as PHP writes its integers (JavaScript writes 1e21 as
+ * "1e+21"), other numbers as JavaScript writes them. A form has no types; JSON bodies keep them.
+ */
+export function formScalar(value: string | number | boolean): string {
+  if (typeof value === 'boolean') return value ? '1' : '0';
+  if (typeof value === 'number' && Number.isInteger(value)) return BigInt(value).toString();
+  return String(value);
 }
 
 export function encodeJson(record: WebhookRecord): string {
