@@ -56,4 +56,5 @@ measure('encode (form) and sign one delivery', () => {
 measure('check one resolved address against the guard', () => addressAllowed('2606:4700:4700::1111', ['127.0.0.0/8']));
 await requestsPerEvent();
 await deliveryThroughput();
+await (await import('./logs.ts')).runLogsBench();
 console.log(`\nheap used: ${(process.memoryUsage().heapUsed / 1024 / 1024).toFixed(1)} MiB`);
