@@ -2,6 +2,8 @@ import { ApiError, notFound } from '#shared/runtime/errors.ts';
 import { type ApiEvent, type ApiResult, apiHandler, requireAccount, requireAdmin } from '#shared/http/api-handler.ts';
 import { ROUTES, type RouteKey, routeKey } from '#shared/http/routes.ts';
 import { deleteKey, getAccounts, postAccount, postKey } from './accounts.ts';
+import { getFailures, replayFailures } from './failures.ts';
+import { testLoop } from './loop-test.ts';
 import { getLoops, getOneLoop, patchLoop, postLoop, removeLoop, rotateSecret, verifyLoop } from './loops.ts';
 import { openApiDocument } from './openapi.ts';
 
@@ -25,6 +27,9 @@ const handlers: Partial<Record<RouteKey, Route>> = {
   'DELETE /v1/loops/{loopId}': removeLoop,
   'POST /v1/loops/{loopId}/verify': verifyLoop,
   'POST /v1/loops/{loopId}/secret/rotate': rotateSecret,
+  'POST /v1/loops/{loopId}/test': testLoop,
+  'GET /v1/loops/{loopId}/failures': getFailures,
+  'POST /v1/loops/{loopId}/failures/replay': replayFailures,
 };
 
 export const handler = apiHandler(async (event) => {

@@ -25,7 +25,7 @@ function assertReachable(url: string): void {
 }
 
 /** The account's loop, or 404: another account's loop is indistinguishable from none. */
-async function ownLoop(event: ApiEvent): Promise<LoopRecord> {
+export async function ownLoop(event: ApiEvent): Promise<LoopRecord> {
   const { accountId } = requireAccount(event);
   const loopId = event.pathParameters!.loopId!;
   const loop = isId('loop', loopId) ? await getLoop(accountId, loopId) : undefined;

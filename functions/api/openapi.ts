@@ -4,6 +4,8 @@ import { eventsRequestSchema } from '#shared/events/mail-event.ts';
 import { createLoopSchema, loopSchema, updateLoopSchema } from '#shared/loops/schemas.ts';
 import { ROUTES, type RouteKey } from '#shared/http/routes.ts';
 import { accountListSchema, apiKeySchema, createAccountSchema, createdAccountSchema } from './accounts.ts';
+import { failureListSchema, replayRequestSchema, replayedSchema } from './failures.ts';
+import { testResultSchema } from './loop-test.ts';
 import { PAGE } from './request.ts';
 
 const errorSchema = z
@@ -19,7 +21,9 @@ const errorSchema = z
 const acceptedSchema = z.object({ accepted: z.number().int(), ids: z.array(z.string()) });
 
 /** What each route takes and answers; the same schemas validate the requests. */
-const SHAPES: Partial<Record<RouteKey, { request?: z.ZodType; status: number; response?: z.ZodType }>> = {
+const SHAPES: Partial<
+  Record<RouteKey, { request?: z.ZodType; requestOptional?: boolean; status: number; response?: z.ZodType }>
+> = {
   'GET /v1/health': { status: 200, response: z.object({ status: z.literal('ok') }) },
   'GET /v1/openapi.json': { status: 200 },
   'POST /v1/accounts': { request: createAccountSchema, status: 201, response: createdAccountSchema },
@@ -37,6 +41,14 @@ const SHAPES: Partial<Record<RouteKey, { request?: z.ZodType; status: number; re
   'DELETE /v1/loops/{loopId}': { status: 204 },
   'POST /v1/loops/{loopId}/verify': { status: 200, response: loopSchema },
   'POST /v1/loops/{loopId}/secret/rotate': { status: 200, response: z.object({ secret: z.string() }) },
+  'POST /v1/loops/{loopId}/test': { status: 200, response: testResultSchema },
+  'GET /v1/loops/{loopId}/failures': { status: 200, response: failureListSchema },
+  'POST /v1/loops/{loopId}/failures/replay': {
+    request: replayRequestSchema,
+    requestOptional: true,
+    status: 202,
+    response: replayedSchema,
+  },
 };
 
 const jsonSchema = (schema: z.ZodType) =>
@@ -51,7 +63,7 @@ export function openApiDocument(serverUrl: string) {
     const parameters: { name: string; in: 'path' | 'query'; required: boolean; schema: Record<string, unknown> }[] = [
       ...route.path.matchAll(/\{(\w+)\}/g),
     ].map((match) => ({ name: match[1]!, in: 'path', required: true, schema: { type: 'string' } }));
-    if (route.method === 'GET' && /\/(accounts|loops)$/.test(route.path)) {
+    if (route.method === 'GET' && /\/(accounts|loops|failures)$/.test(route.path)) {
       parameters.push(
         {
           name: 'limit',
@@ -67,7 +79,7 @@ export function openApiDocument(serverUrl: string) {
       summary: route.summary,
       ...(route.access === 'public' ? { security: [] } : { 'x-access': route.access }),
       ...(parameters.length ? { parameters } : {}),
-      ...(shape?.request ? { requestBody: { required: true, content: json(shape.request) } } : {}),
+      ...(shape?.request ? { requestBody: { required: !shape.requestOptional, content: json(shape.request) } } : {}),
       responses: {
         [String(shape?.status ?? 200)]: {
           description: 'Success',

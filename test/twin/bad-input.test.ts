@@ -723,3 +723,117 @@ describe('bad input is refused with a fitting 4xx and changes nothing', () => {
     });
   });
 });
+
+// ---- replaying failures ----
+
+const replayEventId = fc.stringMatching(/^[A-Za-z0-9._:-]{1,64}$/);
+const validReplay = fc.record({ eventIds: fc.array(replayEventId, { minLength: 1, maxLength: 5 }) });
+const wrongReplayFields = {
+  eventIds: fc.oneof(
+    notA('array', true),
+    fc.constant([]),
+    fc.constant(Array.from({ length: 1001 }, (_, index) => `event-${index}`)),
+    fc
+      .tuple(
+        fc.array(replayEventId, { maxLength: 3 }),
+        fc.oneof(
+          fc.constantFrom('', 'has space', 'slash/ed', 'é', 'x'.repeat(65), 'a\nb', null, 1, true, ['id'], {}),
+          fc.string({ minLength: 1, maxLength: 10 }).filter((id) => !/^[A-Za-z0-9._:-]+$/.test(id)),
+        ),
+        fc.nat(),
+      )
+      .map(([ids, bad, at]) => [...ids.slice(0, at % (ids.length + 1)), bad, ...ids.slice(at % (ids.length + 1))]),
+  ),
+};
+
+describe('POST /v1/loops/{loopId}/failures/replay: bad bodies are refused and replay nothing', () => {
+  let failing: Receiver;
+  let apiKey: string;
+  let loop: any;
+  let failures: any[];
+
+  const failuresNow = async () => {
+    const answer = await call('GET', `/v1/loops/${loop.id}/failures`, { key: apiKey });
+    expect(answer.status).toBe(200);
+    return answer.body.failures;
+  };
+
+  beforeAll(async () => {
+    // A loop with a failure to replay, so that a body let through by mistake would show.
+    failing = await startReceiver(() => 500);
+    ({ apiKey } = await createAccount('Bad Replays Ltd'));
+    loop = await createVerifiedLoop(apiKey, failing, { path: '/failing/hook.php', events: ['open'] });
+    const id = `bad-replay-${Date.now()}`;
+    expect((await call('POST', '/v1/events', { key: apiKey, body: { id, type: 'open', message: id } })).status).toBe(
+      202,
+    );
+    const deadline = Date.now() + 30_000;
+    do {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      failures = await failuresNow();
+    } while (failures.length === 0 && Date.now() < deadline);
+    expect(failures).toHaveLength(1);
+  });
+  afterAll(() => failing.close());
+
+  const refusedAll = async (cases: fc.Arbitrary<BadRequest>, numRuns: number) => {
+    const postsBefore = failing.posts().length;
+    await fc.assert(
+      fc.asyncProperty(cases, async (request) => {
+        expectRefused(request, await send('POST', `/v1/loops/${loop.id}/failures/replay`, apiKey, request));
+      }),
+      { numRuns },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(failing.posts().length).toBe(postsBefore);
+    expect(await failuresNow()).toEqual(failures);
+  };
+
+  it.each([
+    [
+      'that are malformed, not an object, of a wrong content type or too large',
+      // No body at all is a valid request (replay everything), so the defects all have one.
+      () => envelopeDefects(validReplay, MANAGEMENT_LIMIT).filter((request) => request.body.length > 0),
+      RUNS.envelope,
+    ],
+    ['with wrong eventIds or an unknown member', () => fieldDefects(validReplay, wrongReplayFields, []), RUNS.fields],
+  ])('refuses bodies %s', async (_name, cases, runs) => {
+    await refusedAll(cases(), runs);
+  });
+
+  it.each([
+    ['no ids', { eventIds: [] }, 'eventIds', /at least 1/],
+    ['1001 ids', { eventIds: Array.from({ length: 1001 }, (_, index) => `e${index}`) }, 'eventIds', /at most 1000/],
+    ['an id with a space', { eventIds: ['ok', 'not ok'] }, 'eventIds[1]', /event id/],
+    ['an id of 65 characters', { eventIds: ['x'.repeat(65)] }, 'eventIds[0]', /event id/],
+    ['a number for an id', { eventIds: [42] }, 'eventIds[0]', /string/],
+    ['ids that are not an array', { eventIds: 'evt_1' }, 'eventIds', /array/],
+    ['an unknown member', { eventIds: ['a'], all: true }, 'all', /not a known field/],
+  ])('says what is wrong with %s (400, naming the field)', async (_name, body, path, message) => {
+    const postsBefore = failing.posts().length;
+    const answer = await call('POST', `/v1/loops/${loop.id}/failures/replay`, { key: apiKey, body });
+    expect(answer.status).toBe(400);
+    expect(answer.body.error.code).toBe('invalid_request');
+    expect(answer.body.error.details).toEqual(
+      expect.arrayContaining([{ path, message: expect.stringMatching(message) }]),
+    );
+    expect(failing.posts().length).toBe(postsBefore);
+  });
+
+  it('takes no body, an empty one of any type, {} and a list of ids (202)', async () => {
+    // Another loop of the account, without failures: these bodies are fine and replay nothing.
+    const quiet = await createVerifiedLoop(apiKey, failing, { path: '/quiet/hook.php', events: ['open'] });
+    for (const request of [
+      {},
+      { rawBody: '', contentType: 'text/plain' },
+      { rawBody: '', contentType: 'application/json' },
+      { rawBody: '{}', contentType: 'application/json' },
+      { rawBody: '{"eventIds":["no-such-event"]}', contentType: 'application/json; charset=utf-8' },
+    ]) {
+      const answer = await call('POST', `/v1/loops/${quiet.id}/failures/replay`, { key: apiKey, ...request });
+      expect(answer.status, JSON.stringify(request)).toBe(202);
+      expect(answer.body).toEqual({ replayed: 0 });
+    }
+    expect(await failuresNow()).toEqual(failures);
+  });
+});

@@ -187,3 +187,95 @@ describe("one account cannot reach another account's loops", () => {
     expect(receiver.posts().filter((request) => request.body.includes(fromA))).toEqual([]);
   });
 });
+
+describe("one account cannot see, replay or test another account's loop's failures", () => {
+  let failing: Receiver;
+  let other: Receiver;
+  let a: { apiKey: string; loop: any };
+  let b: { apiKey: string; loop: any; failures: any[]; cursor: string };
+  const eventIds = [`iso-${Date.now()}-1`, `iso-${Date.now()}-2`];
+
+  beforeAll(async () => {
+    failing = await startReceiver(() => 500);
+    other = await startReceiver();
+    const [accountA, accountB] = [await createAccount('Failures A'), await createAccount('Failures B')];
+    a = { apiKey: accountA.apiKey, loop: await createVerifiedLoop(accountA.apiKey, other, { path: '/a/hook.php' }) };
+    const bLoop = await createVerifiedLoop(accountB.apiKey, failing, { path: '/b/hook.php' });
+    for (const id of eventIds) {
+      const sent = await call('POST', '/v1/events', { key: accountB.apiKey, body: { id, type: 'open', message: id } });
+      expect(sent.status).toBe(202);
+    }
+    // The twin's schedule (1,1,1) is spent within seconds; then both are failures of B's loop.
+    const deadline = Date.now() + 30_000;
+    let page: ApiAnswer;
+    do {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      page = await call('GET', `/v1/loops/${bLoop.id}/failures?limit=1`, { key: accountB.apiKey });
+      expect(page.status).toBe(200);
+    } while (!page.body.nextCursor && Date.now() < deadline);
+    expect(page.body.nextCursor).toEqual(expect.any(String));
+    const all = await call('GET', `/v1/loops/${bLoop.id}/failures`, { key: accountB.apiKey });
+    expect(all.body.failures).toHaveLength(2);
+    b = { apiKey: accountB.apiKey, loop: bLoop, failures: all.body.failures, cursor: page.body.nextCursor };
+  });
+  afterAll(async () => {
+    await failing.close();
+    await other.close();
+  });
+
+  it.each([
+    ['list the failures of', 'GET', (id: string) => `/v1/loops/${id}/failures`, undefined],
+    ['replay all failures of', 'POST', (id: string) => `/v1/loops/${id}/failures/replay`, undefined],
+    ['replay {} on', 'POST', (id: string) => `/v1/loops/${id}/failures/replay`, {}],
+    ['replay named failures of', 'POST', (id: string) => `/v1/loops/${id}/failures/replay`, { eventIds }],
+    ['test', 'POST', (id: string) => `/v1/loops/${id}/test`, undefined],
+  ])(
+    "answers 404 when A tries to %s B's loop, as for no loop at all, and changes nothing",
+    async (_name, method, path, body) => {
+      const postsBefore = failing.posts().length;
+      const answer = await call(method, path(b.loop.id), { key: a.apiKey, ...(body === undefined ? {} : { body }) });
+      expectError(answer, 404, 'not_found');
+      const none = await call(method, path(NO_SUCH_LOOP), { key: a.apiKey, ...(body === undefined ? {} : { body }) });
+      expectError(none, 404, 'not_found');
+      expect(JSON.stringify(answer.body).replaceAll(b.loop.id, '<id>')).toBe(
+        JSON.stringify(none.body).replaceAll(NO_SUCH_LOOP, '<id>'),
+      );
+      for (const failure of b.failures) expect(JSON.stringify(answer.body)).not.toContain(failure.eventId);
+
+      // Nothing was sent to B's receiver, and B's failures and loop are as they were.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect(failing.posts().length).toBe(postsBefore);
+      expect((await call('GET', `/v1/loops/${b.loop.id}/failures`, { key: b.apiKey })).body.failures).toEqual(
+        b.failures,
+      );
+      expect((await call('GET', `/v1/loops/${b.loop.id}`, { key: b.apiKey })).body).toEqual(
+        (({ secret: _secret, ...view }) => view)(b.loop),
+      );
+    },
+  );
+
+  it("replays nothing of B's when A names B's event ids on its own loop", async () => {
+    const postsBefore = failing.posts().length;
+    const answer = await call('POST', `/v1/loops/${a.loop.id}/failures/replay`, { key: a.apiKey, body: { eventIds } });
+    expect(answer.status).toBe(202);
+    expect(answer.body).toEqual({ replayed: 0 });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(failing.posts().length).toBe(postsBefore);
+    expect(other.posts().filter((post) => eventIds.includes(String(post.headers['webhook-id'])))).toEqual([]);
+    expect((await call('GET', `/v1/loops/${b.loop.id}/failures`, { key: b.apiKey })).body.failures).toEqual(b.failures);
+  });
+
+  it("refuses B's failures cursor on A's own loop (400 invalid_cursor), showing none of B's failures", async () => {
+    const answer = await call('GET', `/v1/loops/${a.loop.id}/failures?cursor=${encodeURIComponent(b.cursor)}`, {
+      key: a.apiKey,
+    });
+    expectError(answer, 400, 'invalid_cursor');
+    for (const failure of b.failures) expect(JSON.stringify(answer.body)).not.toContain(failure.eventId);
+    // B's cursor works for B.
+    const next = await call('GET', `/v1/loops/${b.loop.id}/failures?cursor=${encodeURIComponent(b.cursor)}`, {
+      key: b.apiKey,
+    });
+    expect(next.status).toBe(200);
+    expect(next.body.failures).toEqual([b.failures[1]]);
+  });
+});

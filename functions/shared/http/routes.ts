@@ -71,6 +71,27 @@ export const ROUTES = [
     fn: 'api',
     summary: 'Rotate the signing secret',
   },
+  {
+    method: 'POST',
+    path: '/v1/loops/{loopId}/test',
+    access: 'account',
+    fn: 'api',
+    summary: 'Send one signed test event now and say what the receiver answered',
+  },
+  {
+    method: 'GET',
+    path: '/v1/loops/{loopId}/failures',
+    access: 'account',
+    fn: 'api',
+    summary: 'List the deliveries that failed for good, newest first',
+  },
+  {
+    method: 'POST',
+    path: '/v1/loops/{loopId}/failures/replay',
+    access: 'account',
+    fn: 'api',
+    summary: 'Queue failed deliveries again (all, or some by event id)',
+  },
 ] as const satisfies readonly RouteSpec[];
 
 export type RouteKey = `${(typeof ROUTES)[number]['method']} ${(typeof ROUTES)[number]['path']}`;

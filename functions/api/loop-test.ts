@@ -1,0 +1,63 @@
+import * as z from 'zod';
+import { type AttemptOutcome, attempt, signedRequest } from '#shared/delivery/attempt.ts';
+import { testEvent } from '#shared/delivery/test-event.ts';
+import { toRecord } from '#shared/delivery/webhook-body.ts';
+import type { ApiEvent, ApiResult } from '#shared/http/api-handler.ts';
+import { send } from '#shared/outbound/client.ts';
+import { outboundPolicyFromEnv } from '#shared/outbound/policy.ts';
+import { clock } from '#shared/runtime/clock.ts';
+import { requireIntEnv } from '#shared/runtime/config.ts';
+import { conflict } from '#shared/runtime/errors.ts';
+import { ownLoop } from './loops.ts';
+
+/**
+ * `POST /v1/loops/{loopId}/test` (SPEC §3): one signed `test` event, POSTed while the caller waits,
+ * through the same guarded client, encoding and signing as every delivery, and answered with what
+ * the receiver did. A manual check: it is not queued, not retried and leaves no failure behind.
+ */
+
+export const testResultSchema = z
+  .object({
+    delivered: z.boolean().describe('Whether the receiver answered 2xx in time.'),
+    status: z.number().int().optional().describe("The receiver's HTTP status, when it answered."),
+    error: z
+      .string()
+      .optional()
+      .describe('What went wrong, when it was not delivered: `HTTP 500`, `timeout: …`, `connection: …`, `blocked: …`.'),
+    durationMs: z.number().int().describe('How long the attempt took, in milliseconds.'),
+  })
+  .describe('The outcome of a test delivery');
+
+export type TestResult = z.infer<typeof testResultSchema>;
+
+const OUTBOUND = outboundPolicyFromEnv();
+// Read when a test runs, not at import: the other routes do not need it.
+const testTimeoutMs = () => requireIntEnv('TEST_TIMEOUT_SECONDS') * 1000;
+
+export async function testLoop(event: ApiEvent): Promise<ApiResult> {
+  const loop = await ownLoop(event);
+  // Nothing is POSTed to a loop before it is verified (SPEC §6), not even a test. A disabled loop
+  // (by its account, or by a 410) may be tested: that is how one finds out it works again.
+  if (loop.status === 'unverified') {
+    throw conflict(
+      'loop_not_verified',
+      'The loop is not verified yet, so nothing was sent: place its verification file and POST …/verify first.',
+    );
+  }
+  const now = clock.now();
+  const request = signedRequest(loop, toRecord(testEvent(now)), now, testTimeoutMs());
+  const outcome = await attempt((outbound) => send(OUTBOUND, outbound), request, now);
+  // A 410 Gone here does NOT disable the loop, unlike a delivery's (SPEC §5): the test is a manual
+  // check whose answer the account reads right here, and its receiver may answer 410 on purpose.
+  return { status: 200, body: testResult(outcome) };
+}
+
+function testResult(outcome: AttemptOutcome): TestResult {
+  if (outcome.ok) return { delivered: true, status: outcome.status, durationMs: outcome.durationMs };
+  return {
+    delivered: false,
+    ...(outcome.status !== undefined ? { status: outcome.status } : {}),
+    error: outcome.error,
+    durationMs: outcome.durationMs,
+  };
+}
