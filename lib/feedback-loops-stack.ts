@@ -118,7 +118,7 @@ export class FeedbackLoopsStack extends Stack {
       environment: { LOG_RETENTION_DAYS: String(settings.logRetentionDays) },
     })
       .useTable('TABLE_NAME', storage.table, 'readWrite')
-      .useBucket('LOGS_BUCKET', storage.logsBucket, 'readWrite');
+      .useBucket('LOGS_BUCKET', storage.logsBucket, { objects: [{ prefix: 'logs/', actions: ['s3:PutObject'] }] });
     const logCompactor = new AppFunction(this, 'LogCompactorFunction', {
       name: 'log-compactor',
       description: 'Every hour: compacts each closed day of log files into one object per format',
@@ -126,21 +126,33 @@ export class FeedbackLoopsStack extends Stack {
       memorySize: 1024,
     })
       .useTable('TABLE_NAME', storage.table, 'readWrite')
-      .useBucket('LOGS_BUCKET', storage.logsBucket, 'readWrite');
+      .useBucket('LOGS_BUCKET', storage.logsBucket, {
+        objects: [
+          { prefix: 'logs/', actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'] },
+        ],
+        list: ['logs/'],
+      });
     new Rule(this, 'LogCompactionSchedule', {
       description: 'Compacts closed days of log files (SPEC §8)',
       schedule: Schedule.rate(Duration.hours(1)),
       targets: [new LambdaFunction(logCompactor, { retryAttempts: 0 })],
     });
     apiFunction
-      .useBucket('LOGS_BUCKET', storage.logsBucket, 'readWrite')
+      .useBucket('LOGS_BUCKET', storage.logsBucket, {
+        // Reads files (and signs their download URLs); builds today's file under snapshots/.
+        objects: [
+          { prefix: 'logs/', actions: ['s3:GetObject'] },
+          { prefix: 'snapshots/', actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'] },
+        ],
+        list: ['logs/'],
+      })
       .addEnvironment('PRESIGN_EXPIRY_SECONDS', String(settings.presignExpirySeconds));
 
     // Queues
     const logs = new WorkQueue(this, 'LogQueue', {
       consumer: { fn: logWriter, batchSize: 1000, maxBatchingWindow: logFlushWindow },
       // A flush that keeps failing is tried again from the dead-letter queue, where the alarm sees it.
-      deadLetterConsumer: { fn: logWriter, batchSize: 100 },
+      deadLetterConsumer: { fn: logWriter, batchSize: 10 },
       maxReceiveCount: 5,
       maxMessageAge: Duration.seconds(settings.logFlushSeconds * 5),
     });

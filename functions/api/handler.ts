@@ -3,6 +3,7 @@ import { type ApiEvent, type ApiResult, apiHandler, requireAccount, requireAdmin
 import { ROUTES, type RouteKey, routeKey } from '#shared/http/routes.ts';
 import { deleteKey, getAccounts, postAccount, postKey } from './accounts.ts';
 import { getFailures, replayFailures } from './failures.ts';
+import { downloadLogFile, getLogFiles } from './logfiles.ts';
 import { testLoop } from './loop-test.ts';
 import { getLoops, getOneLoop, patchLoop, postLoop, removeLoop, rotateSecret, verifyLoop } from './loops.ts';
 import { openApiDocument } from './openapi.ts';
@@ -30,6 +31,8 @@ const handlers: Partial<Record<RouteKey, Route>> = {
   'POST /v1/loops/{loopId}/test': testLoop,
   'GET /v1/loops/{loopId}/failures': getFailures,
   'POST /v1/loops/{loopId}/failures/replay': replayFailures,
+  'GET /v1/logfiles': getLogFiles,
+  'GET /v1/logfiles/{name}': downloadLogFile,
 };
 
 export const handler = apiHandler(async (event) => {

@@ -5,7 +5,8 @@ import { type CfnTable, type Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Architecture, LoggingFormat, Runtime, Tracing, ApplicationLogLevel } from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { type IBucket } from 'aws-cdk-lib/aws-s3';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { type CfnBucket, type IBucket } from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { type IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -96,10 +97,33 @@ export class AppFunction extends NodejsFunction {
     return this;
   }
 
-  useBucket(envName: string, bucket: IBucket, access: 'read' | 'readWrite'): this {
+  /**
+   * Exactly these S3 actions on objects under these key prefixes (e.g. `logs/`), and listing
+   * those prefixes when asked: no `s3:*` wildcards, no other part of the bucket.
+   */
+  useBucket(
+    envName: string,
+    bucket: IBucket,
+    access: { objects: { prefix: string; actions: string[] }[]; list?: string[] },
+  ): this {
     this.addEnvironment(envName, bucket.bucketName);
-    if (access === 'read') bucket.grantRead(this);
-    else bucket.grantReadWrite(this);
+    const bucketId = Stack.of(bucket).getLogicalId(bucket.node.defaultChild as CfnBucket);
+    for (const { prefix, actions } of access.objects) {
+      this.addToRolePolicy(new PolicyStatement({ actions, resources: [bucket.arnForObjects(`${prefix}*`)] }));
+      Validations.of(this).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${prefix}*]`,
+        reason: `Objects under ${prefix} are named per account, day and type as they are written; the grant covers that prefix of this one bucket and no other.`,
+      });
+    }
+    if (access.list) {
+      this.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['s3:ListBucket'],
+          resources: [bucket.bucketArn],
+          conditions: { StringLike: { 's3:prefix': access.list.map((prefix) => `${prefix}*`) } },
+        }),
+      );
+    }
     return this;
   }
 

@@ -7,7 +7,10 @@ import type { TwinInfo } from './twin-info.ts';
  * schedule lets retries and dead-lettering happen within a test.
  */
 export default async function setup(project: TestProject) {
-  const twin = await startTwin({ port: 0, context: { retrySchedule: '1,1,1', deliveryTimeoutSeconds: '2' } });
+  const twin = await startTwin({
+    port: 0,
+    context: { retrySchedule: '1,1,1', deliveryTimeoutSeconds: '2', logFlushSeconds: '10' },
+  });
   console.log(`twin started in ${(twin.startupMs / 1000).toFixed(1)} s`);
   const info: TwinInfo = {
     apiUrl: twin.apiUrl,

@@ -92,6 +92,20 @@ export const ROUTES = [
     fn: 'api',
     summary: 'Queue failed deliveries again (all, or some by event id)',
   },
+  {
+    method: 'GET',
+    path: '/v1/logfiles',
+    access: 'account',
+    fn: 'api',
+    summary: 'The dates that have log files, newest first; with ?date=, the files of that day',
+  },
+  {
+    method: 'GET',
+    path: '/v1/logfiles/{name}',
+    access: 'account',
+    fn: 'api',
+    summary: 'Download a log file (json, csv or xml) through a presigned URL',
+  },
 ] as const satisfies readonly RouteSpec[];
 
 export type RouteKey = `${(typeof ROUTES)[number]['method']} ${(typeof ROUTES)[number]['path']}`;

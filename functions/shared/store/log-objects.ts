@@ -11,7 +11,7 @@ import { s3 } from '#shared/runtime/s3.ts';
  * The log files' objects. Everything of an account is under `logs/<accountId>/`, and a presigned
  * URL names exactly one object, so a download link reaches one account's one file:
  *
- *   logs/<accountId>/<date>/<prefix>/chunks/<time>-<uuid>.jsonl   what the writer flushed (JSON Lines)
+ *   logs/<accountId>/<date>/<prefix>/chunks/<yyyymmddThhmmssmmmZ>-<uuid>.jsonl   what the writer flushed
  *   logs/<accountId>/<date>/<prefix>.<date>.<json|csv|xml>       a closed day, compacted once
  *   snapshots/<accountId>/<date>/<uuid>/<prefix>.<date>.<format>  today's file as downloaded (expires in a day)
  */
@@ -39,7 +39,9 @@ export async function putChunk(
   body: string,
   now: Date,
 ): Promise<void> {
-  const key = `${objectKeys.chunks(accountId, date, prefix)}${now.toISOString()}-${randomUUID()}.jsonl`;
+  // Compact ISO time (no ':'), so keys need no escaping in URLs and signatures.
+  const time = now.toISOString().replace(/[-:.]/g, '');
+  const key = `${objectKeys.chunks(accountId, date, prefix)}${time}-${randomUUID()}.jsonl`;
   await s3.send(new PutObjectCommand({ Bucket: BUCKET(), Key: key, Body: body, ContentType: 'application/x-ndjson' }));
 }
 
