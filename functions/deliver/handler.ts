@@ -6,7 +6,7 @@ import { nextRetryDelay } from '#shared/delivery/retry-policy.ts';
 import { toRecord } from '#shared/delivery/webhook-body.ts';
 import type { QueuedDelivery } from '#shared/events/messages.ts';
 import { LOOP_ERRORS, logDate } from '#shared/logs/log-record.ts';
-import { type LoopRecord, receivesEvent, withGone } from '#shared/loops/loop.ts';
+import { keepsForReplay, type LoopRecord, receivesEvent, withGone } from '#shared/loops/loop.ts';
 import { send } from '#shared/outbound/client.ts';
 import { outboundPolicyFromEnv } from '#shared/outbound/policy.ts';
 import { sqs } from '#shared/runtime/aws.ts';
@@ -85,7 +85,7 @@ export const handler = sqsBatchHandler<Map<string, LoopRecord>>(
  * disabled, unsubscribed, re-pointed) and the delivery is dropped.
  */
 async function notSent(delivery: QueuedDelivery, loop: LoopRecord | undefined): Promise<void> {
-  if (loop?.status === 'disabled') {
+  if (keepsForReplay(loop, delivery.event.type)) {
     const reason = `not sent: the loop is disabled (${loop.disabledReason ?? 'no reason given'})`;
     await recordFailure(failureOf(delivery, 0, { error: reason }, clock.now()));
     return;

@@ -1,11 +1,12 @@
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { contextKey, contextsInBatch, enrich, type MessageContext } from '#shared/events/enrichment.ts';
+import type { MailEvent } from '#shared/events/mail-event.ts';
 import { toRecord } from '#shared/delivery/webhook-body.ts';
 import { LIMITS } from '#shared/events/mail-event.ts';
 import { EVENT_LOG_PREFIXES, logDate } from '#shared/logs/log-record.ts';
 import type { QueuedDelivery, QueuedEvent } from '#shared/events/messages.ts';
-import { type LoopRecord, receivesEvent } from '#shared/loops/loop.ts';
+import { keepsForReplay, type LoopRecord, receivesEvent } from '#shared/loops/loop.ts';
 import { sqs } from '#shared/runtime/aws.ts';
 import { clock } from '#shared/runtime/clock.ts';
 import { requireEnv, requireIntEnv } from '#shared/runtime/config.ts';
@@ -22,6 +23,8 @@ requireEnv('LOG_QUEUE_URL');
 /** SQS takes at most 10 messages and 256 KiB per batch (and per message). */
 const MAX_BATCH_ENTRIES = 10;
 const MAX_MESSAGE_BYTES = 256 * 1024;
+/** What an enriched event may take, leaving room for the envelope of the message that carries it. */
+const MAX_EVENT_BYTES = MAX_MESSAGE_BYTES - 1024;
 
 interface Incoming {
   record: SQSRecord;
@@ -83,19 +86,22 @@ export const handler = sqsBatchHandlerOfAll(async (records) => {
           }
         }
         const key = contextKey(accountId, event.message);
-        const context = inBatch.get(key) ?? stored.get(key);
+        const enriched = enrichedToFit(event, inBatch.get(key) ?? stored.get(key));
         logEntries.push({
           accountId,
           date: logDate(queued.receivedAt),
           prefix: EVENT_LOG_PREFIXES[event.type as keyof typeof EVENT_LOG_PREFIXES],
-          record: toRecord(enrich(event, context)),
+          record: toRecord(enriched),
           owner: record.messageId,
         });
-        const loops = (loopsByAccount.get(accountId) ?? []).filter((loop) => receivesEvent(loop, event.type));
+        const loops = (loopsByAccount.get(accountId) ?? []).filter(
+          // A loop that a 410 disabled gets the delivery too: deliver records it as a failure to replay.
+          (loop) => receivesEvent(loop, event.type) || keepsForReplay(loop, event.type),
+        );
         for (const loop of loops) {
           deliveries.push({
             messageId: record.messageId,
-            delivery: fitting({ accountId, loopId: loop.id, event }, context),
+            delivery: { accountId, loopId: loop.id, event: enriched },
           });
         }
       } catch (error) {
@@ -120,18 +126,16 @@ function splitContextKey(key: string): [string, string] {
 }
 
 /**
- * The delivery with the message's context filled in, if that still fits in an SQS message;
- * otherwise with less of it (the context's fields left out), or as the event came.
+ * The event with its message's context filled in, as far as it still fits an SQS message with room
+ * for its envelope (a delivery, a log message): otherwise with less of the context (its fields left
+ * out), or as the event came, which ingest made sure fits.
  */
-function fitting(delivery: QueuedDelivery, context: MessageContext | undefined): QueuedDelivery {
-  const candidates = context
-    ? [enrich(delivery.event, context), enrich(delivery.event, { ...context, fields: undefined })]
-    : [];
-  for (const event of candidates) {
-    const candidate = { ...delivery, event };
-    if (Buffer.byteLength(JSON.stringify(candidate)) <= MAX_MESSAGE_BYTES) return candidate;
+function enrichedToFit(event: MailEvent, context: MessageContext | undefined): MailEvent {
+  if (!context) return event;
+  for (const candidate of [enrich(event, context), enrich(event, { ...context, fields: undefined })]) {
+    if (Buffer.byteLength(JSON.stringify(candidate)) <= MAX_EVENT_BYTES) return candidate;
   }
-  return delivery;
+  return event;
 }
 
 /** Sends the deliveries ten (and at most 256 KiB) to a call; answers the events whose deliveries did not go. */

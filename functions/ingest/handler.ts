@@ -13,6 +13,8 @@ const EVENTS_QUEUE_URL = requireEnv('EVENTS_QUEUE_URL');
 /** SQS takes at most 10 messages and 256 KiB per batch. */
 const MAX_BATCH_ENTRIES = 10;
 const MAX_BATCH_BYTES = 256 * 1024;
+/** An event once queued, with room left for the envelopes fanout puts it in (a delivery, a log message). */
+const MAX_EVENT_BYTES = MAX_BATCH_BYTES - 1024;
 
 /** POST /v1/events: all or nothing. Every event is validated before any is queued. */
 export const handler = apiHandler(async (event) => {
@@ -45,9 +47,9 @@ async function enqueue(messages: QueuedEvent[]): Promise<void> {
   // Checked before anything is sent, so that the request stays all or nothing.
   entries.forEach((entry, index) => {
     const bytes = Buffer.byteLength(entry.MessageBody);
-    if (bytes > MAX_BATCH_BYTES) {
+    if (bytes > MAX_EVENT_BYTES) {
       throw payloadTooLarge(
-        `Event ${messages[index]!.event.id} takes ${bytes} bytes once queued; an event may take at most ${MAX_BATCH_BYTES}.`,
+        `Event ${messages[index]!.event.id} takes ${bytes} bytes once queued; an event may take at most ${MAX_EVENT_BYTES}.`,
       );
     }
   });

@@ -43,7 +43,8 @@ describe('enrichment: later events of a message carry what its sent event said',
       message,
       recipient: 'zoe@example.com',
       profile: 'p-42',
-      fields: { firstname: 'Zoë', plan: 'pro', score: 7, vip: true },
+      // Numbers a DynamoDB number cannot hold travel too.
+      fields: { firstname: 'Zoë', plan: 'pro', score: 7, vip: true, big: 1e21, tiny: 1e-200 },
       tags: ['news', 'nov'],
     });
     await deliveryOf(sentId!);
@@ -54,7 +55,7 @@ describe('enrichment: later events of a message carry what its sent event said',
       ip: '203.0.113.7',
       recipient: 'zoe@example.com',
       profile: 'p-42',
-      fields: { firstname: 'Zoë', plan: 'pro', score: 7, vip: true },
+      fields: { firstname: 'Zoë', plan: 'pro', score: 7, vip: true, big: 1e21, tiny: 1e-200 },
       tags: ['news', 'nov'],
     });
   });

@@ -54,7 +54,11 @@ function storeLoops(...loops: LoopRecord[]): void {
   table.put(...loops.map((loop) => ({ ...itemKeys.loop(loop.accountId, loop.id), ...loop })));
 }
 
-const failures = () => table.where('FAILURES#') as unknown as FailureRecord[];
+/** The stored failures, with their deliveries read back from the JSON text they are stored as. */
+const failures = () =>
+  table
+    .where('FAILURES#')
+    .map((item) => ({ ...item, delivery: JSON.parse(item.delivery as string) }) as unknown as FailureRecord);
 
 describe('dead-letters: nothing dead-lettered is lost', () => {
   it('turns a dead delivery into one failure of its loop, replayable as it was', async () => {

@@ -83,8 +83,10 @@ function storedLoopNow(loop: LoopRecord): LoopRecord {
   return stored as unknown as LoopRecord;
 }
 
+/** The stored failure, with its delivery read back from the JSON text it is stored as. */
 function failureOf(loop: LoopRecord, eventId: string): FailureRecord | undefined {
-  return table.get(itemKeys.failure(loop.accountId, loop.id, eventId)) as FailureRecord | undefined;
+  const item = table.get(itemKeys.failure(loop.accountId, loop.id, eventId));
+  return item && ({ ...item, delivery: JSON.parse(item.delivery as string) } as unknown as FailureRecord);
 }
 
 const deliver = (...records: SQSRecord[]) => handler(sqsEvent(records), context);
@@ -309,7 +311,7 @@ describe('deliver: replays', () => {
       loopId: loop.id,
       eventId: delivery.event.id,
       type: delivery.event.type,
-      delivery,
+      delivery: JSON.stringify(delivery),
       ...newer,
     });
 

@@ -277,11 +277,7 @@ describe('fanout: enrichment from the message context (SPEC §4)', () => {
     });
   });
 
-  // A known bug, marked so that this test fails (and the mark must go) once it is fixed: fanout logs
-  // the event with its whole context (functions/fanout/handler.ts, `record: toRecord(enrich(event,
-  // context))`), a log message of about 360 KiB that SQS refuses, so the record fails on every
-  // receive and its deliveries are queued again each time until it is dead-lettered.
-  it.fails('does not fail the record of an event whose enriched log record would exceed 256 KiB', async () => {
+  it('does not fail the record of an event whose enriched log record would exceed 256 KiB', async () => {
     const open = await oversizedOpen();
     expect(await fanout(queuedEvent(open))).toEqual({ batchItemFailures: [] });
   });
@@ -310,8 +306,8 @@ describe('fanout: which loops get a delivery (SPEC §5)', () => {
     storeLoops(
       receiving,
       loopRecord({ status: 'unverified' }),
-      loopRecord({ status: 'disabled', disabledReason: 'HTTP 410' }),
       loopRecord({ enabled: false }),
+      loopRecord({ status: 'disabled', disabledReason: 'HTTP 410', enabled: false }),
       loopRecord({ events: ['click'] }),
       loopRecord({ accountId: OTHER_ACCOUNT }),
     );
@@ -319,6 +315,15 @@ describe('fanout: which loops get a delivery (SPEC §5)', () => {
     await fanout(queuedEvent(open));
 
     expect(queued()).toEqual([{ accountId: ACCOUNT_ID, loopId: receiving.id, event: open }]);
+  });
+
+  it('queues the deliveries of a loop that a 410 disabled too, for deliver to keep as failures', async () => {
+    const gone = loopRecord({ status: 'disabled', disabledReason: 'HTTP 410', events: ['open'] });
+    storeLoops(gone, loopRecord({ status: 'disabled', disabledReason: 'HTTP 410', events: ['click'] }));
+    const open = mailEvent({ type: 'open' });
+    await fanout(queuedEvent(open));
+
+    expect(queued()).toEqual([{ accountId: ACCOUNT_ID, loopId: gone.id, event: open }]);
   });
 
   it('queues nothing and fails nothing for an account without loops', async () => {

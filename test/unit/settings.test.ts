@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { InvalidSettingsError, readSettings } from '../../lib/settings.ts';
 
 const read = (context: Record<string, unknown>) => readSettings((key) => context[key]);
+/** As lib/app.ts reads them: with every context key, so that unknown ones are refused. */
+const readAll = (context: Record<string, unknown>) => readSettings((key) => context[key], Object.keys(context));
 
 describe('deployment settings', () => {
   it('has the defaults of SPEC §9', () => {
@@ -54,5 +56,38 @@ describe('deployment settings', () => {
     expect(() => read({ logRetentionDays: '0', presignExpirySeconds: '1000' })).toThrow(
       /logRetentionDays.*\(got "0"\)[\s\S]*presignExpirySeconds.*\(got "1000"\)/,
     );
+  });
+
+  it('refuses an unknown setting, naming it, the one it probably meant and the known ones', () => {
+    expect(() => readAll({ retrySchedul: '1,2' })).toThrow(InvalidSettingsError);
+    expect(() => readAll({ retrySchedul: '1,2' })).toThrow(
+      /retrySchedul: unknown setting \(did you mean retrySchedule\?\)/,
+    );
+    expect(() => readAll({ retrySchedul: '1,2' })).toThrow(
+      /Known settings: retrySchedule, deliveryTimeoutSeconds, allowHttpTargets, allowedTargetCidrs, logFlushSeconds, logRetentionDays, messageContextTtlDays, maxLoopsPerAccount, presignExpirySeconds, stackName\./,
+    );
+    expect(() => readAll({ colour: 'blue' })).toThrow(/colour: unknown setting\n/);
+  });
+
+  it('names unknown and invalid settings together', () => {
+    expect(() => readAll({ deliveryTimeoutSecond: '5', presignExpirySeconds: '1000' })).toThrow(
+      /deliveryTimeoutSecond: unknown setting \(did you mean deliveryTimeoutSeconds\?\)[\s\S]*presignExpirySeconds.*\(got "1000"\)/,
+    );
+  });
+
+  it('lets through what the CDK and its tools put in context, and stackName', () => {
+    const context = {
+      retrySchedule: '1,2',
+      stackName: 'FeedbackLoopsTest',
+      '@aws-cdk/core:checkSecretUsage': true,
+      '@aws-cdk-containers/ecs-service-extensions:enableDefaultLogDriver': false,
+      'aws:cdk:enable-path-metadata': true,
+      'aws:cdk:bundling-stacks': ['**'],
+      'aws-cdk:enableDiffNoFail': 'true',
+      'availability-zones:account=123456789012:region=eu-west-1': ['eu-west-1a'],
+      'acknowledged-issue-numbers': [32775],
+      'cdk-toolkit:anything': 1,
+    };
+    expect(readAll(context).retrySchedule).toEqual([1, 2]);
   });
 });

@@ -52,6 +52,14 @@ export function receivesEvent(loop: LoopRecord | undefined, type: string): loop 
   return !!loop && loop.status === 'verified' && loop.enabled && (loop.events as string[]).includes(type);
 }
 
+/**
+ * A loop that a 410 disabled (its account did not: it is still enabled and subscribed) keeps what
+ * it misses as failures, so that a replay sends them once it is back (SPEC §5: nothing is POSTed).
+ */
+export function keepsForReplay(loop: LoopRecord | undefined, type: string): loop is LoopRecord {
+  return !!loop && loop.status === 'disabled' && loop.enabled && (loop.events as string[]).includes(type);
+}
+
 /** The secrets that sign at `now`: the current one, and the previous one until its expiry. */
 export function activeSecrets(loop: LoopRecord, now: Date): string[] {
   return loop.secrets

@@ -29,6 +29,8 @@ export async function recordFailure(failure: FailureRecord): Promise<void> {
         gsi1pk: pk,
         gsi1sk: `${failure.failedAt}#${failure.eventId}`,
         ...failure,
+        // As JSON text: a DynamoDB number cannot hold every JSON number (1e21 in `fields`, say).
+        delivery: JSON.stringify(failure.delivery),
         expiresAt: expiresAfterDays(new Date(failure.failedAt), FAILURE_RETENTION_DAYS),
       },
     }),
@@ -101,6 +103,6 @@ export async function clearFailure(accountId: string, loopId: string, eventId: s
 }
 
 function toFailure(item: Record<string, unknown>): FailureRecord {
-  const { pk: _pk, sk: _sk, gsi1pk: _gsi1pk, gsi1sk: _gsi1sk, expiresAt: _expiresAt, ...failure } = item;
-  return failure as unknown as FailureRecord;
+  const { pk: _pk, sk: _sk, gsi1pk: _gsi1pk, gsi1sk: _gsi1sk, expiresAt: _expiresAt, delivery, ...failure } = item;
+  return { ...failure, delivery: JSON.parse(delivery as string) } as unknown as FailureRecord;
 }

@@ -10,8 +10,10 @@ import { requireEnv } from '#shared/runtime/config.ts';
  * event costs a fraction of an SQS request, not one.
  */
 
-/** SQS takes at most 10 messages and 256 KiB per batch; a little room is left for the envelope. */
-const MAX_BATCH_BYTES = 250 * 1024;
+/** SQS takes at most 10 messages and 256 KiB per batch (and per message). */
+const MAX_BATCH_BYTES = 256 * 1024;
+/** Room for a message's envelope around its records. */
+const ENVELOPE_BYTES = 512;
 const MAX_BATCH_ENTRIES = 10;
 
 export interface LogEntry {
@@ -82,7 +84,7 @@ function pack(entries: LogEntry[]): { body: string; bytes: number; owners: Set<s
     };
     for (const entry of group) {
       const size = Buffer.byteLength(JSON.stringify(entry.record)) + 1;
-      if (bytes + size > MAX_BATCH_BYTES - 1024) flush();
+      if (bytes + size > MAX_BATCH_BYTES - ENVELOPE_BYTES) flush();
       records.push(entry.record);
       owners.add(entry.owner);
       bytes += size;

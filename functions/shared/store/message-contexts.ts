@@ -16,7 +16,8 @@ export async function saveMessageContexts(contexts: ContextToSave[], ttlDays: nu
       ...itemKeys.messageContext(accountId, message),
       accountId,
       message,
-      context,
+      // As JSON text: a DynamoDB number cannot hold every JSON number (1e21 in `fields`, say).
+      context: JSON.stringify(context),
       expiresAt: expiresAfterDays(now, ttlDays),
     })),
   );
@@ -32,6 +33,9 @@ export async function readMessageContexts(
   return new Map(
     items
       .filter((item) => !expired(item, now))
-      .map((item) => [key(item.accountId as string, item.message as string), item.context as MessageContext]),
+      .map((item) => [
+        key(item.accountId as string, item.message as string),
+        JSON.parse(item.context as string) as MessageContext,
+      ]),
   );
 }
