@@ -1,5 +1,6 @@
 import { type ApiEvent, type ApiResult, requireAccount } from '#shared/http/api-handler.ts';
 import { LOG_FORMATS, type LogFormat, isLogDate, logFileName, parseLogFileName } from '#shared/logs/log-record.ts';
+import * as z from 'zod';
 import { clock } from '#shared/runtime/clock.ts';
 import { requireIntEnv } from '#shared/runtime/config.ts';
 import { badRequest, notFound } from '#shared/runtime/errors.ts';
@@ -8,6 +9,31 @@ import { writeDayFile, convertDayFile } from '#shared/store/log-files.ts';
 import { objectKeys, presignedUrl } from '#shared/store/log-objects.ts';
 
 const PRESIGN_EXPIRY_SECONDS = requireIntEnv('PRESIGN_EXPIRY_SECONDS');
+
+export const logFileSchema = z.object({
+  name: z.string().describe('`<type>.<YYYY-MM-DD>`, e.g. clicks.2026-11-21'),
+  type: z.string().describe('sent, deliveries, opens, clicks, bounces, failures, unsubscribes, abuses or loop-errors'),
+  date: z.string().describe('The UTC day the events were accepted'),
+  records: z.number().int(),
+  size: z.number().int().describe('Bytes of the JSON Lines'),
+  complete: z.boolean().describe('The day is closed and compacted: each event once'),
+});
+export const logListSchema = z
+  .union([
+    z.object({ dates: z.array(z.string()).describe('UTC dates that have log files, newest first') }),
+    z.object({ files: z.array(logFileSchema).describe('The files of ?date=') }),
+  ])
+  .describe("Without ?date=, the dates; with it, that day's files");
+export const downloadSchema = z
+  .object({ url: z.string().describe('A presigned URL of the file'), expiresAt: z.string() })
+  .describe('With redirect=false; otherwise 302 to the URL');
+export const LOGFILE_QUERY = {
+  list: [{ name: 'date', schema: { type: 'string', format: 'date' } }],
+  download: [
+    { name: 'format', schema: { type: 'string', enum: [...LOG_FORMATS], default: 'json' } },
+    { name: 'redirect', schema: { type: 'boolean', default: true } },
+  ],
+};
 
 /** `GET /v1/logfiles`: the dates that have files, newest first; with `?date=`, that day's files. */
 export async function getLogFiles(event: ApiEvent): Promise<ApiResult> {

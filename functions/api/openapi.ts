@@ -5,6 +5,7 @@ import { createLoopSchema, loopSchema, updateLoopSchema } from '#shared/loops/sc
 import { ROUTES, type RouteKey } from '#shared/http/routes.ts';
 import { accountListSchema, apiKeySchema, createAccountSchema, createdAccountSchema } from './accounts.ts';
 import { failureListSchema, replayRequestSchema, replayedSchema } from './failures.ts';
+import { downloadSchema, LOGFILE_QUERY, logListSchema } from './logfiles.ts';
 import { testResultSchema } from './loop-test.ts';
 import { PAGE } from './request.ts';
 
@@ -22,7 +23,18 @@ const acceptedSchema = z.object({ accepted: z.number().int(), ids: z.array(z.str
 
 /** What each route takes and answers; the same schemas validate the requests. */
 const SHAPES: Partial<
-  Record<RouteKey, { request?: z.ZodType; requestOptional?: boolean; status: number; response?: z.ZodType }>
+  Record<
+    RouteKey,
+    {
+      request?: z.ZodType;
+      requestOptional?: boolean;
+      query?: { name: string; schema: Record<string, unknown> }[];
+      status: number;
+      response?: z.ZodType;
+      /** Also answers 302 to a URL in `Location`. */
+      redirects?: boolean;
+    }
+  >
 > = {
   'GET /v1/health': { status: 200, response: z.object({ status: z.literal('ok') }) },
   'GET /v1/openapi.json': { status: 200 },
@@ -49,6 +61,8 @@ const SHAPES: Partial<
     status: 202,
     response: replayedSchema,
   },
+  'GET /v1/logfiles': { query: LOGFILE_QUERY.list, status: 200, response: logListSchema },
+  'GET /v1/logfiles/{name}': { query: LOGFILE_QUERY.download, status: 200, response: downloadSchema, redirects: true },
 };
 
 const jsonSchema = (schema: z.ZodType) =>
@@ -74,6 +88,7 @@ export function openApiDocument(serverUrl: string) {
         { name: 'cursor', in: 'query', required: false, schema: { type: 'string' } },
       );
     }
+    for (const { name, schema } of shape?.query ?? []) parameters.push({ name, in: 'query', required: false, schema });
     paths[route.path] ??= {};
     paths[route.path]![route.method.toLowerCase()] = {
       summary: route.summary,
@@ -85,6 +100,7 @@ export function openApiDocument(serverUrl: string) {
           description: 'Success',
           ...(shape?.response ? { content: json(shape.response) } : {}),
         },
+        ...(shape?.redirects ? { '302': { description: 'Found: `Location` is a presigned URL of the file' } } : {}),
         ...(route.access === 'public' ? {} : { default: { description: 'An error', content: json(errorSchema) } }),
       },
     };
