@@ -238,6 +238,10 @@ export function startGateway(options: {
       });
     });
   });
+  // Idle keep-alive connections stay open longer than clients keep them (undici: 4 s), as API
+  // Gateway's do: a server closing first races a client's next request ("other side closed").
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, '127.0.0.1', () => resolve(server));
