@@ -3,7 +3,8 @@ import { createApp } from '../lib/app.ts';
 import { InvalidSettingsError } from '../lib/settings.ts';
 
 try {
-  createApp();
+  // Under `cdk synth` / `cdk deploy` the bundling lines are progress worth seeing.
+  createApp({ bundlingMessages: true });
 } catch (error) {
   if (!(error instanceof InvalidSettingsError)) throw error;
   console.error(error.message);

@@ -52,21 +52,72 @@ export const settingsSchema = z.object({
 
 export type Settings = z.infer<typeof settingsSchema>;
 export const SETTING_NAMES = Object.keys(settingsSchema.shape) as (keyof Settings)[];
+/** Context keys this app reads besides the settings (lib/app.ts). */
+export const OTHER_CONTEXT_KEYS = ['stackName'] as const;
+const KNOWN_NAMES: readonly string[] = [...SETTING_NAMES, ...OTHER_CONTEXT_KEYS];
 
 export class InvalidSettingsError extends Error {}
 
-/** Reads the settings from a context lookup (e.g. `key => app.node.tryGetContext(key)`). */
-export function readSettings(lookup: (key: string) => unknown): Settings {
+/**
+ * Reads the settings from a context lookup (e.g. `key => app.node.tryGetContext(key)`). Given every
+ * context key as well, it refuses the unknown ones, so that a misspelt setting fails the synth
+ * instead of silently leaving the default in place.
+ */
+export function readSettings(lookup: (key: string) => unknown, contextKeys: Iterable<string> = []): Settings {
   const raw = Object.fromEntries(SETTING_NAMES.map((name) => [name, lookup(name)]).filter(([, v]) => v !== undefined));
   const parsed = settingsSchema.safeParse(raw);
+  const problems = [...contextKeys].filter(isUnknownSetting).map((key) => {
+    const near = closestName(key);
+    return `  ${key}: unknown setting${near ? ` (did you mean ${near}?)` : ''}`;
+  });
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => {
-      const name = issue.path.join('.');
-      return `  ${name}: ${issue.message} (got ${JSON.stringify(raw[String(issue.path[0])])})`;
-    });
-    throw new InvalidSettingsError(`Invalid deployment settings:\n${problems.join('\n')}`);
+    problems.push(
+      ...parsed.error.issues.map((issue) => {
+        const name = issue.path.join('.');
+        return `  ${name}: ${issue.message} (got ${JSON.stringify(raw[String(issue.path[0])])})`;
+      }),
+    );
+  }
+  if (!parsed.success || problems.length) {
+    const known = problems.some((line) => line.includes('unknown setting'))
+      ? `\nKnown settings: ${KNOWN_NAMES.join(', ')}.`
+      : '';
+    throw new InvalidSettingsError(`Invalid deployment settings:\n${problems.join('\n')}${known}`);
   }
   return parsed.data;
+}
+
+/**
+ * The settings are plain camelCase names. Context also carries what the CDK and its tools put there,
+ * and those names always have a mark of their own: feature flags (`@aws-cdk/core:…`), the CLI's
+ * `aws:cdk:…`, lookups cached in cdk.context.json (`availability-zones:account=…`),
+ * `acknowledged-issue-numbers`. Only a plain name that is not ours is a mistake.
+ */
+function isUnknownSetting(key: string): boolean {
+  return /^[A-Za-z][A-Za-z0-9]*$/.test(key) && !KNOWN_NAMES.includes(key);
+}
+
+/** The known name a typo most likely meant: at most a third of its letters off, ignoring case. */
+function closestName(key: string): string | undefined {
+  let best: { name: string; distance: number } | undefined;
+  for (const name of KNOWN_NAMES) {
+    const distance = editDistance(key.toLowerCase(), name.toLowerCase());
+    if (distance <= Math.max(1, Math.floor(name.length / 3)) && (!best || distance < best.distance))
+      best = { name, distance };
+  }
+  return best?.name;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
 }
 
 function isCidr(value: string): boolean {

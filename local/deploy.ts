@@ -44,19 +44,31 @@ export async function deploy(
   const config = clientConfig(emulator);
   const cloudformation = new CloudFormationClient(config);
 
-  await new SSMClient(config).send(
-    new PutParameterCommand({ Name: '/cdk-bootstrap/hnb659fds/version', Value: '30', Type: 'String', Overwrite: true }),
-  );
   const s3 = new S3Client(config);
   const assetsBucket = `cdk-hnb659fds-assets-${emulator.accountId}-${emulator.region}`;
-  await s3.send(new CreateBucketCommand({ Bucket: assetsBucket })).catch((error: Error) => {
-    if (error.name !== 'BucketAlreadyOwnedByYou') throw error;
-  });
-  await Promise.all(
-    [...assembly.assetDirs].map(([hash, dir]) =>
-      s3.send(new PutObjectCommand({ Bucket: assetsBucket, Key: `${hash}.zip`, Body: zipFolder(dir) })),
+  // The bootstrap parameter and the assets do not wait for each other.
+  await Promise.all([
+    new SSMClient(config).send(
+      new PutParameterCommand({
+        Name: '/cdk-bootstrap/hnb659fds/version',
+        Value: '30',
+        Type: 'String',
+        Overwrite: true,
+      }),
     ),
-  );
+    s3
+      .send(new CreateBucketCommand({ Bucket: assetsBucket }))
+      .catch((error: Error) => {
+        if (error.name !== 'BucketAlreadyOwnedByYou') throw error;
+      })
+      .then(() =>
+        Promise.all(
+          [...assembly.assetDirs].map(([hash, dir]) =>
+            s3.send(new PutObjectCommand({ Bucket: assetsBucket, Key: `${hash}.zip`, Body: zipFolder(dir) })),
+          ),
+        ),
+      ),
+  ]);
 
   await cloudformation.send(
     new CreateStackCommand({

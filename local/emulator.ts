@@ -1,11 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { createServer } from 'node:net';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, PutUserPolicyCommand } from '@aws-sdk/client-iam';
+import { LAUNCHER } from './preflight.ts';
 
-const LAUNCHER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'emulator', 'moto_server.py');
 /** The twin's own calls before IAM enforcement starts: create its user, its policy, its key. */
 const BOOTSTRAP_CALLS = 3;
 export const TWIN_USER = 'feedback-loops-twin';
@@ -35,6 +33,10 @@ export async function startEmulator(options: {
   region: string;
   logFile: string;
   log: (line: string) => void;
+  /** The interpreter that has moto (see checkEmulator); python3 by default. */
+  python?: string;
+  /** Aborting it while moto starts stops moto. */
+  signal?: AbortSignal;
 }): Promise<Emulator> {
   const accountId = '123456789012';
   const external = process.env.AWS_ENDPOINT_URL;
@@ -56,9 +58,12 @@ export async function startEmulator(options: {
 
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
-  const child = spawn('python3', [LAUNCHER, '-H', '127.0.0.1', '-p', String(port)], {
+  // moto ends when its stdin closes (see moto_server.py): when the twin ends, even killed, so does moto.
+  // Its own process group keeps a terminal's Ctrl-C from it: the twin stops it last, after the pollers.
+  const child = spawn(options.python ?? 'python3', [LAUNCHER, '-H', '127.0.0.1', '-p', String(port)], {
     env: { ...process.env, INITIAL_NO_AUTH_ACTION_COUNT: String(BOOTSTRAP_CALLS) },
     stdio: ['pipe', 'ignore', 'pipe'],
+    detached: true,
   });
   const stderr: string[] = [];
   const logStream = createWriteStream(options.logFile);
@@ -69,6 +74,8 @@ export async function startEmulator(options: {
   });
   child.once('exit', () => logStream.end());
   const stop = () => stopProcess(child);
+  const stopOnAbort = () => void stop();
+  options.signal?.addEventListener('abort', stopOnAbort, { once: true });
   try {
     await waitUntilUp(endpoint, child, stderr);
     const bootstrap = new IAMClient({
@@ -100,14 +107,16 @@ export async function startEmulator(options: {
   } catch (error) {
     await stop();
     throw error;
+  } finally {
+    options.signal?.removeEventListener('abort', stopOnAbort);
   }
 }
 
 async function waitUntilUp(endpoint: string, child: ChildProcess, stderr: string[]): Promise<void> {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) {
-      throw new Error(`moto_server exited (${child.exitCode}):\n${stderr.join('').slice(-2000)}`);
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`moto_server exited (${child.exitCode ?? child.signalCode}):\n${stderr.join('').slice(-2000)}`);
     }
     try {
       // moto's own API does not count as an AWS request, so it does not use up the bootstrap calls.

@@ -90,6 +90,11 @@ export class LocalFunction {
     const { spec } = this;
     const child = fork(HOST, [spec.codeDir, spec.handler], {
       cwd: spec.codeDir,
+      // Plain Node, as Lambda runs the bundle: not the twin's TypeScript loader, which costs a cold
+      // start hundreds of milliseconds. The host exits when its IPC channel closes (the twin ended);
+      // in a process group of its own a terminal's Ctrl-C leaves it to the twin to stop.
+      execArgv: [],
+      detached: true,
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       env: {
         PATH: process.env.PATH,

@@ -1,5 +1,7 @@
 import { InvalidSettingsError } from '../lib/settings.ts';
-import { startTwin } from './twin.ts';
+import { SetupError, preflight } from './preflight.ts';
+import { watchLaunchers } from './processes.ts';
+import type { Twin } from './twin.ts';
 
 /**
  * `npm start [-- -c key=value ...]`: the whole system on this machine, until Ctrl-C.
@@ -22,29 +24,42 @@ function parseContext(args: string[]): Record<string, string> {
 async function main(): Promise<void> {
   const context = parseContext(process.argv.slice(2));
   const print = (line: string) => console.log(line);
+
+  // Signals are taken from the first moment: one that comes while the twin starts stops what has
+  // started so far. A second one does not wait for a clean stop.
+  const starting = new AbortController();
+  const started: { twin?: Twin } = {};
+  const stop = (why: string) => {
+    if (stopRequested) process.exit(1);
+    stopRequested = true;
+    console.log(`\n${why}: stopping the twin…`);
+    starting.abort(new Error(why));
+    if (started.twin) void started.twin.stop().then(() => process.exit(0));
+    // Otherwise startTwin stops what it started and rejects, and main's caller exits.
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => stop(signal));
+  watchLaunchers((why) => stop(why));
+
+  // The checks (python3 takes a moment) run while the rest of the twin's code loads.
+  const port = Number(process.env.PORT || 3000);
+  const loading = import('./twin.ts');
+  loading.catch(() => {}); // awaited below, unless a check fails first
+  await preflight({ port, context });
+  const { startTwin } = await loading;
   console.log('Starting the Feedback Loops twin: emulator, synth, deploy…');
-  const twin = await startTwin({
-    port: Number(process.env.PORT ?? 3000),
+  const twin = (started.twin = await startTwin({
+    port,
     context,
     adminApiKey: process.env.ADMIN_API_KEY || undefined,
     print,
-  });
-
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`\n${signal}: stopping the twin…`);
-    await twin.stop();
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+    signal: starting.signal,
+  }));
 
   console.log(
     [
       '',
-      `Feedback Loops twin ready in ${(twin.startupMs / 1000).toFixed(1)} s`,
+      // From this process's start (tsx loading included), as a person waits for it.
+      `Feedback Loops twin ready in ${(performance.now() / 1000).toFixed(1)} s`,
       `  API        ${twin.apiUrl}/v1          (health: ${twin.apiUrl}/v1/health)`,
       `  Admin key  ${twin.adminKey}`,
       `  Emulator   ${twin.emulator.endpoint}    (stack ${twin.stackName}; function logs in ${twin.logDir})`,
@@ -55,9 +70,11 @@ async function main(): Promise<void> {
   );
 }
 
+let stopRequested = false;
+
 main().catch((error: Error) => {
-  console.error(
-    error instanceof InvalidSettingsError ? error.message : `The twin could not start: ${error.stack ?? error.message}`,
-  );
+  if (stopRequested) process.exit(0); // stopped while it started, as asked
+  const plain = error instanceof InvalidSettingsError || error instanceof SetupError;
+  console.error(plain ? error.message : `The twin could not start: ${error.stack ?? error.message}`);
   process.exit(1);
 });

@@ -19,31 +19,34 @@ export async function assumeFunctionRoles(
   const iam = new IAMClient(clientConfig(emulator));
   const sts = new STSClient(clientConfig(emulator));
   const byFunction = new Map<string, Credentials>();
-  for (const [functionId, fn] of resourcesOfType(assembly.template, 'AWS::Lambda::Function')) {
-    const roleId = referencedId(prop(fn, 'Role'));
-    const roleName = roleId && deployment.physicalIds.get(roleId);
-    if (!roleName) throw new Error(`Function ${functionId} has no role the emulator created.`);
-    await iam.send(
-      new UpdateAssumeRolePolicyCommand({
-        RoleName: roleName,
-        PolicyDocument: JSON.stringify({
-          Version: '2012-10-17',
-          Statement: [{ Effect: 'Allow', Principal: { AWS: emulator.twinUserArn }, Action: 'sts:AssumeRole' }],
+  // One role after the other took a second of every start; they do not depend on each other.
+  await Promise.all(
+    resourcesOfType(assembly.template, 'AWS::Lambda::Function').map(async ([functionId, fn]) => {
+      const roleId = referencedId(prop(fn, 'Role'));
+      const roleName = roleId && deployment.physicalIds.get(roleId);
+      if (!roleName) throw new Error(`Function ${functionId} has no role the emulator created.`);
+      await iam.send(
+        new UpdateAssumeRolePolicyCommand({
+          RoleName: roleName,
+          PolicyDocument: JSON.stringify({
+            Version: '2012-10-17',
+            Statement: [{ Effect: 'Allow', Principal: { AWS: emulator.twinUserArn }, Action: 'sts:AssumeRole' }],
+          }),
         }),
-      }),
-    );
-    const { Credentials: assumed } = await sts.send(
-      new AssumeRoleCommand({
-        RoleArn: `arn:aws:iam::${emulator.accountId}:role/${roleName}`,
-        RoleSessionName: functionId.slice(0, 64),
-        DurationSeconds: 43_200,
-      }),
-    );
-    byFunction.set(functionId, {
-      accessKeyId: assumed!.AccessKeyId!,
-      secretAccessKey: assumed!.SecretAccessKey!,
-      sessionToken: assumed!.SessionToken!,
-    });
-  }
+      );
+      const { Credentials: assumed } = await sts.send(
+        new AssumeRoleCommand({
+          RoleArn: `arn:aws:iam::${emulator.accountId}:role/${roleName}`,
+          RoleSessionName: functionId.slice(0, 64),
+          DurationSeconds: 43_200,
+        }),
+      );
+      byFunction.set(functionId, {
+        accessKeyId: assumed!.AccessKeyId!,
+        secretAccessKey: assumed!.SecretAccessKey!,
+        sessionToken: assumed!.SessionToken!,
+      });
+    }),
+  );
   return byFunction;
 }

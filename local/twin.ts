@@ -6,6 +6,8 @@ import { clientConfig, deploy } from './deploy.ts';
 import { type Credentials, type Emulator, startEmulator } from './emulator.ts';
 import { type GatewayLog, readRoutes, startGateway } from './gateway.ts';
 import { type Invocation, LocalFunction } from './lambda-runtime.ts';
+import { preflight } from './preflight.ts';
+import { isAlive } from './processes.ts';
 import { assumeFunctionRoles } from './roles.ts';
 import { Scheduler } from './scheduler.ts';
 import { SqsPoller, readEventSources } from './sqs-poller.ts';
@@ -24,6 +26,8 @@ export interface TwinOptions {
   workDir?: string;
   /** One line per invocation; function warnings and errors. */
   print?: (line: string) => void;
+  /** Aborting it while the twin starts stops what has started; startTwin then rejects with its reason. */
+  signal?: AbortSignal;
 }
 
 export interface Twin {
@@ -41,6 +45,7 @@ export interface Twin {
   scheduler: Scheduler;
   logDir: string;
   startupMs: number;
+  /** Stops everything it started; calling it again waits for the same stop. */
   stop(): Promise<void>;
 }
 
@@ -54,6 +59,11 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
   const started = performance.now();
   const print = options.print ?? (() => {});
   const region = options.region ?? process.env.AWS_REGION ?? 'us-east-1';
+
+  // What can be wrong with how it was asked to start is found before anything starts.
+  const { context, python } = await preflight({ port: options.port, context: options.context ?? {} });
+  options.signal?.throwIfAborted();
+
   const workRoot = options.workDir ?? path.resolve('.twin');
   mkdirSync(workRoot, { recursive: true });
   removeFinishedRuns(workRoot);
@@ -61,20 +71,52 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
   const logDir = path.join(workDir, 'logs');
   mkdirSync(logDir);
 
+  // Aborted by the caller, or by a failure here: either way what is still starting stops.
+  const failed = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, failed.signal]) : failed.signal;
   const stoppers: (() => Promise<void> | void)[] = [];
-  const stop = async () => {
-    for (const stopOne of stoppers.reverse()) await stopOne();
-    rmSync(path.join(workDir, 'cdk.out'), { recursive: true, force: true });
-  };
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      for (const stopOne of stoppers.reverse()) await stopOne();
+      rmSync(path.join(workDir, 'cdk.out'), { recursive: true, force: true });
+    })());
 
-  const emulatorStarting = startEmulator({ region, logFile: path.join(workDir, 'emulator.log'), log: print });
+  const emulatorStarting = startEmulator({
+    region,
+    logFile: path.join(workDir, 'emulator.log'),
+    log: print,
+    python,
+    signal,
+  });
   emulatorStarting.then((emulator) => stoppers.unshift(() => emulator.stop())).catch(() => {});
   try {
-    const assembly = synthesize(path.join(workDir, 'cdk.out'), options.context ?? {});
-    const emulator = await emulatorStarting;
+    // The emulator starts while the app synthesizes (in a process of its own).
+    const synthStarted = performance.now();
+    const cacheDir = path.join(workRoot, 'synth');
+    const shownCacheDir = path.relative(process.cwd(), cacheDir);
+    const synthesizing = synthesize({
+      outdir: path.join(workDir, 'cdk.out'),
+      cacheDir,
+      context,
+      log: print,
+      signal,
+    }).then((assembly) => {
+      const seconds = ((performance.now() - synthStarted) / 1000).toFixed(1);
+      print(
+        assembly.reused
+          ? `synth: reused from ${shownCacheDir} (same sources, dependencies and settings as an earlier start)`
+          : `synth: ${seconds} s (kept in ${shownCacheDir} for later starts with the same sources and settings)`,
+      );
+      return assembly;
+    });
+    const [assembly, emulator] = await Promise.all([synthesizing, emulatorStarting]);
+    signal.throwIfAborted();
 
     const deployment = await deploy(emulator, assembly, { adminApiKey: options.adminApiKey });
+    signal.throwIfAborted();
     const roleCredentials = await assumeFunctionRoles(emulator, assembly, deployment);
+    signal.throwIfAborted();
 
     const logInvocation: GatewayLog = (entry) => print(formatInvocation(entry));
     const onLogLine = (functionName: string, line: string) => {
@@ -85,9 +127,15 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
 
     const lambda = new LambdaClient(clientConfig(emulator));
     const functions = new Map<string, LocalFunction>();
-    for (const [id, resource] of resourcesOfType(assembly.template, 'AWS::Lambda::Function')) {
+    const functionResources = resourcesOfType(assembly.template, 'AWS::Lambda::Function');
+    const deployedConfigs = await Promise.all(
+      functionResources.map(([id]) =>
+        lambda.send(new GetFunctionConfigurationCommand({ FunctionName: deployment.physicalIds.get(id)! })),
+      ),
+    );
+    functionResources.forEach(([id, resource], index) => {
       const name = deployment.physicalIds.get(id)!;
-      const deployed = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: name }));
+      const deployed = deployedConfigs[index]!;
       const s3Key = prop<{ S3Key?: string }>(resource, 'Code')?.S3Key ?? '';
       const codeDir = assembly.assetDirs.get(s3Key.replace(/\.zip$/, ''));
       if (!codeDir) throw new Error(`Function ${id}: its code asset ${s3Key} is not in the assembly`);
@@ -110,7 +158,7 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
           onLogLine,
         ),
       );
-    }
+    });
     stoppers.push(async () => {
       await Promise.all([...functions.values()].map((fn) => fn.stop()));
     });
@@ -145,6 +193,8 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
       deployment.skipped.filter(({ type }) => !/^AWS::(ApiGatewayV2|SecretsManager)::/.test(type)),
     );
     if (notEmulated) print(`twin: not emulated (they act on AWS only): ${notEmulated}`);
+    // Aborted while the last parts started: stop rather than hand back a twin nobody will stop.
+    signal.throwIfAborted();
 
     const { port } = server.address() as { port: number };
     return {
@@ -162,6 +212,7 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
       stop,
     };
   } catch (error) {
+    failed.abort(error);
     await stop();
     // The emulator may still have been starting when something else failed.
     await emulatorStarting.then((emulator) => emulator.stop()).catch(() => {});
@@ -193,15 +244,6 @@ function removeFinishedRuns(workRoot: string): void {
     const pid = Number(/^run-(\d+)-/.exec(name)?.[1]);
     if (!pid || isAlive(pid)) continue;
     rmSync(path.join(workRoot, name), { recursive: true, force: true });
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 

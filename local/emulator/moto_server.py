@@ -21,13 +21,51 @@ either refuse every least-privilege grant or miss real mistakes:
    (through Docker, which is not here), receiving the messages and so spoiling their receive counts.
    The twin polls the queues itself, as Lambda's pollers do, so moto's own delivery is switched off.
 
+These patches reach into moto's internals as moto 5.2.1 has them, so this launcher runs that version
+and no other: `python3 moto_server.py --check-version` says whether it is installed (the twin and
+.ci/run ask before anything else), and the launcher refuses to start with any other.
+
 Usage: python3 moto_server.py [moto_server options]   (same options as moto_server)
+       python3 moto_server.py --check-version
 """
 
 import re
 import sys
+from importlib import metadata
 
-from moto.iam import access_control
+MOTO_VERSION = "5.2.1"
+INSTALL = f'pip install "moto[server]=={MOTO_VERSION}" cfn-lint'
+
+
+def _version_problem():
+    """What is wrong with the moto installed for this Python, in words, or None."""
+    try:
+        installed = metadata.version("moto")
+    except metadata.PackageNotFoundError:
+        return f"moto is not installed for {sys.executable}."
+    if installed != MOTO_VERSION:
+        return (
+            f"moto {installed} is installed; the twin's emulator needs moto {MOTO_VERSION} exactly"
+            " (local/emulator/moto_server.py patches its internals)."
+        )
+    try:
+        metadata.version("flask")
+    except metadata.PackageNotFoundError:
+        return f"moto {MOTO_VERSION} is installed without its server extras (Flask)."
+    return None
+
+
+if __name__ == "__main__":
+    _problem = _version_problem()
+    if _problem:
+        print(f"{_problem}\nInstall it with: {INSTALL}", file=sys.stderr)
+        sys.exit(3)
+    if sys.argv[1:] == ["--check-version"]:
+        # The interpreter too: the twin starts moto with it, not through a shim (pyenv's costs 0.5 s).
+        print(f"moto {MOTO_VERSION}\npython: {sys.executable}")
+        sys.exit(0)
+
+from moto.iam import access_control  # noqa: E402
 
 
 def _iam_match(pattern, string):
@@ -158,8 +196,22 @@ def _exit_with_parent():
     os._exit(0)
 
 
+def _warm_up():
+    """moto imports a service's code on its first request, and CloudFormation's and SSM's pull in
+    most of moto (EC2's alone takes seconds): the twin's deploy would wait for it. Imported here, in
+    the background, it is done while the twin synthesizes."""
+    from moto import backends
+
+    for service in ("cloudformation", "ssm", "s3", "lambda", "sqs", "dynamodb", "secretsmanager", "events"):
+        try:
+            backends.get_backend(service)
+        except Exception:  # a request for it imports it again, and says what is wrong
+            pass
+
+
 from moto.server import main  # noqa: E402
 
 if __name__ == "__main__":
     threading.Thread(target=_exit_with_parent, daemon=True).start()
+    threading.Thread(target=_warm_up, daemon=True).start()
     sys.exit(main(sys.argv[1:]))
