@@ -37,11 +37,7 @@ const FORM_FIELDS = {
 const TAGS = ['news', 'a&b=c', '[x]', 'tags[]=y', 'ünï 😀', 'dot.ted', '+ %2B'];
 const RECIPIENT = 'zoë@bücher.example';
 const ORIGINAL = 'https://shop.example/sale?x=1&y=[2]&z=%C3%BC#top';
-/**
- * PHP writes this integer in digits; JavaScript would write "1e+21". It rides on the click, not on
- * the sent: the message context a sent leaves in DynamoDB cannot hold it yet (lib-dynamodb refuses
- * numbers beyond Number.MAX_SAFE_INTEGER).
- */
+/** PHP writes this integer in digits; JavaScript would write "1e+21". It rides on the click. */
 const BIG = 1e21;
 
 /** A whole second, a minute ago, so the delivered timestamp and time are known exactly. */
@@ -127,8 +123,9 @@ describe.each(EXAMPLE_KINDS)('the %s example receiver as a loop target', (kind) 
     expect(sent).toMatchObject({ type: 'sent', recipient: RECIPIENT });
     expect(sent.event).toEqual(expectedSent(prefix, at, 'form'));
 
-    // Not asserted: whether the open and the click carry the sent's recipient, fields and tags.
+    // The open and the click carry what their sent said of the message (enrichment, SPEC §4).
     const open = await example.waitForVerified(`${prefix}-open`);
+    expect(open).toMatchObject({ recipient: RECIPIENT });
     expect(open.event).toMatchObject({
       type: 'open',
       message,
@@ -136,13 +133,20 @@ describe.each(EXAMPLE_KINDS)('the %s example receiver as a loop target', (kind) 
       time: String(at.time),
       ip: '2001:db8::7',
       useragent: 'Mozilla/5.0 (ü)',
+      recipient: RECIPIENT,
+      profile: 'p-ü-1',
+      fields: FORM_FIELDS,
+      tags: TAGS,
     });
     const click = await example.waitForVerified(`${prefix}-click`);
     expect(click.event).toMatchObject({
       type: 'click',
       message,
       original: ORIGINAL,
-      fields: { big: '1000000000000000000000' },
+      recipient: RECIPIENT,
+      // Its own field, and the sent's others.
+      fields: { ...FORM_FIELDS, big: '1000000000000000000000' },
+      tags: TAGS,
     });
   });
 
