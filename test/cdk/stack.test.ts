@@ -20,9 +20,12 @@ describe('the stack with default settings', () => {
       [
         'ApiFunction',
         'AuthorizerFunction',
+        'DeadLettersFunction',
         'DeliverFunction',
         'FanoutFunction',
         'IngestFunction',
+        'LogCompactorFunction',
+        'LogWriterFunction',
         'VerifierFunction',
       ].sort(),
     );
@@ -54,29 +57,37 @@ describe('the stack with default settings', () => {
   });
 
   it("hides a message for at least six times its consumer's timeout, and redrives it to a dead-letter queue", () => {
-    for (const [, mapping] of ofType(json, 'AWS::Lambda::EventSourceMapping')) {
+    const mappings = ofType(json, 'AWS::Lambda::EventSourceMapping');
+    // Three queues and their three dead-letter queues, each with a consumer.
+    expect(mappings).toHaveLength(6);
+    let redriven = 0;
+    for (const [, mapping] of mappings) {
       const queueId = mapping.Properties.EventSourceArn['Fn::GetAtt'][0];
       const fnId = mapping.Properties.FunctionName.Ref;
       const queue = json.Resources[queueId]!.Properties;
       const timeout = json.Resources[fnId]!.Properties.Timeout;
-      expect(queue.VisibilityTimeout).toBeGreaterThanOrEqual(6 * timeout);
+      const window = mapping.Properties.MaximumBatchingWindowInSeconds ?? 0;
+      expect(queue.VisibilityTimeout).toBeGreaterThanOrEqual(6 * timeout + window);
+      if (!queue.RedrivePolicy) continue;
       const dlqId = queue.RedrivePolicy.deadLetterTargetArn['Fn::GetAtt'][0];
       expect(json.Resources[dlqId]!.Type).toBe('AWS::SQS::Queue');
+      redriven++;
     }
-    // The first attempt, then one per delay of the default schedule (8 delays).
+    expect(redriven).toBe(3);
+    // The first attempt, one per delay of the default schedule (8 delays), two of slack for crashes.
     result.template.hasResourceProperties('AWS::SQS::Queue', { RedrivePolicy: { maxReceiveCount: 11 } });
   });
 
   it('encrypts every queue and refuses requests without TLS', () => {
     const queues = ofType(json, 'AWS::SQS::Queue');
-    expect(queues).toHaveLength(4);
+    expect(queues).toHaveLength(6);
     for (const [, queue] of queues) expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
     const tlsOnly = ofType(json, 'AWS::SQS::QueuePolicy').filter(([, policy]) =>
       policy.Properties.PolicyDocument.Statement.some(
         (s: any) => s.Effect === 'Deny' && s.Condition?.Bool?.['aws:SecureTransport'] === 'false',
       ),
     );
-    expect(tlsOnly.flatMap(([, policy]) => policy.Properties.Queues)).toHaveLength(4);
+    expect(tlsOnly.flatMap(([, policy]) => policy.Properties.Queues)).toHaveLength(6);
   });
 
   it('keeps log files private, encrypted, TLS-only and expiring', () => {
@@ -112,14 +123,34 @@ describe('the stack with default settings', () => {
     });
   });
 
-  it('alarms on dead letters and on old messages of both queues', () => {
-    const alarms = ofType(json, 'AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties.MetricName);
-    expect(alarms.sort()).toEqual([
-      'ApproximateAgeOfOldestMessage',
-      'ApproximateAgeOfOldestMessage',
-      'ApproximateNumberOfMessagesVisible',
-      'ApproximateNumberOfMessagesVisible',
-    ]);
+  it('alarms on old messages of every queue, and on dead letters that stay', () => {
+    const alarms = ofType(json, 'AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties);
+    expect(alarms.filter((alarm) => alarm.MetricName === 'ApproximateAgeOfOldestMessage')).toHaveLength(3);
+    // Visible or not: a dead letter its consumer could not record for 15 minutes.
+    const deadLetters = alarms.filter((alarm) => alarm.Metrics);
+    expect(deadLetters).toHaveLength(3);
+    for (const alarm of deadLetters) {
+      expect(
+        alarm.Metrics.map((metric: any) => metric.MetricStat?.Metric.MetricName)
+          .filter(Boolean)
+          .sort(),
+      ).toEqual(['ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesVisible']);
+      expect(alarm.EvaluationPeriods).toBe(15);
+    }
+  });
+
+  it('lets the log writer only put objects, and only under logs/', () => {
+    const writer = functionId(json, 'LogWriterFunction');
+    const role = json.Resources[writer]!.Properties.Role['Fn::GetAtt'][0];
+    const statements = ofType(json, 'AWS::IAM::Policy')
+      .filter(([, policy]) => policy.Properties.Roles.some((ref: any) => ref.Ref === role))
+      .flatMap(([, policy]) => policy.Properties.PolicyDocument.Statement);
+    const s3 = statements.filter((statement: any) =>
+      [statement.Action].flat().some((action: string) => action.startsWith('s3:')),
+    );
+    expect(s3).toHaveLength(1);
+    expect(s3[0].Action).toBe('s3:PutObject');
+    expect(JSON.stringify(s3[0].Resource)).toContain('/logs/*');
   });
 
   it('has a route for every entry of the route table, public only where the contract says so', () => {
