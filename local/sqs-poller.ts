@@ -99,7 +99,8 @@ export class SqsPoller {
     if (!batch.length || batchingWindowSeconds === 0) return batch;
     const windowEnds = Date.now() + batchingWindowSeconds * 1000;
     while (batch.length < batchSize && Date.now() < windowEnds && !this.abort.signal.aborted) {
-      const wait = Math.max(0, Math.floor((windowEnds - Date.now()) / 1000));
+      // A batching window may be up to 300 s; one SQS long poll waits 20 s at most.
+      const wait = Math.min(20, Math.max(0, Math.floor((windowEnds - Date.now()) / 1000)));
       batch.push(...(await this.receive(batchSize - batch.length, wait)));
       if (wait === 0) await new Promise((resolve) => setTimeout(resolve, 50));
     }
