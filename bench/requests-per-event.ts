@@ -36,6 +36,7 @@ import {
 } from '../test/unit/factories.ts';
 import { FakeTable, type TableRequest } from '../test/unit/fake-table.ts';
 import { type Loopback, startLoopback } from '../test/unit/loopback.ts';
+import { logPath } from './log-path.ts';
 
 const TABLE_NAME = 'bench-table';
 const QUEUES = {
@@ -190,7 +191,7 @@ async function simulate(handlers: Handlers, mocks: Mocks, withClientIds: boolean
   const queues = new Map<string, string[]>(Object.values(QUEUES).map((url) => [url, []]));
   let stage: Usage = emptyUsage();
   sqs.on(SendMessageBatchCommand).callsFake((input) => {
-    add(stage.sqs, 'SendMessageBatch');
+    add(stage.sqs, `SendMessageBatch ${queueName(input.QueueUrl)}`);
     queues.get(input.QueueUrl)!.push(...input.Entries.map((entry: { MessageBody: string }) => entry.MessageBody));
     return { Successful: input.Entries.map((entry: { Id: string }) => ({ Id: entry.Id })), Failed: [] };
   });
@@ -275,6 +276,8 @@ interface Mocks {
   receiver: Loopback;
 }
 
+const queueName = (url: string) => Object.entries(QUEUES).find(([, queueUrl]) => queueUrl === url)?.[0] ?? url;
+
 const fmt = (n: number, digits = 3) => n.toFixed(digits);
 const pad = (text: string, width: number) => text.padStart(width);
 const verdict = (ok: boolean) => (ok ? 'meets it' : 'MISSES IT');
@@ -302,6 +305,12 @@ function printRun(title: string, run: Run): void {
   console.log(
     `  ${'total'.padEnd(8)}${pad(per(sum.invocations), 12)}${pad(per(total(sum.sqs)), 10)}${pad(per(total(sum.dynamo)), 10)}${pad(per(sum.rcu), 8)}${pad(per(sum.wcu), 8)}`,
   );
+  const sends = Object.entries(run.stages).flatMap(([name, usage]) =>
+    [...usage.sqs]
+      .filter(([request]) => request.startsWith('SendMessageBatch '))
+      .map(([request, n]) => `${name} → ${request.slice('SendMessageBatch '.length)} ${per(n)}`),
+  );
+  console.log(`  SendMessageBatch per event, by queue: ${sends.join(', ')}`);
   console.log(
     '  (SQS req. are the functions’ own; each SQS-triggered invocation adds about one ReceiveMessage and one DeleteMessageBatch by its event source mapping)',
   );
@@ -342,6 +351,8 @@ export async function requestsPerEvent(): Promise<void> {
     RETRY_SCHEDULE: '5,60,300,1800,7200,18000,36000,43200',
     ALLOW_HTTP_TARGETS: 'true',
     ALLOWED_TARGET_CIDRS: '127.0.0.0/8',
+    LOGS_BUCKET: 'bench-logs',
+    LOG_RETENTION_DAYS: '90',
   });
   const aws = await import('#shared/runtime/aws.ts');
   const mocks: Mocks = {
@@ -365,6 +376,7 @@ export async function requestsPerEvent(): Promise<void> {
     );
     printRun('without client ids', await simulate(handlers, mocks, false));
     printRun('with a client id on every event', await simulate(handlers, mocks, true));
+    await logPath({ ...mocks, fanout: handlers.fanout, deliver: handlers.deliver, logQueueUrl: QUEUES.logs });
   } finally {
     mocks.dynamo.restore();
     mocks.sqs.restore();
