@@ -150,7 +150,8 @@ export class FeedbackLoopsStack extends Stack {
 
     // Queues
     const logs = new WorkQueue(this, 'LogQueue', {
-      consumer: { fn: logWriter, batchSize: 1000, maxBatchingWindow: logFlushWindow },
+      // As many messages as the window gathers (Lambda also stops at 6 MB): one chunk per file per flush.
+      consumer: { fn: logWriter, batchSize: 10_000, maxBatchingWindow: logFlushWindow },
       // A flush that keeps failing is tried again from the dead-letter queue, where the alarm sees it.
       deadLetterConsumer: { fn: logWriter, batchSize: 10 },
       maxReceiveCount: 5,

@@ -15,7 +15,7 @@ import { requireEnv, requireIntEnv, requireListEnv } from '#shared/runtime/confi
 import { logger } from '#shared/runtime/logger.ts';
 import { parseBody, sqsBatchHandler } from '#shared/runtime/sqs-batch.ts';
 import { clearFailure, recordFailure } from '#shared/store/failures.ts';
-import { queueLogRecords } from '#shared/store/log-queue.ts';
+import { type LogEntry, queueLogRecords } from '#shared/store/log-queue.ts';
 import { getLoop, readLoopsNow, saveLoop } from '#shared/store/loops.ts';
 import { ConditionFailed } from '#shared/store/table.ts';
 
@@ -34,12 +34,12 @@ requireEnv('LOG_QUEUE_URL');
  * The loop is read as it is now before each attempt (one consistent BatchGetItem per batch), so a
  * loop that was deleted, disabled, unsubscribed or re-pointed gets nothing more.
  */
-export const handler = sqsBatchHandler<Map<string, LoopRecord>>(
-  async (record, loops) => {
+export const handler = sqsBatchHandler<Batch>(
+  async (record, batch) => {
     const delivery = parseBody<QueuedDelivery>(record);
     if (!delivery) return;
     const { event } = delivery;
-    const loop = loops.get(delivery.loopId);
+    const loop = batch.loops.get(delivery.loopId);
     if (!receivesEvent(loop, event.type)) return notSent(delivery, loop);
 
     const attemptNumber = Number(record.attributes.ApproximateReceiveCount);
@@ -54,7 +54,7 @@ export const handler = sqsBatchHandler<Map<string, LoopRecord>>(
     }
 
     logger.info('Delivery attempt failed', { ...context, status: outcome.status, error: outcome.error });
-    await logLoopError(record.messageId, delivery, loop, attemptNumber, outcome, now);
+    batch.loopErrors.push(loopError(record.messageId, delivery, loop, attemptNumber, outcome, now));
     if (outcome.gone) {
       await disable(loop, outcome);
       await recordFailure(failureOf(delivery, attemptNumber, outcome, now));
@@ -70,14 +70,23 @@ export const handler = sqsBatchHandler<Map<string, LoopRecord>>(
     await postpone(record, delay);
     throw new Error(`attempt ${attemptNumber} to ${loop.id} failed (${outcome.error}); next in ${delay} s`);
   },
-  async (records) =>
-    readLoopsNow(
+  async (records) => ({
+    loops: await readLoopsNow(
       records.flatMap((record) => {
         const delivery = parseBody<QueuedDelivery>(record);
         return delivery ? [{ accountId: delivery.accountId, loopId: delivery.loopId }] : [];
       }),
     ),
+    loopErrors: [],
+  }),
+  logLoopErrors,
 );
+
+/** What a batch shares: its loops as they are now, and the failed attempts to log, sent together. */
+interface Batch {
+  loops: Map<string, LoopRecord>;
+  loopErrors: LogEntry[];
+}
 
 /**
  * The loop does not take this delivery now. A loop that a 410 disabled keeps what it misses as
@@ -111,18 +120,15 @@ async function disable(loop: LoopRecord, outcome: AttemptOutcome & { ok: false }
   }
 }
 
-/**
- * Every failed attempt goes to the account's `loop-errors` log (SPEC §5, §8). It is a diagnosis,
- * not the event: when the log queue cannot take it, the delivery goes on and the loss is logged.
- */
-async function logLoopError(
+/** A failed attempt as its record in the account's `loop-errors` log (SPEC §5, §8). */
+function loopError(
   owner: string,
   delivery: QueuedDelivery,
   loop: LoopRecord,
   attemptNumber: number,
   outcome: AttemptOutcome & { ok: false },
   now: Date,
-): Promise<void> {
+): LogEntry {
   const record = {
     time: Math.floor(now.getTime() / 1000),
     eventId: delivery.event.id,
@@ -132,10 +138,22 @@ async function logLoopError(
     attempt: (delivery.replayOf?.attempts ?? 0) + attemptNumber,
     ...(outcome.status !== undefined ? { status: outcome.status } : { error: outcome.error }),
   };
-  const failed = await queueLogRecords([
-    { accountId: loop.accountId, date: logDate(now), prefix: LOOP_ERRORS, record, owner },
-  ]);
-  if (failed.size) logger.error('A loop error could not be logged', { ...record, error: String(failed.get(owner)) });
+  return { accountId: loop.accountId, date: logDate(now), prefix: LOOP_ERRORS, record, owner };
+}
+
+/**
+ * The batch's failed attempts, in one send (packed per file). A loop error is a diagnosis, not the
+ * event: when the log queue cannot take it, the deliveries stand and the loss is logged.
+ */
+async function logLoopErrors(batch: Batch): Promise<void> {
+  if (!batch.loopErrors.length) return;
+  try {
+    const failed = await queueLogRecords(batch.loopErrors);
+    if (failed.size)
+      logger.error('Loop errors could not be logged', { count: failed.size, error: String([...failed.values()][0]) });
+  } catch (error) {
+    logger.error('Loop errors could not be logged', { count: batch.loopErrors.length, error: String(error) });
+  }
 }
 
 async function postpone(record: SQSRecord, seconds: number): Promise<void> {

@@ -16,10 +16,13 @@ import { logger } from './logger.ts';
 export function sqsBatchHandler<Prepared = undefined>(
   process: (record: SQSRecord, prepared: Prepared) => Promise<void>,
   prepare: (records: SQSRecord[]) => Promise<Prepared> = async () => undefined as Prepared,
+  /** After every record settled: what the batch gathered goes out at once (it must not throw). */
+  finish: (prepared: Prepared) => Promise<void> = async () => undefined,
 ) {
   return sqsBatchHandlerOfAll(async (records) => {
     const prepared = await prepare(records);
     const outcomes = await Promise.allSettled(records.map((record) => process(record, prepared)));
+    await finish(prepared);
     return new Map(
       outcomes.flatMap((outcome, index) =>
         outcome.status === 'rejected' ? [[records[index]!.messageId, outcome.reason] as const] : [],
