@@ -1,4 +1,4 @@
-import type { QueuedLogRecords } from '#shared/events/messages.ts';
+import type { QueuedLogRecords } from '#shared/logs/log-record.ts';
 import { clock } from '#shared/runtime/clock.ts';
 import { requireIntEnv } from '#shared/runtime/config.ts';
 import { logger } from '#shared/runtime/logger.ts';

@@ -1,4 +1,3 @@
-import type { LogPrefix, LogRecord } from '#shared/logs/log-record.ts';
 import type { MailEvent } from './mail-event.ts';
 
 /** A message on the events queue: one accepted event of one account. */
@@ -17,12 +16,4 @@ export interface QueuedDelivery {
   event: MailEvent;
   /** Set when the delivery is a replay of a recorded failure: which one, and the attempts made before. */
   replayOf?: { failedAt: string; attempts: number };
-}
-
-/** A message on the log queue: records of one log file (account, accepted day, prefix), flushed together. */
-export interface QueuedLogRecords {
-  accountId: string;
-  date: string;
-  prefix: LogPrefix;
-  records: LogRecord[];
 }

@@ -112,3 +112,11 @@ export function parseLogFileName(name: string): { prefix: LogPrefix; date: strin
 export function logDate(at: Date | string): string {
   return new Date(at).toISOString().slice(0, 10);
 }
+
+/** A message on the log queue: records of one log file (account, accepted day, prefix), flushed together. */
+export interface QueuedLogRecords {
+  accountId: string;
+  date: string;
+  prefix: LogPrefix;
+  records: LogRecord[];
+}

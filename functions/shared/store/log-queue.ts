@@ -1,6 +1,5 @@
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
-import type { QueuedLogRecords } from '#shared/events/messages.ts';
-import type { LogPrefix, LogRecord } from '#shared/logs/log-record.ts';
+import type { LogPrefix, LogRecord, QueuedLogRecords } from '#shared/logs/log-record.ts';
 import { sqs } from '#shared/runtime/aws.ts';
 import { requireEnv } from '#shared/runtime/config.ts';
 
