@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject, randomBytes } from 'node:crypto';
 
 /**
  * Standard Webhooks signing (SPEC §5, https://www.standardwebhooks.com): any Standard Webhooks library
@@ -24,9 +24,22 @@ export function signatureHeader(input: { id: string; timestamp: number; body: st
     .join(' ');
 }
 
-/** The key is the base64 part after the prefix, as Standard Webhooks defines (not the string itself). */
-function secretKey(secret: string): Buffer {
-  return Buffer.from(secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret, 'base64');
+/**
+ * The key is the base64 part after the prefix, as Standard Webhooks defines (not the string itself).
+ * Kept as a KeyObject per secret: building the HMAC key from bytes on every signature is most of
+ * its cost on Node 24. A warm instance sees a handful of loops' secrets; the cache stays small.
+ */
+const keys = new Map<string, KeyObject>();
+function secretKey(secret: string): KeyObject {
+  let key = keys.get(secret);
+  if (!key) {
+    if (keys.size >= 256) keys.delete(keys.keys().next().value!);
+    key = createSecretKey(
+      Buffer.from(secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret, 'base64'),
+    );
+    keys.set(secret, key);
+  }
+  return key;
 }
 
 export function webhookHeaders(input: {
