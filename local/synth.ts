@@ -125,7 +125,14 @@ function synthesizeInChild(
   for (const stream of [child.stdout!, child.stderr!]) {
     createInterface({ input: stream }).on('line', (line) => line.trim() && output.push(line));
   }
-  const kill = () => child.kill('SIGKILL');
+  // Its process group: the synth and the esbuild processes it runs.
+  const kill = () => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      child.kill('SIGKILL');
+    }
+  };
   signal?.addEventListener('abort', kill, { once: true });
   return new Promise<AssemblySummary>((resolve, reject) => {
     let result: SynthResult | undefined;
