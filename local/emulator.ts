@@ -1,11 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
-import { createServer } from 'node:net';
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, PutUserPolicyCommand } from '@aws-sdk/client-iam';
-import { LAUNCHER } from './preflight.ts';
+import { type LaunchedEmulator, launchEmulator } from './launcher.ts';
 
-/** The twin's own calls before IAM enforcement starts: create its user, its policy, its key. */
-const BOOTSTRAP_CALLS = 3;
 export const TWIN_USER = 'feedback-loops-twin';
 
 export interface Credentials {
@@ -33,8 +28,8 @@ export async function startEmulator(options: {
   region: string;
   logFile: string;
   log: (line: string) => void;
-  /** The interpreter that has moto (see checkEmulator); python3 by default. */
-  python?: string;
+  /** moto, when the twin's preflight already launched it (see launcher.ts). */
+  launched?: LaunchedEmulator;
   /** Aborting it while moto starts stops moto. */
   signal?: AbortSignal;
 }): Promise<Emulator> {
@@ -56,28 +51,14 @@ export async function startEmulator(options: {
     };
   }
 
-  const port = await freePort();
-  const endpoint = `http://127.0.0.1:${port}`;
-  // moto ends when its stdin closes (see moto_server.py): when the twin ends, even killed, so does moto.
-  // Its own process group keeps a terminal's Ctrl-C from it: the twin stops it last, after the pollers.
-  const child = spawn(options.python ?? 'python3', [LAUNCHER, '-H', '127.0.0.1', '-p', String(port)], {
-    env: { ...process.env, INITIAL_NO_AUTH_ACTION_COUNT: String(BOOTSTRAP_CALLS) },
-    stdio: ['pipe', 'ignore', 'pipe'],
-    detached: true,
-  });
-  const stderr: string[] = [];
-  const logStream = createWriteStream(options.logFile);
-  child.stderr!.on('data', (chunk: Buffer) => {
-    logStream.write(chunk);
-    stderr.push(chunk.toString());
-    if (stderr.length > 200) stderr.shift();
-  });
-  child.once('exit', () => logStream.end());
-  const stop = () => stopProcess(child);
-  const stopOnAbort = () => void stop();
+  const launched = options.launched ?? (await launchEmulator());
+  const { endpoint } = launched;
+  launched.logTo(options.logFile);
+  const stopOnAbort = () => void launched.stop();
   options.signal?.addEventListener('abort', stopOnAbort, { once: true });
   try {
-    await waitUntilUp(endpoint, child, stderr);
+    options.signal?.throwIfAborted();
+    await waitUntilUp(launched);
     const bootstrap = new IAMClient({
       endpoint,
       region: options.region,
@@ -102,17 +83,17 @@ export async function startEmulator(options: {
       accountId,
       credentials: { accessKeyId: AccessKey!.AccessKeyId!, secretAccessKey: AccessKey!.SecretAccessKey! },
       twinUserArn: `arn:aws:iam::${accountId}:user/${TWIN_USER}`,
-      stop,
+      stop: launched.stop,
     };
   } catch (error) {
-    await stop();
+    await launched.stop();
     throw error;
   } finally {
     options.signal?.removeEventListener('abort', stopOnAbort);
   }
 }
 
-async function waitUntilUp(endpoint: string, child: ChildProcess, stderr: string[]): Promise<void> {
+async function waitUntilUp({ endpoint, child, stderr }: LaunchedEmulator): Promise<void> {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
@@ -128,28 +109,4 @@ async function waitUntilUp(endpoint: string, child: ChildProcess, stderr: string
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`moto_server did not answer on ${endpoint} within 30 s:\n${stderr.join('').slice(-2000)}`);
-}
-
-export function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }

@@ -34,17 +34,25 @@ async function main(): Promise<void> {
     stopRequested = true;
     console.log(`\n${why}: stopping the twin…`);
     starting.abort(new Error(why));
-    if (started.twin) void started.twin.stop().then(() => process.exit(0));
+    if (started.twin) {
+      started.twin.stop().then(
+        () => process.exit(0),
+        (error: Error) => {
+          console.error(`The twin did not stop cleanly: ${error.stack ?? error.message}`);
+          process.exit(1);
+        },
+      );
+    }
     // Otherwise startTwin stops what it started and rejects, and main's caller exits.
   };
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => stop(signal));
   watchLaunchers((why) => stop(why));
 
-  // The checks (python3 takes a moment) run while the rest of the twin's code loads.
+  // The checks, and moto loading once its version is right, go on while the rest of the code loads.
   const port = Number(process.env.PORT || 3000);
   const loading = import('./twin.ts');
   loading.catch(() => {}); // awaited below, unless a check fails first
-  await preflight({ port, context });
+  const checked = await preflight({ port, context });
   const { startTwin } = await loading;
   console.log('Starting the Feedback Loops twin: emulator, synth, deploy…');
   const twin = (started.twin = await startTwin({
@@ -53,6 +61,7 @@ async function main(): Promise<void> {
     adminApiKey: process.env.ADMIN_API_KEY || undefined,
     print,
     signal: starting.signal,
+    checked,
   }));
 
   console.log(

@@ -6,7 +6,7 @@ import { clientConfig, deploy } from './deploy.ts';
 import { type Credentials, type Emulator, startEmulator } from './emulator.ts';
 import { type GatewayLog, readRoutes, startGateway } from './gateway.ts';
 import { type Invocation, LocalFunction } from './lambda-runtime.ts';
-import { preflight } from './preflight.ts';
+import { type Checked, preflight } from './preflight.ts';
 import { isAlive } from './processes.ts';
 import { assumeFunctionRoles } from './roles.ts';
 import { Scheduler } from './scheduler.ts';
@@ -28,6 +28,8 @@ export interface TwinOptions {
   print?: (line: string) => void;
   /** Aborting it while the twin starts stops what has started; startTwin then rejects with its reason. */
   signal?: AbortSignal;
+  /** What preflight() found, when the caller ran it first (with the same port and context). */
+  checked?: Checked;
 }
 
 export interface Twin {
@@ -60,14 +62,20 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
   const print = options.print ?? (() => {});
   const region = options.region ?? process.env.AWS_REGION ?? 'us-east-1';
 
-  // What can be wrong with how it was asked to start is found before anything starts.
-  const { context, python } = await preflight({ port: options.port, context: options.context ?? {} });
-  options.signal?.throwIfAborted();
-
+  // What can be wrong with how it was asked to start is found before anything else starts.
+  const { context, emulator: launched } =
+    options.checked ?? (await preflight({ port: options.port, context: options.context ?? {} }));
   const workRoot = options.workDir ?? path.resolve('.twin');
-  mkdirSync(workRoot, { recursive: true });
-  removeFinishedRuns(workRoot);
-  const workDir = mkdtempSync(path.join(workRoot, `run-${process.pid}-`));
+  let workDir: string;
+  try {
+    options.signal?.throwIfAborted();
+    mkdirSync(workRoot, { recursive: true });
+    removeFinishedRuns(workRoot);
+    workDir = mkdtempSync(path.join(workRoot, `run-${process.pid}-`));
+  } catch (error) {
+    await launched?.stop();
+    throw error;
+  }
   const logDir = path.join(workDir, 'logs');
   mkdirSync(logDir);
 
@@ -86,7 +94,7 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
     region,
     logFile: path.join(workDir, 'emulator.log'),
     log: print,
-    python,
+    launched,
     signal,
   });
   emulatorStarting.then((emulator) => stoppers.unshift(() => emulator.stop())).catch(() => {});

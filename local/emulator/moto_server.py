@@ -22,8 +22,8 @@ either refuse every least-privilege grant or miss real mistakes:
    The twin polls the queues itself, as Lambda's pollers do, so moto's own delivery is switched off.
 
 These patches reach into moto's internals as moto 5.2.1 has them, so this launcher runs that version
-and no other: `python3 moto_server.py --check-version` says whether it is installed (the twin and
-.ci/run ask before anything else), and the launcher refuses to start with any other.
+and no other: before anything else it checks the moto installed, and says what to install (exit
+status 3) or prints "moto 5.2.1" and goes on. `--check-version` stops there (.ci/run uses it).
 
 Usage: python3 moto_server.py [moto_server options]   (same options as moto_server)
        python3 moto_server.py --check-version
@@ -60,9 +60,9 @@ if __name__ == "__main__":
     if _problem:
         print(f"{_problem}\nInstall it with: {INSTALL}", file=sys.stderr)
         sys.exit(3)
+    # The twin waits for this line before it starts anything else; moto loads meanwhile.
+    print(f"moto {MOTO_VERSION}", flush=True)
     if sys.argv[1:] == ["--check-version"]:
-        # The interpreter too: the twin starts moto with it, not through a shim (pyenv's costs 0.5 s).
-        print(f"moto {MOTO_VERSION}\npython: {sys.executable}")
         sys.exit(0)
 
 from moto.iam import access_control  # noqa: E402
