@@ -15,6 +15,8 @@ import hmac
 import json
 import os
 import re
+import sys
+import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
@@ -58,13 +60,20 @@ def read_form(body: str) -> dict:
     return event
 
 
+OUTPUT = threading.Lock()
+
+
 def handle_event(event: dict) -> None:
     """Your work goes here: update the profile, count the open, unsubscribe the address…"""
-    print(
+    line = (
         f"verified {event.get('type')} {event.get('id')} {event.get('recipient', '-')} "
-        + json.dumps(event, ensure_ascii=False, separators=(",", ":")),
-        flush=True,
+        + json.dumps(event, ensure_ascii=False, separators=(",", ":"))
     )
+    # One write per line: requests are handled on threads, and print() writes the text and its
+    # line end separately, so two events could interleave on one line.
+    with OUTPUT:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
 
 
 class Receiver(BaseHTTPRequestHandler):
