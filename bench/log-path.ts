@@ -12,12 +12,12 @@
  *  - a message of the log queue is there once the fanout batch that sent it is complete; the sample
  *    repeats to fill the window;
  *  - the log writer's event source gathers for its batching window (logFlushSeconds − 5, as the
- *    stack sets it) and invokes when the window ends or 1000 messages are in; the next window starts
+ *    stack sets it) and invokes when the window ends or 10,000 messages are in; the next window starts
  *    then. One gatherer is the ideal; Lambda starts an SQS mapping with five pollers, and the second
  *    row of each scenario has each of five gather its own batch (messages dealt ten to a receive):
  *    a model, not measured on AWS;
  *  - one batching window is played from an empty queue: its invocations are those of every window
- *    at steady load. A batch that the 1000-message limit cut short is played; the batch a poller
+ *    at steady load. A batch that the message limit cut short is played; the batch a poller
  *    began after its cut is not (its window ends after the one played); once six batches were cut
  *    short, the rest of the window (batches just like them) is not played;
  *  - the poller's requests are estimated: one ReceiveMessage and one DeleteMessageBatch per ten
@@ -66,13 +66,14 @@ const ACCOUNTS = [1, 10];
 /** Events fanout runs per (fanout batch size, accounts): enough for every file to show in each flush. */
 const SAMPLE_EVENTS = 1000;
 /**
- * Invocations played at most per scenario: once batches are cut at 1000 messages, every invocation
+ * Invocations played at most per scenario: once batches are cut at the message limit, every invocation
  * is like the next, and playing the window's dozens would only take time.
  */
 const MAX_INVOCATIONS = 6;
 const FANOUT_MAX_BATCH = 25;
 const FANOUT_WINDOW_SECONDS = 1;
-const LOG_WRITER_MAX_BATCH = 1000;
+/** The stack's batch size for the log writer (Lambda also stops a batch at 6 MB: not reached here). */
+const LOG_WRITER_MAX_BATCH = 10_000;
 const POLLERS = [1, 5];
 const MESSAGES_PER_RECEIVE = 10;
 const TARGET_PUTS_PER_EVENT = 0.01;
