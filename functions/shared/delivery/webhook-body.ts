@@ -29,6 +29,16 @@ const OPTIONAL_FIELDS = [
   'description',
 ] as const satisfies readonly (keyof MailEvent & keyof WebhookRecord)[];
 
+/** Every field of a record, in the documented order (SPEC §5): also the columns of the log files. */
+export const RECORD_FIELDS = [
+  'id',
+  'type',
+  'timestamp',
+  'time',
+  'message',
+  ...OPTIONAL_FIELDS,
+] as const satisfies readonly (keyof WebhookRecord)[];
+
 export function toRecord(event: MailEvent): WebhookRecord {
   const at = new Date(event.timestamp);
   const record: WebhookRecord = {

@@ -1,4 +1,4 @@
-import type { WebhookRecord } from '#shared/delivery/webhook-body.ts';
+import { RECORD_FIELDS, type WebhookRecord } from '#shared/delivery/webhook-body.ts';
 import type { EventType } from '#shared/events/mail-event.ts';
 
 /**
@@ -41,24 +41,7 @@ export interface LoopErrorRecord {
 export type LogRecord = WebhookRecord | LoopErrorRecord;
 
 /** The columns of a file's CSV header, in order: every field a record of that file may have. */
-export const EVENT_COLUMNS = [
-  'id',
-  'type',
-  'timestamp',
-  'time',
-  'message',
-  'recipient',
-  'profile',
-  'fields',
-  'tags',
-  'ip',
-  'useragent',
-  'referer',
-  'original',
-  'code',
-  'extended',
-  'description',
-] as const satisfies readonly (keyof WebhookRecord)[];
+export const EVENT_COLUMNS = RECORD_FIELDS;
 export const LOOP_ERROR_COLUMNS = [
   'time',
   'eventId',
