@@ -1,7 +1,7 @@
 import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { type Server, createServer } from 'node:http';
 import path from 'node:path';
-import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { type FunctionConfiguration, LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
 import { clientConfig, deploy } from './deploy.ts';
 import { type Credentials, type Emulator, startEmulator } from './emulator.ts';
 import { type GatewayLog, readRoutes, startGateway } from './gateway.ts';
@@ -123,7 +123,11 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
 
     const deployment = await deploy(emulator, assembly, { adminApiKey: options.adminApiKey });
     signal.throwIfAborted();
-    const roleCredentials = await assumeFunctionRoles(emulator, assembly, deployment);
+    // Each function's role credentials, and its configuration as deployed (one list, not a call each).
+    const [roleCredentials, deployedConfigs] = await Promise.all([
+      assumeFunctionRoles(emulator, assembly, deployment),
+      deployedFunctions(new LambdaClient(clientConfig(emulator))),
+    ]);
     signal.throwIfAborted();
 
     const logInvocation: GatewayLog = (entry) => print(formatInvocation(entry));
@@ -133,17 +137,11 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
       if (notable) print(`    ${shortName(functionName)} ${notable}`);
     };
 
-    const lambda = new LambdaClient(clientConfig(emulator));
     const functions = new Map<string, LocalFunction>();
-    const functionResources = resourcesOfType(assembly.template, 'AWS::Lambda::Function');
-    const deployedConfigs = await Promise.all(
-      functionResources.map(([id]) =>
-        lambda.send(new GetFunctionConfigurationCommand({ FunctionName: deployment.physicalIds.get(id)! })),
-      ),
-    );
-    functionResources.forEach(([id, resource], index) => {
+    for (const [id, resource] of resourcesOfType(assembly.template, 'AWS::Lambda::Function')) {
       const name = deployment.physicalIds.get(id)!;
-      const deployed = deployedConfigs[index]!;
+      const deployed = deployedConfigs.get(name);
+      if (!deployed) throw new Error(`Function ${id}: the emulator has no function ${name}`);
       const s3Key = prop<{ S3Key?: string }>(resource, 'Code')?.S3Key ?? '';
       const codeDir = assembly.assetDirs.get(s3Key.replace(/\.zip$/, ''));
       if (!codeDir) throw new Error(`Function ${id}: its code asset ${s3Key} is not in the assembly`);
@@ -166,7 +164,7 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
           onLogLine,
         ),
       );
-    });
+    }
     stoppers.push(async () => {
       await Promise.all([...functions.values()].map((fn) => fn.stop()));
     });
@@ -226,6 +224,18 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
     await emulatorStarting.then((emulator) => emulator.stop()).catch(() => {});
     throw error;
   }
+}
+
+/** Every function the emulator holds, by name, with its configuration as deployed. */
+async function deployedFunctions(lambda: LambdaClient): Promise<Map<string, FunctionConfiguration>> {
+  const found = new Map<string, FunctionConfiguration>();
+  let marker: string | undefined;
+  do {
+    const page = await lambda.send(new ListFunctionsCommand({ Marker: marker }));
+    for (const fn of page.Functions ?? []) if (fn.FunctionName) found.set(fn.FunctionName, fn);
+    marker = page.NextMarker;
+  } while (marker);
+  return found;
 }
 
 /** `POST /schedules/<rule logical id>` runs a scheduled rule now; `GET /schedules` lists them. */
