@@ -354,7 +354,11 @@ export async function requestsPerEvent(): Promise<void> {
     LOGS_BUCKET: 'bench-logs',
     LOG_RETENTION_DAYS: '90',
   });
-  const aws = await import('#shared/runtime/aws.ts');
+  const aws = {
+    ...(await import('#shared/runtime/dynamo.ts')),
+    ...(await import('#shared/runtime/sqs.ts')),
+    ...(await import('#shared/runtime/secrets.ts')),
+  };
   const mocks: Mocks = {
     table: new FakeTable(TABLE_NAME),
     dynamo: mockClient(aws.dynamo as DynamoDBDocumentClient),

@@ -5,7 +5,7 @@ import { LIMITS } from '#shared/events/mail-event.ts';
 import type { QueuedDelivery } from '#shared/events/messages.ts';
 import type { ApiEvent, ApiResult } from '#shared/http/api-handler.ts';
 import { receivesEvent } from '#shared/loops/loop.ts';
-import { sqs } from '#shared/runtime/aws.ts';
+import { sqs } from '#shared/runtime/sqs.ts';
 import { clock } from '#shared/runtime/clock.ts';
 import { requireEnv } from '#shared/runtime/config.ts';
 import { ApiError, conflict } from '#shared/runtime/errors.ts';

@@ -3,7 +3,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerWithContextResult } from 'aws-lambda';
 import { hashApiKey, sameKey } from '#shared/accounts/api-keys.ts';
-import { secrets } from '#shared/runtime/aws.ts';
+import { secrets } from '#shared/runtime/secrets.ts';
 import { requireEnv } from '#shared/runtime/config.ts';
 import { logger } from '#shared/runtime/logger.ts';
 import { type AuthorizerContext, type Principal, principalToContext } from '#shared/http/principal.ts';

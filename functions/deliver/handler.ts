@@ -9,7 +9,7 @@ import { LOOP_ERRORS, logDate } from '#shared/logs/log-record.ts';
 import { keepsForReplay, type LoopRecord, receivesEvent, withGone } from '#shared/loops/loop.ts';
 import { send } from '#shared/outbound/client.ts';
 import { outboundPolicyFromEnv } from '#shared/outbound/policy.ts';
-import { sqs } from '#shared/runtime/aws.ts';
+import { sqs } from '#shared/runtime/sqs.ts';
 import { clock } from '#shared/runtime/clock.ts';
 import { requireEnv, requireIntEnv, requireListEnv } from '#shared/runtime/config.ts';
 import { logger } from '#shared/runtime/logger.ts';

@@ -7,7 +7,7 @@ import { LIMITS } from '#shared/events/mail-event.ts';
 import { EVENT_LOG_PREFIXES, logDate } from '#shared/logs/log-record.ts';
 import type { QueuedDelivery, QueuedEvent } from '#shared/events/messages.ts';
 import { keepsForReplay, type LoopRecord, receivesEvent } from '#shared/loops/loop.ts';
-import { sqs } from '#shared/runtime/aws.ts';
+import { sqs } from '#shared/runtime/sqs.ts';
 import { clock } from '#shared/runtime/clock.ts';
 import { requireEnv, requireIntEnv } from '#shared/runtime/config.ts';
 import { logger } from '#shared/runtime/logger.ts';

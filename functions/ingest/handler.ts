@@ -1,5 +1,5 @@
 import { SendMessageBatchCommand, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
-import { sqs } from '#shared/runtime/aws.ts';
+import { sqs } from '#shared/runtime/sqs.ts';
 import { clock } from '#shared/runtime/clock.ts';
 import { requireEnv } from '#shared/runtime/config.ts';
 import { ApiError, payloadTooLarge } from '#shared/runtime/errors.ts';

@@ -43,7 +43,8 @@ beforeAll(async () => {
   // The receiver listens on loopback, which only these settings open (as in the local twin).
   process.env.ALLOW_HTTP_TARGETS = 'true';
   process.env.ALLOWED_TARGET_CIDRS = '127.0.0.0/8';
-  const { dynamo, sqs } = await import('#shared/runtime/aws.ts');
+  const { dynamo } = await import('#shared/runtime/dynamo.ts');
+  const { sqs } = await import('#shared/runtime/sqs.ts');
   dynamoMock = mockClient(dynamo);
   sqsMock = mockClient(sqs);
   receiver = await startLoopback();

@@ -1,5 +1,5 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { dynamo } from '#shared/runtime/aws.ts';
+import { dynamo } from '#shared/runtime/dynamo.ts';
 import { TABLE, expiresAfterDays, itemKeys } from './table.ts';
 
 /**

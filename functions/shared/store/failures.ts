@@ -1,6 +1,6 @@
 import { DeleteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { FAILURE_RETENTION_DAYS, type FailureRecord } from '#shared/delivery/failure.ts';
-import { dynamo } from '#shared/runtime/aws.ts';
+import { dynamo } from '#shared/runtime/dynamo.ts';
 import {
   INDEX_NAME,
   type Page,

@@ -1,6 +1,6 @@
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { LogPrefix } from '#shared/logs/log-record.ts';
-import { dynamo } from '#shared/runtime/aws.ts';
+import { dynamo } from '#shared/runtime/dynamo.ts';
 import { INDEX_NAME, TABLE, expired, expiresAfterDays, itemKeys, queryAll } from './table.ts';
 
 /**

@@ -1,6 +1,6 @@
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import type { LogPrefix, LogRecord, QueuedLogRecords } from '#shared/logs/log-record.ts';
-import { sqs } from '#shared/runtime/aws.ts';
+import { sqs } from '#shared/runtime/sqs.ts';
 import { requireEnv } from '#shared/runtime/config.ts';
 
 /**

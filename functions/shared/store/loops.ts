@@ -1,6 +1,6 @@
 import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { LoopRecord } from '#shared/loops/loop.ts';
-import { dynamo } from '#shared/runtime/aws.ts';
+import { dynamo } from '#shared/runtime/dynamo.ts';
 import {
   ConditionFailed,
   INDEX_NAME,

@@ -8,7 +8,7 @@ import {
   type QueryCommandInput,
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { dynamo } from '#shared/runtime/aws.ts';
+import { dynamo } from '#shared/runtime/dynamo.ts';
 import { requireEnv } from '#shared/runtime/config.ts';
 import { badRequest } from '#shared/runtime/errors.ts';
 
