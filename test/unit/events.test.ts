@@ -2,13 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ApiError, type ErrorDetail } from '#shared/runtime/errors.ts';
-import {
-  EVENT_TYPES,
-  eventsRequestSchema,
-  isEmailAddress,
-  type MailEvent,
-  parseEventBatch,
-} from '#shared/events/mail-event.ts';
+import { isEmailAddress } from '#shared/events/email-address.ts';
+import { EVENT_TYPES, eventsRequestSchema, type MailEvent, parseEventBatch } from '#shared/events/mail-event.ts';
 
 const receivedAt = new Date('2026-11-21T10:00:00.000Z');
 const MINUTE = 60_000;
