@@ -5,6 +5,7 @@ import { ROUTES } from '#shared/http/routes.ts';
 import { Construct } from 'constructs';
 import { Api } from './constructs/api.ts';
 import { AppFunction } from './constructs/app-function.ts';
+import { Dashboard } from './constructs/dashboard.ts';
 import { Storage } from './constructs/storage.ts';
 import { WorkQueue } from './constructs/work-queue.ts';
 import { type Settings } from './settings.ts';
@@ -181,6 +182,9 @@ export class FeedbackLoopsStack extends Stack {
     const routeFunctions = { api: apiFunction, ingest };
     for (const route of ROUTES)
       api.route(`${route.method} ${route.path}`, routeFunctions[route.fn], { public: route.access === 'public' });
+    // The dashboard, at the API's root: a browser app on the same origin that signs in with a key.
+    const dashboard = new Dashboard(this, 'Dashboard');
+    for (const route of ['GET /', 'GET /assets/{file}']) api.route(route, dashboard.fn, { public: true });
 
     new CfnOutput(this, 'ApiUrl', { value: api.url, description: 'Base URL of the API' });
     new CfnOutput(this, 'AdminSecretName', {

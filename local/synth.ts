@@ -23,7 +23,7 @@ const CHILD = path.join(ROOT, 'local', 'synth-child.ts');
 /** What the synth writes next to the assembly, so that a reused assembly needs no CDK to read. */
 export const ASSEMBLY_SUMMARY = 'twin-assembly.json';
 /** What a synth depends on besides the context: the app, its functions, the dependencies installed. */
-const INPUT_DIRS = ['bin', 'lib', 'functions'];
+const INPUT_DIRS = ['bin', 'lib', 'functions', 'dashboard'];
 const INPUT_FILES = [
   'cdk.json',
   'package.json',
@@ -75,7 +75,7 @@ export function twinContext(context: Record<string, string>): Record<string, unk
  * Synthesizes the app exactly as `cdk synth` would, into `outdir`, in a child process (the twin starts
  * the emulator meanwhile). Bundling the functions and cdk-nag take most of a start-up, so the
  * assembly is kept under `cacheDir` and reused while nothing it is made from changes: the same
- * context, the same files under bin/, lib/ and functions/, the same dependencies.
+ * context, the same files under bin/, lib/, functions/ and dashboard/, the same dependencies.
  */
 export async function synthesize(options: {
   outdir: string;

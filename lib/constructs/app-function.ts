@@ -13,6 +13,17 @@ import { Construct } from 'constructs';
 
 const FUNCTIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'functions');
 
+/** Bundling hooks that copy `from` into the bundle's `dir` once esbuild has written it. */
+function copyInto(dir: string, from: string) {
+  return {
+    beforeBundling: () => [],
+    beforeInstall: () => [],
+    afterBundling: (_inputDir: string, outputDir: string) => [
+      `mkdir -p "${outputDir}/${dir}" && cp -R "${from}/." "${outputDir}/${dir}/"`,
+    ],
+  };
+}
+
 export interface AppFunctionProps {
   /** The folder under `functions/` whose `handler.ts` exports `handler`. */
   readonly name: string;
@@ -20,6 +31,8 @@ export interface AppFunctionProps {
   readonly timeout?: Duration;
   readonly memorySize?: number;
   readonly environment?: Record<string, string>;
+  /** A folder whose files are copied into the bundle, under `public/` (e.g. the dashboard's built assets). */
+  readonly publicFiles?: string;
 }
 
 /**
@@ -59,6 +72,7 @@ export class AppFunction extends NodejsFunction {
         // Some CommonJS dependencies call require(); ESM bundles need it defined.
         banner:
           "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+        ...(props.publicFiles ? { commandHooks: copyInto('public', props.publicFiles) } : {}),
       },
     });
     Validations.of(this).acknowledge({

@@ -161,14 +161,14 @@ describe('the stack with default settings', () => {
       ]),
     );
     expect(Object.keys(routes).sort()).toEqual(
-      [...ROUTES.map((route) => `${route.method} ${route.path}`), '$default'].sort(),
+      [...ROUTES.map((route) => `${route.method} ${route.path}`), 'GET /', 'GET /assets/{file}', '$default'].sort(),
     );
     expect(
       Object.entries(routes)
         .filter(([, auth]) => auth === 'NONE')
         .map(([key]) => key)
         .sort(),
-    ).toEqual(['$default', 'GET /v1/health', 'GET /v1/openapi.json']);
+    ).toEqual(['$default', 'GET /', 'GET /assets/{file}', 'GET /v1/health', 'GET /v1/openapi.json']);
   });
 
   it('re-checks unverified loops every 5 minutes', () => {

@@ -1,0 +1,141 @@
+/** A few DOM helpers: elements, loading states and errors shown next to what caused them. */
+import { ApiError } from './api.ts';
+
+type Child = Node | string | number | null | undefined | false;
+type Props = Record<string, string | number | boolean | undefined | EventListener>;
+
+/** `h('button', { type: 'button', onclick }, 'Save')`: attributes, `on…` listeners, children. */
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: Props = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(props)) {
+    if (typeof value === 'function') element.addEventListener(name.slice(2), value);
+    else if (value === true) element.setAttribute(name, '');
+    else if (value !== false && value !== undefined) element.setAttribute(name, String(value));
+  }
+  element.append(...children.filter((child) => child !== null && child !== undefined && child !== false).map(asNode));
+  return element;
+}
+
+function asNode(child: Exclude<Child, null | undefined | false>): Node | string {
+  return typeof child === 'number' ? String(child) : child;
+}
+
+let ids = 0;
+/** A unique id for label/aria links. */
+export const uid = (prefix: string) => `${prefix}-${++ids}`;
+
+/** A labelled input: the label, the control, a hint and a slot for its error. */
+export function field(label: string, control: HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement, hint = '') {
+  control.id ||= uid('f');
+  const error = h('p', { class: 'error', id: `${control.id}-error`, hidden: true });
+  const hintEl = hint ? h('p', { class: 'hint', id: `${control.id}-hint` }, hint) : null;
+  control.setAttribute('aria-describedby', [hintEl?.id, error.id].filter(Boolean).join(' '));
+  return h(
+    'div',
+    { class: 'field', 'data-field': control.name },
+    h('label', { for: control.id }, label),
+    control,
+    hintEl,
+    error,
+  );
+}
+
+/** Puts an API error in words into `slot` (an element next to the control that caused it). */
+export function showError(slot: HTMLElement, error: unknown): void {
+  slot.hidden = false;
+  slot.setAttribute('role', 'alert');
+  slot.replaceChildren(errorText(error));
+  if (error instanceof ApiError && error.details.length) {
+    slot.append(h('ul', {}, ...error.details.map((d) => h('li', {}, d.path ? `${d.path}: ${d.message}` : d.message))));
+  }
+}
+
+export function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export function clearError(slot: HTMLElement): void {
+  slot.hidden = true;
+  slot.replaceChildren();
+}
+
+/**
+ * Runs `work` for a button: the button is disabled meanwhile, and when it takes longer than 200 ms
+ * it says `busyText`, with aria-busy set on the region it changes.
+ */
+export async function busy<T>(button: HTMLButtonElement, busyText: string, work: () => Promise<T>): Promise<T> {
+  const label = button.textContent;
+  button.disabled = true;
+  const timer = setTimeout(() => {
+    button.textContent = busyText;
+    button.setAttribute('aria-busy', 'true');
+  }, 200);
+  try {
+    return await work();
+  } finally {
+    clearTimeout(timer);
+    button.textContent = label;
+    button.disabled = false;
+    button.removeAttribute('aria-busy');
+  }
+}
+
+/** A region that says `text` if loading takes longer than 200 ms, then shows what `load` built. */
+export async function loadInto(region: HTMLElement, text: string, load: () => Promise<(Node | null)[]>): Promise<void> {
+  region.setAttribute('aria-busy', 'true');
+  const timer = setTimeout(() => region.replaceChildren(h('p', { class: 'loading', role: 'status' }, text)), 200);
+  try {
+    region.replaceChildren(...(await load()).filter((node) => node !== null));
+  } catch (error) {
+    const slot = h('p', { class: 'error' });
+    showError(slot, error);
+    region.replaceChildren(slot);
+  } finally {
+    clearTimeout(timer);
+    region.removeAttribute('aria-busy');
+  }
+}
+
+/** Copies `text`; where the clipboard is unavailable, selects it in `source` for Ctrl+C. */
+export async function copy(text: string, source: HTMLElement, status: HTMLElement): Promise<void> {
+  try {
+    await navigator.clipboard.writeText(text);
+    status.textContent = 'Copied.';
+  } catch {
+    const range = document.createRange();
+    range.selectNodeContents(source);
+    getSelection()?.removeAllRanges();
+    getSelection()?.addRange(range);
+    status.textContent = 'Selected: press Ctrl+C (⌘C) to copy.';
+  }
+}
+
+/** A secret or key shown once, with a copy button. */
+export function shownOnce(label: string, value: string, warning: string): HTMLElement {
+  const code = h('code', { class: 'secret' }, value);
+  const status = h('span', { role: 'status', class: 'hint' });
+  const button = h('button', { type: 'button', onclick: () => copy(value, code, status) }, `Copy ${label}`);
+  return h(
+    'div',
+    { class: 'once' },
+    h('p', {}, h('strong', {}, label), ' ', warning),
+    code,
+    h('p', {}, button, ' ', status),
+  );
+}
+
+/** Saves `content` as a file called `name` in the browser's downloads. */
+export function saveFile(name: string, content: string): void {
+  const url = URL.createObjectURL(new Blob([content], { type: 'text/plain' }));
+  const link = h('a', { href: url, download: name, hidden: true });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+export const when = (iso: string | undefined) => (iso ? new Date(iso).toLocaleString() : '—');

@@ -1,0 +1,119 @@
+import { api } from '../api.ts';
+import { busy, field, h, loadInto, showError, shownOnce, when } from '../dom.ts';
+
+interface Account {
+  id: string;
+  name: string;
+  createdAt: string;
+}
+
+/** The operator's page: accounts, a new account (its key shown once), issuing and revoking keys. */
+export async function accountsPage(main: HTMLElement): Promise<void> {
+  const list = h('div', { class: 'list' });
+  const reload = () =>
+    loadInto(list, 'Loading accounts…', async () => {
+      const { accounts } = await api<{ accounts: Account[] }>('GET', '/v1/accounts?limit=200');
+      if (!accounts.length) return [h('p', {}, 'No accounts yet.')];
+      return [accountTable(accounts)];
+    });
+  main.append(h('h1', {}, 'Accounts'), createAccountForm(reload), h('h2', {}, 'All accounts'), list);
+  await reload();
+}
+
+function createAccountForm(reload: () => Promise<void>): HTMLFormElement {
+  const name = h('input', { type: 'text', name: 'name', required: true, autocomplete: 'organization' });
+  const button = h('button', { type: 'submit' }, 'Create account');
+  const result = h('div', { class: 'result' });
+  const form = h(
+    'form',
+    { class: 'card' },
+    h('h2', {}, 'New account'),
+    field('Name', name),
+    h('p', {}, button),
+    result,
+  );
+  form.addEventListener('submit', async (submit) => {
+    submit.preventDefault();
+    result.replaceChildren();
+    try {
+      const account = await busy(button, 'Creating…', () =>
+        api<Account & { apiKey: { id: string; key: string } }>('POST', '/v1/accounts', { name: name.value.trim() }),
+      );
+      name.value = '';
+      result.replaceChildren(
+        h('p', { class: 'ok' }, `Account ${account.name} created (${account.id}), with key ${account.apiKey.id}.`),
+        shownOnce('API key', account.apiKey.key, 'Give it to the account now: it is shown only this once.'),
+      );
+      await reload();
+    } catch (error) {
+      const slot = h('p', { class: 'error' });
+      showError(slot, error);
+      result.replaceChildren(slot);
+    }
+  });
+  return form;
+}
+
+function accountTable(accounts: Account[]): HTMLElement {
+  return h(
+    'table',
+    {},
+    h('caption', { class: 'visually-hidden' }, 'Accounts'),
+    h('thead', {}, h('tr', {}, ...['Account', 'Created', 'Keys'].map((text) => h('th', { scope: 'col' }, text)))),
+    h('tbody', {}, ...accounts.map(accountRow)),
+  );
+}
+
+function accountRow(account: Account): HTMLTableRowElement {
+  const result = h('div', { class: 'result' });
+  const revoke = revokeForm(account);
+  const issue = h('button', { type: 'button', 'aria-label': `Issue a key for ${account.name}` }, 'Issue key');
+  issue.addEventListener('click', async () => {
+    result.replaceChildren();
+    try {
+      const key = await busy(issue, 'Issuing…', () =>
+        api<{ id: string; key: string }>('POST', `/v1/accounts/${account.id}/keys`),
+      );
+      result.replaceChildren(shownOnce(`API key ${key.id}`, key.key, 'Shown only this once.'));
+      revoke.querySelector('input')!.value = key.id;
+    } catch (error) {
+      const slot = h('p', { class: 'error' });
+      showError(slot, error);
+      result.replaceChildren(slot);
+    }
+  });
+  return h(
+    'tr',
+    {},
+    h(
+      'td',
+      { 'data-label': 'Account' },
+      h('strong', {}, account.name),
+      h('div', { class: 'hint' }, h('code', {}, account.id)),
+    ),
+    h('td', { 'data-label': 'Created' }, when(account.createdAt)),
+    h('td', { 'data-label': 'Keys' }, h('p', {}, issue), result, revoke),
+  );
+}
+
+/** Revokes a key by its id (`key_…`); the key stops working within the authoriser's cache time. */
+function revokeForm(account: Account): HTMLFormElement {
+  const input = h('input', { type: 'text', name: 'keyId', required: true, placeholder: 'key_…' });
+  const button = h('button', { type: 'submit', class: 'danger' }, 'Revoke key');
+  const result = h('div', { class: 'result', 'aria-live': 'polite' });
+  const form = h('form', { class: 'inline' }, field(`Key id to revoke (${account.name})`, input), button, result);
+  form.addEventListener('submit', async (submit) => {
+    submit.preventDefault();
+    result.replaceChildren();
+    try {
+      const id = input.value.trim();
+      await busy(button, 'Revoking…', () => api('DELETE', `/v1/accounts/${account.id}/keys/${encodeURIComponent(id)}`));
+      result.replaceChildren(h('p', { class: 'ok' }, `Key ${id} revoked: it stops working within 5 minutes.`));
+    } catch (error) {
+      const slot = h('p', { class: 'error' });
+      showError(slot, error);
+      result.replaceChildren(slot);
+    }
+  });
+  return form;
+}

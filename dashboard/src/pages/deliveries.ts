@@ -1,0 +1,147 @@
+import { api, type Loop } from '../api.ts';
+import { busy, h, loadInto, showError, when } from '../dom.ts';
+
+interface TestResult {
+  delivered: boolean;
+  status?: number;
+  error?: string;
+  durationMs: number;
+}
+
+interface Failure {
+  eventId: string;
+  type: string;
+  failedAt: string;
+  attempts: number;
+  lastStatus?: number;
+  lastError: string;
+}
+
+/** Sends one signed `test` event now and shows what the receiver answered. */
+export function testSection(loop: Loop): HTMLElement {
+  const button = h('button', { type: 'button' }, 'Send a test event');
+  const result = h('div', { class: 'result', 'aria-live': 'polite' });
+  button.addEventListener('click', async () => {
+    result.replaceChildren();
+    try {
+      const answer = await busy(button, 'Sending…', () => api<TestResult>('POST', `/v1/loops/${loop.id}/test`));
+      const said = [answer.status ? `HTTP ${answer.status}` : '', answer.error ?? ''].filter(Boolean).join(', ');
+      result.replaceChildren(
+        h(
+          'p',
+          { class: answer.delivered ? 'ok' : 'error' },
+          `${answer.delivered ? 'Delivered' : 'Not delivered'}: ${said || 'no answer'}, in ${answer.durationMs} ms.`,
+        ),
+      );
+    } catch (error) {
+      const slot = h('p', { class: 'error' });
+      showError(slot, error);
+      result.replaceChildren(slot);
+    }
+  });
+  return h(
+    'section',
+    { 'aria-labelledby': 'test-title' },
+    h('h2', { id: 'test-title' }, 'Test'),
+    h('p', { class: 'hint' }, 'Sends one signed event of type "test" to the script and waits for its answer.'),
+    h('p', {}, button),
+    result,
+  );
+}
+
+/** Deliveries that failed for good (newest first): select some or all, and send them again. */
+export function failuresSection(loop: Loop): HTMLElement {
+  const list = h('div');
+  const outcome = h('div', { class: 'result', 'aria-live': 'polite' });
+  const refresh = h('button', { type: 'button' }, 'Refresh');
+  const load = () =>
+    loadInto(list, 'Loading failures…', async () => {
+      const { failures } = await api<{ failures: Failure[] }>('GET', `/v1/loops/${loop.id}/failures?limit=200`);
+      if (!failures.length) return [h('p', {}, 'No failed deliveries.')];
+      return [failureTable(failures), replayButtons(loop, list, outcome, load)];
+    });
+  refresh.addEventListener('click', () => busy(refresh, 'Refreshing…', load));
+  void load();
+  return h(
+    'section',
+    { 'aria-labelledby': 'failures-title' },
+    h('div', { class: 'title' }, h('h2', { id: 'failures-title' }, 'Failures'), refresh),
+    h('p', { class: 'hint' }, 'Deliveries that ran out of retries (or met a 410), kept for 14 days.'),
+    list,
+    outcome,
+  );
+}
+
+function failureTable(failures: Failure[]): HTMLElement {
+  const head = ['Select', 'Event', 'Failed at', 'Attempts', 'Last answer'];
+  return h(
+    'table',
+    {},
+    h('caption', { class: 'visually-hidden' }, 'Failed deliveries'),
+    h('thead', {}, h('tr', {}, ...head.map((text) => h('th', { scope: 'col' }, text)))),
+    h(
+      'tbody',
+      {},
+      ...failures.map((failure) =>
+        h(
+          'tr',
+          {},
+          h(
+            'td',
+            { 'data-label': 'Select' },
+            h('input', {
+              type: 'checkbox',
+              name: 'failure',
+              value: failure.eventId,
+              'aria-label': `Select ${failure.type} event ${failure.eventId}`,
+            }),
+          ),
+          h('td', { 'data-label': 'Event' }, h('code', {}, failure.eventId), ` (${failure.type})`),
+          h('td', { 'data-label': 'Failed at' }, when(failure.failedAt)),
+          h('td', { 'data-label': 'Attempts' }, failure.attempts),
+          h(
+            'td',
+            { 'data-label': 'Last answer' },
+            [failure.lastStatus ? `HTTP ${failure.lastStatus}` : '', failure.lastError].filter(Boolean).join(': '),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+function replayButtons(loop: Loop, list: HTMLElement, outcome: HTMLElement, reload: () => Promise<void>) {
+  const selected = h('button', { type: 'button' }, 'Replay selected');
+  const all = h('button', { type: 'button' }, 'Replay all');
+  const replay = async (button: HTMLButtonElement, eventIds?: string[]) => {
+    outcome.replaceChildren();
+    if (eventIds && !eventIds.length) {
+      return outcome.replaceChildren(h('p', { class: 'error', role: 'alert' }, 'Select the failures to replay first.'));
+    }
+    try {
+      const body = eventIds ? { eventIds } : undefined;
+      const { replayed } = await busy(button, 'Replaying…', () =>
+        api<{ replayed: number }>('POST', `/v1/loops/${loop.id}/failures/replay`, body),
+      );
+      await reload();
+      outcome.replaceChildren(
+        h(
+          'p',
+          { class: 'ok' },
+          `${replayed} ${replayed === 1 ? 'delivery' : 'deliveries'} queued again. `,
+          'A delivery that fails again comes back here.',
+        ),
+      );
+    } catch (error) {
+      const slot = h('p', { class: 'error' });
+      showError(slot, error);
+      outcome.replaceChildren(slot);
+    }
+  };
+  selected.addEventListener('click', () => {
+    const ids = [...list.querySelectorAll<HTMLInputElement>('input[name=failure]:checked')].map((box) => box.value);
+    void replay(selected, ids);
+  });
+  all.addEventListener('click', () => void replay(all));
+  return h('p', { class: 'actions' }, selected, ' ', all);
+}

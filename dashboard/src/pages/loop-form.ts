@@ -1,0 +1,109 @@
+import { ApiError, EVENT_TYPES, type Loop } from '../api.ts';
+import { busy, clearError, field, h, showError, uid } from '../dom.ts';
+
+export interface LoopFields {
+  url: string;
+  events: string[];
+  format: 'form' | 'json';
+  description: string;
+}
+
+/**
+ * The loop's fields (URL, events, format, description) as a form, for creating or changing a loop.
+ * The API's complaints appear under the field they are about (`details[].path`), the rest below.
+ */
+export function loopForm(options: {
+  loop?: Loop;
+  submitText: string;
+  busyText: string;
+  save: (fields: LoopFields) => Promise<void>;
+}): HTMLFormElement {
+  const { loop } = options;
+  const url = h('input', {
+    type: 'url',
+    name: 'url',
+    required: true,
+    placeholder: 'https://example.com/hooks/copernica.php',
+    value: loop?.url ?? '',
+    autocomplete: 'url',
+  });
+  const legendId = uid('events');
+  const events = h(
+    'fieldset',
+    { class: 'field checks', 'data-field': 'events', 'aria-describedby': `${legendId}-error` },
+    h('legend', { id: legendId }, 'Events'),
+    ...EVENT_TYPES.map((type) =>
+      h(
+        'label',
+        {},
+        h('input', {
+          type: 'checkbox',
+          name: 'events',
+          value: type,
+          checked: loop ? loop.events.includes(type) : false,
+        }),
+        ` ${type}`,
+      ),
+    ),
+    h('p', { class: 'error', id: `${legendId}-error`, hidden: true }),
+  );
+  const format = h(
+    'select',
+    { name: 'format' },
+    h('option', { value: 'form', selected: loop?.format !== 'json' }, 'form (PHP $_POST)'),
+    h('option', { value: 'json', selected: loop?.format === 'json' }, 'json'),
+  );
+  const description = h('input', { type: 'text', name: 'description', value: loop?.description ?? '', maxlength: 500 });
+  const button = h('button', { type: 'submit' }, options.submitText);
+  const formError = h('p', { class: 'error', hidden: true });
+  const form = h(
+    'form',
+    { class: 'card', novalidate: true },
+    field('Script URL', url, 'Where events are POSTed, e.g. your PHP script.'),
+    events,
+    field('Format', format),
+    field('Description (optional)', description),
+    h('p', {}, button),
+    formError,
+  );
+  form.addEventListener('submit', async (submit) => {
+    submit.preventDefault();
+    for (const slot of form.querySelectorAll<HTMLElement>('.error')) clearError(slot);
+    const fields: LoopFields = {
+      url: url.value.trim(),
+      events: [...form.querySelectorAll<HTMLInputElement>('input[name=events]:checked')].map((box) => box.value),
+      format: format.value as 'form' | 'json',
+      description: description.value,
+    };
+    try {
+      await busy(button, `${options.busyText}…`, () => options.save(fields));
+    } catch (error) {
+      showFieldErrors(form, formError, error);
+    }
+  });
+  return form;
+}
+
+/** Each detail under its field (`events[2]` → events); whatever has no field goes to `fallback`. */
+function showFieldErrors(form: HTMLFormElement, fallback: HTMLElement, error: unknown): void {
+  const details = error instanceof ApiError ? error.details : [];
+  const unplaced = [];
+  for (const detail of details) {
+    const name = detail.path?.split(/[.[]/)[0] ?? '';
+    const slot = form.querySelector<HTMLElement>(`[data-field="${CSS.escape(name)}"] .error`);
+    if (!slot) {
+      unplaced.push(detail);
+      continue;
+    }
+    slot.hidden = false;
+    slot.setAttribute('role', 'alert');
+    slot.append(h('span', {}, detail.message, ' '));
+    form.querySelector<HTMLElement>(`[name="${CSS.escape(name)}"]`)?.setAttribute('aria-invalid', 'true');
+  }
+  if (!details.length || unplaced.length) {
+    showError(
+      fallback,
+      error instanceof ApiError ? new ApiError(error.status, error.code, error.message, unplaced) : error,
+    );
+  }
+}

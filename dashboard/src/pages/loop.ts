@@ -1,0 +1,122 @@
+import { api, type Loop } from '../api.ts';
+import { busy, h, loadInto, showError, shownOnce, when } from '../dom.ts';
+import { go } from '../router.ts';
+import { failuresSection, testSection } from './deliveries.ts';
+import { loopForm } from './loop-form.ts';
+import { statusBadge } from './loops.ts';
+import { verificationSection } from './verification.ts';
+
+/** A secret from the create answer, shown once on the loop's page and then forgotten. */
+const freshSecrets = new Map<string, string>();
+export const rememberSecret = (loopId: string, secret: string) => freshSecrets.set(loopId, secret);
+
+/** One loop: its secret (once), verification, test, failures, and its settings. */
+export async function loopPage(main: HTMLElement, loopId: string): Promise<void> {
+  const body = h('div');
+  main.append(h('p', {}, h('a', { href: '#/loops' }, '← Loops')), body);
+  await loadInto(body, 'Loading the loop…', async () => {
+    const loop = await api<Loop>('GET', `/v1/loops/${loopId}`);
+    const secret = freshSecrets.get(loopId);
+    freshSecrets.delete(loopId);
+    return [
+      h('h1', {}, 'Loop ', h('span', { class: 'url' }, loop.url)),
+      h(
+        'p',
+        {},
+        statusBadge(loop),
+        ` · ${loop.events.join(', ')} · ${loop.format}`,
+        loop.description ? ` · ${loop.description}` : '',
+      ),
+      secret
+        ? shownOnce(
+            'Signing secret',
+            secret,
+            'Copy it now: it is shown only this once. Your script checks the webhook-signature header with it.',
+          )
+        : null,
+      loop.status === 'unverified' ? verificationSection(loop) : null,
+      loop.status === 'verified' ? testSection(loop) : null,
+      failuresSection(loop),
+      settingsSection(loop),
+    ];
+  });
+}
+
+function settingsSection(loop: Loop): HTMLElement {
+  const form = loopForm({
+    loop,
+    submitText: 'Save changes',
+    busyText: 'Saving',
+    save: async (fields) => {
+      await api('PATCH', `/v1/loops/${loop.id}`, fields);
+      go(`#/loops/${loop.id}`);
+    },
+  });
+  return h(
+    'section',
+    { 'aria-labelledby': 'settings-title' },
+    h('h2', { id: 'settings-title' }, 'Settings'),
+    h('p', { class: 'hint' }, 'A new URL needs verifying again. Created ', when(loop.createdAt), '.'),
+    form,
+    actions(loop),
+  );
+}
+
+function actions(loop: Loop): HTMLElement {
+  const result = h('div', { class: 'result' });
+  const toggle = h('button', { type: 'button' }, loop.enabled ? 'Disable loop' : 'Enable loop');
+  toggle.addEventListener('click', () =>
+    act(toggle, loop.enabled ? 'Disabling…' : 'Enabling…', result, async () => {
+      await api('PATCH', `/v1/loops/${loop.id}`, { enabled: !loop.enabled });
+      go(`#/loops/${loop.id}`);
+    }),
+  );
+  const rotate = h('button', { type: 'button' }, 'Rotate secret');
+  rotate.addEventListener('click', () =>
+    act(rotate, 'Rotating…', result, async () => {
+      const { secret } = await api<{ secret: string }>('POST', `/v1/loops/${loop.id}/secret/rotate`);
+      result.replaceChildren(
+        shownOnce(
+          'New signing secret',
+          secret,
+          'Shown only now. The previous secret keeps signing alongside for 24 hours.',
+        ),
+      );
+    }),
+  );
+  const remove = h('button', { type: 'button', class: 'danger' }, 'Delete loop…');
+  remove.addEventListener('click', () => confirmDelete(loop, result));
+  return h('div', { class: 'actions' }, h('p', {}, toggle, ' ', rotate, ' ', remove), result);
+}
+
+/** Deleting asks first, in the page (a real button to confirm, another to keep the loop). */
+function confirmDelete(loop: Loop, result: HTMLElement): void {
+  const yes = h('button', { type: 'button', class: 'danger' }, 'Yes, delete this loop');
+  const no = h('button', { type: 'button' }, 'Cancel');
+  yes.addEventListener('click', () =>
+    act(yes, 'Deleting…', result, async () => {
+      await api('DELETE', `/v1/loops/${loop.id}`);
+      go('#/loops');
+    }),
+  );
+  no.addEventListener('click', () => result.replaceChildren());
+  result.replaceChildren(
+    h(
+      'div',
+      { class: 'confirm', role: 'alertdialog', 'aria-label': 'Confirm deleting the loop' },
+      h('p', {}, `Delete the loop to ${loop.url}? Nothing more is sent to it, and this cannot be undone.`),
+      h('p', {}, yes, ' ', no),
+    ),
+  );
+  no.focus();
+}
+
+async function act(button: HTMLButtonElement, text: string, result: HTMLElement, work: () => Promise<void>) {
+  const error = h('p', { class: 'error' });
+  try {
+    await busy(button, text, work);
+  } catch (problem) {
+    showError(error, problem);
+    result.replaceChildren(error);
+  }
+}

@@ -1,0 +1,71 @@
+import { api, type Loop } from '../api.ts';
+import { h, loadInto } from '../dom.ts';
+import { go } from '../router.ts';
+import { loopForm } from './loop-form.ts';
+import { rememberSecret } from './loop.ts';
+
+/** The account's loops: status, events and format of each, and a way to add one. */
+export async function loopsPage(main: HTMLElement): Promise<void> {
+  const list = h('div', { class: 'list' });
+  main.append(
+    h('div', { class: 'title' }, h('h1', {}, 'Loops'), h('a', { class: 'button', href: '#/loops/new' }, 'New loop')),
+    list,
+  );
+  await loadInto(list, 'Loading loops…', async () => {
+    const { loops } = await api<{ loops: Loop[] }>('GET', '/v1/loops?limit=200');
+    if (!loops.length)
+      return [h('p', {}, 'No loops yet. ', h('a', { href: '#/loops/new' }, 'Create your first loop'), '.')];
+    return [
+      h(
+        'table',
+        {},
+        h('caption', { class: 'visually-hidden' }, 'Your loops'),
+        h(
+          'thead',
+          {},
+          h('tr', {}, ...['Script URL', 'Status', 'Events', 'Format'].map((t) => h('th', { scope: 'col' }, t))),
+        ),
+        h('tbody', {}, ...loops.map(loopRow)),
+      ),
+    ];
+  });
+}
+
+function loopRow(loop: Loop): HTMLTableRowElement {
+  return h(
+    'tr',
+    {},
+    h(
+      'td',
+      { 'data-label': 'Script URL' },
+      h('a', { href: `#/loops/${loop.id}` }, loop.url),
+      loop.description ? h('div', { class: 'hint' }, loop.description) : null,
+    ),
+    h('td', { 'data-label': 'Status' }, statusBadge(loop)),
+    h('td', { 'data-label': 'Events' }, loop.events.join(', ')),
+    h('td', { 'data-label': 'Format' }, loop.format),
+  );
+}
+
+export function statusBadge(loop: Loop): HTMLElement {
+  const reason = loop.status === 'disabled' && loop.disabledReason ? `: ${loop.disabledReason}` : '';
+  return h('span', { class: `badge ${loop.status}` }, `${loop.status}${reason}`);
+}
+
+export function newLoopPage(main: HTMLElement): void {
+  const form = loopForm({
+    submitText: 'Create loop',
+    busyText: 'Creating',
+    save: async (fields) => {
+      const loop = await api<Loop>('POST', '/v1/loops', fields);
+      rememberSecret(loop.id, loop.secret!);
+      go(`#/loops/${loop.id}`);
+    },
+  });
+  main.append(
+    h('p', {}, h('a', { href: '#/loops' }, '← Loops')),
+    h('h1', {}, 'New loop'),
+    h('p', {}, 'Events of the types you choose are POSTed to your script, signed, once the loop is verified.'),
+    form,
+  );
+}

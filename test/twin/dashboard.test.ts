@@ -1,0 +1,143 @@
+import { readFile } from 'node:fs/promises';
+import { parse } from 'csv-parse/sync';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { call } from './api.ts';
+import { launchBrowser, openDashboard, overflow, refreshUntil, signIn } from './browser.ts';
+import { type Receiver, startReceiver } from './receiver.ts';
+import { createAccount } from './seed.ts';
+
+/**
+ * A new user's way through the dashboard, on a phone-sized window (375 px): sign in, create a loop,
+ * verify it with the file the page offers, test it, find a failed delivery and replay it, and
+ * download today's log as CSV. The twin retries after 1, 1 and 1 s and flushes logs every 10 s.
+ */
+describe('the dashboard, as an account uses it', () => {
+  let browser: Browser;
+  let receiver: Receiver;
+  let failing = false;
+  const answered: { id: string; status: number }[] = [];
+  beforeAll(async () => {
+    browser = await launchBrowser();
+    receiver = await startReceiver((request) => {
+      const status = failing ? 500 : 200;
+      answered.push({ id: String(request.headers['webhook-id']), status });
+      return status;
+    });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await receiver?.close();
+  });
+
+  it('sets up a verified loop, tests it, replays a failure and downloads the log as CSV', async () => {
+    const { apiKey } = await createAccount('Dashboard user');
+    const { page, snap, problems, close } = await openDashboard(browser, 'account', { width: 375, height: 812 });
+
+    await signIn(page, apiKey);
+    await page.getByRole('heading', { name: 'Loops', exact: true }).waitFor();
+    await page.getByText('No loops yet').waitFor();
+    expect(page.url()).not.toContain(apiKey);
+    await snap('loops-empty');
+
+    // Create: the URL of a script on this machine, two event types.
+    await page.getByRole('link', { name: 'New loop' }).click();
+    await page.getByLabel('Script URL').fill(`${receiver.url}/hooks/copernica.php`);
+    await page.getByRole('checkbox', { name: 'open' }).check();
+    await page.getByRole('checkbox', { name: 'click' }).check();
+    await snap('new-loop');
+    await page.getByRole('button', { name: 'Create loop' }).click();
+    await page.getByRole('heading', { name: /^Loop / }).waitFor();
+    expect(await page.locator('.once code').textContent()).toMatch(/^whsec_/);
+    await expect(page.getByRole('button', { name: 'Copy Signing secret' }).isVisible()).resolves.toBe(true);
+    expect(await overflow(page)).toBeLessThanOrEqual(0);
+    await snap('loop-unverified');
+
+    // Check now before the file is there: each location's answer is shown.
+    await page.getByRole('button', { name: 'Check now' }).click();
+    const answers = page.getByRole('alert').filter({ hasText: 'What each location answered' });
+    await answers.waitFor();
+    expect(await answers.locator('li').count()).toBe(2);
+
+    // The file, as the page downloads it, served from the script's directory.
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download the file' }).click(),
+    ]);
+    const content = await readFile((await download.path())!, 'utf8');
+    expect(download.suggestedFilename()).toMatch(/^fl-.+\.txt$/);
+    receiver.serve(`/hooks/${download.suggestedFilename()}`, { body: content });
+    await page.getByRole('button', { name: 'Check now' }).click();
+    await page.getByText('Verified. Events are now sent to your script.').waitFor();
+    await page.locator('.badge.verified').waitFor();
+    await snap('loop-verified');
+
+    // Test: a signed test event reaches the receiver.
+    await page.getByRole('button', { name: 'Send a test event' }).click();
+    await page.getByText(/^Delivered: HTTP 200, in \d+ ms\.$/).waitFor();
+    expect(receiver.posts().at(-1)!.body).toContain('type=test');
+
+    // The receiver fails: an event runs out of retries and shows under Failures.
+    failing = true;
+    const sent = await call('POST', '/v1/events', {
+      key: apiKey,
+      body: { type: 'open', message: 'dashboard-message', recipient: 'jane@example.com' },
+    });
+    expect(sent.status).toBe(202);
+    const eventId = sent.body.ids[0] as string;
+    const failure = page.getByRole('checkbox', { name: `Select open event ${eventId}` });
+    await refreshUntil(() => page.getByRole('button', { name: 'Refresh' }).click(), failure);
+    await snap('failure');
+
+    // Replay it once the receiver works again.
+    failing = false;
+    const attempts = answered.filter((answer) => answer.id === eventId).length;
+    await failure.check();
+    await page.getByRole('button', { name: 'Replay selected' }).click();
+    await page.getByText('1 delivery queued again.').waitFor();
+    await receiver.waitFor((request) => request.headers['webhook-id'] === eventId, attempts + 1);
+    const statuses = answered.filter((answer) => answer.id === eventId).map((answer) => answer.status);
+    expect(statuses.slice(0, attempts)).toEqual(Array(attempts).fill(500));
+    expect(statuses.at(-1)).toBe(200);
+    await snap('replayed');
+
+    // Today's log file of opens, downloaded as CSV, holds the event.
+    await page.getByRole('link', { name: 'Log files' }).click();
+    const today = new Date().toISOString().slice(0, 10);
+    const csvButton = page.getByRole('button', { name: `Download opens.${today} as CSV` });
+    await refreshUntil(() => page.reload(), csvButton, 60_000);
+    expect(await overflow(page)).toBeLessThanOrEqual(0);
+    await snap('log-files');
+    const [csvDownload] = await Promise.all([page.waitForEvent('download'), csvButton.click()]);
+    expect(csvDownload.suggestedFilename()).toBe(`opens.${today}.csv`);
+    const records = parse(await readFile((await csvDownload.path())!, 'utf8'), { columns: true, bom: true }) as Record<
+      string,
+      string
+    >[];
+    expect(records).toContainEqual(
+      expect.objectContaining({
+        id: eventId,
+        type: 'open',
+        message: 'dashboard-message',
+        recipient: 'jane@example.com',
+      }),
+    );
+
+    // Signing out forgets the key.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    expect(problems).toEqual([]);
+    await close();
+  });
+
+  it('says plainly when a key is wrong', async () => {
+    const { page, problems, close } = await openDashboard(browser, 'wrong-key');
+    await signIn(page, 'not-a-key');
+    await page.getByRole('alert').filter({ hasText: 'This key is not valid' }).waitFor();
+    expect(await page.getByRole('heading', { name: 'Sign in' }).isVisible()).toBe(true);
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    expect(problems).toEqual([]);
+    await close();
+  });
+});
