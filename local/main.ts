@@ -69,6 +69,7 @@ async function main(): Promise<void> {
       '',
       // From this process's start (tsx loading included), as a person waits for it.
       `Feedback Loops twin ready in ${(performance.now() / 1000).toFixed(1)} s`,
+      `  Dashboard  ${twin.apiUrl}/            (sign in with the admin key, or an account's key)`,
       `  API        ${twin.apiUrl}/v1          (health: ${twin.apiUrl}/v1/health)`,
       `  Admin key  ${twin.adminKey}`,
       `  Emulator   ${twin.emulator.endpoint}    (stack ${twin.stackName}; function logs in ${twin.logDir})`,

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call } from './api.ts';
 import { launchBrowser, openDashboard, overflow, refreshUntil, signIn } from './browser.ts';
 import { type Receiver, startReceiver } from './receiver.ts';
-import { createAccount } from './seed.ts';
+import { createAccount, createVerifiedLoop } from './seed.ts';
 
 /**
  * A new user's way through the dashboard, on a phone-sized window (375 px): sign in, create a loop,
@@ -131,9 +131,55 @@ describe('the dashboard, as an account uses it', () => {
     await close();
   });
 
-  it('says plainly when a key is wrong', async () => {
+  it('changes, disables, enables, rotates and (after asking) deletes a loop', async () => {
+    const { apiKey } = await createAccount('Loop keeper');
+    const loop = await createVerifiedLoop(apiKey, receiver, { path: '/keeper/hook.php' });
+    const { page, snap, problems, close } = await openDashboard(browser, 'manage');
+    await signIn(page, apiKey);
+    await page.getByRole('link', { name: loop.url }).click();
+    await page.locator('.badge.verified').waitFor();
+
+    await page.getByLabel('Description (optional)').fill('Newsletter opens');
+    await page.getByRole('checkbox', { name: 'bounce' }).check();
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByText('open, click, bounce · form · Newsletter opens').waitFor();
+
+    // A URL the API refuses: its words appear under the URL field.
+    await page.getByLabel('Script URL').fill('ftp://example.com/hook');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    const urlError = page.locator('[data-field="url"] .error');
+    await urlError.waitFor();
+    expect(await urlError.textContent()).not.toBe('');
+    expect(await page.getByLabel('Script URL').getAttribute('aria-invalid')).toBe('true');
+    await snap('url-refused');
+
+    await page.getByRole('button', { name: 'Disable loop' }).click();
+    await page.locator('.badge.disabled', { hasText: 'disabled: turned off' }).waitFor();
+    await page.getByRole('button', { name: 'Enable loop' }).click();
+    await page.locator('.badge.verified').waitFor();
+
+    await page.getByRole('button', { name: 'Rotate secret' }).click();
+    const rotated = (await page.locator('.once code').textContent())!;
+    expect(rotated).toMatch(/^whsec_/);
+    expect(rotated).not.toBe(loop.secret);
+
+    await page.getByRole('button', { name: 'Delete loop…' }).click();
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    expect((await call('GET', `/v1/loops/${loop.id}`, { key: apiKey })).status).toBe(200);
+    await page.getByRole('button', { name: 'Delete loop…' }).click();
+    await snap('confirm-delete');
+    await page.getByRole('button', { name: 'Yes, delete this loop' }).click();
+    await page.getByText('No loops yet').waitFor();
+    expect((await call('GET', `/v1/loops/${loop.id}`, { key: apiKey })).status).toBe(404);
+    expect(problems).toEqual([]);
+    await close();
+  });
+
+  it('says plainly when a key is wrong (signing in by keyboard alone)', async () => {
     const { page, problems, close } = await openDashboard(browser, 'wrong-key');
-    await signIn(page, 'not-a-key');
+    await page.getByLabel('API key').waitFor();
+    await page.keyboard.type('not-a-key');
+    await page.keyboard.press('Enter');
     await page.getByRole('alert').filter({ hasText: 'This key is not valid' }).waitFor();
     expect(await page.getByRole('heading', { name: 'Sign in' }).isVisible()).toBe(true);
     expect(await page.evaluate(() => sessionStorage.length)).toBe(0);

@@ -3,7 +3,7 @@ import { busy, h, loadInto, showError, shownOnce, when } from '../dom.ts';
 import { go } from '../router.ts';
 import { failuresSection, testSection } from './deliveries.ts';
 import { loopForm } from './loop-form.ts';
-import { statusBadge } from './loops.ts';
+import { isActive, statusBadge } from './loops.ts';
 import { verificationSection } from './verification.ts';
 
 /** A secret from the create answer, shown once on the loop's page and then forgotten. */
@@ -48,7 +48,11 @@ function settingsSection(loop: Loop): HTMLElement {
     submitText: 'Save changes',
     busyText: 'Saving',
     save: async (fields) => {
-      await api('PATCH', `/v1/loops/${loop.id}`, fields);
+      // Only what changed: the same URL sent again must not look like a new one.
+      const changed = Object.fromEntries(
+        Object.entries(fields).filter(([name, value]) => String(value) !== String(loop[name as keyof Loop])),
+      );
+      await api('PATCH', `/v1/loops/${loop.id}`, changed);
       go(`#/loops/${loop.id}`);
     },
   });
@@ -64,10 +68,11 @@ function settingsSection(loop: Loop): HTMLElement {
 
 function actions(loop: Loop): HTMLElement {
   const result = h('div', { class: 'result' });
-  const toggle = h('button', { type: 'button' }, loop.enabled ? 'Disable loop' : 'Enable loop');
+  const active = isActive(loop);
+  const toggle = h('button', { type: 'button' }, active ? 'Disable loop' : 'Enable loop');
   toggle.addEventListener('click', () =>
-    act(toggle, loop.enabled ? 'Disabling…' : 'Enabling…', result, async () => {
-      await api('PATCH', `/v1/loops/${loop.id}`, { enabled: !loop.enabled });
+    act(toggle, active ? 'Disabling…' : 'Enabling…', result, async () => {
+      await api('PATCH', `/v1/loops/${loop.id}`, { enabled: !active });
       go(`#/loops/${loop.id}`);
     }),
   );

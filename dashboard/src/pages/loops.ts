@@ -47,10 +47,20 @@ function loopRow(loop: Loop): HTMLTableRowElement {
   );
 }
 
+/** unverified / verified / disabled with its reason: a 410's, or the account turned it off. */
 export function statusBadge(loop: Loop): HTMLElement {
-  const reason = loop.status === 'disabled' && loop.disabledReason ? `: ${loop.disabledReason}` : '';
-  return h('span', { class: `badge ${loop.status}` }, `${loop.status}${reason}`);
+  if (loop.status === 'disabled') {
+    return h('span', { class: 'badge disabled' }, `disabled: ${loop.disabledReason ?? 'by the receiver'}`);
+  }
+  if (!loop.enabled) {
+    const unverified = loop.status === 'unverified' ? ' (and unverified)' : '';
+    return h('span', { class: 'badge disabled' }, `disabled: turned off${unverified}`);
+  }
+  return h('span', { class: `badge ${loop.status}` }, loop.status);
 }
+
+/** Whether events go out to it (once verified): not turned off, not disabled by a 410. */
+export const isActive = (loop: Loop) => loop.enabled && loop.status !== 'disabled';
 
 export function newLoopPage(main: HTMLElement): void {
   const form = loopForm({
