@@ -20,6 +20,7 @@ describe('the stack with default settings', () => {
       [
         'ApiFunction',
         'AuthorizerFunction',
+        'DashboardFunction',
         'DeadLettersFunction',
         'DeliverFunction',
         'FanoutFunction',

@@ -12,12 +12,39 @@ export async function accountsPage(main: HTMLElement): Promise<void> {
   const list = h('div', { class: 'list' });
   const reload = () =>
     loadInto(list, 'Loading accounts…', async () => {
-      const { accounts } = await api<{ accounts: Account[] }>('GET', '/v1/accounts?limit=200');
+      const { accounts, nextCursor } = await api<AccountPage>('GET', '/v1/accounts?limit=200');
       if (!accounts.length) return [h('p', {}, 'No accounts yet.')];
-      return [accountTable(accounts)];
+      const table = accountTable(accounts);
+      return [table, moreButton(table, nextCursor)];
     });
   main.append(h('h1', {}, 'Accounts'), createAccountForm(reload), h('h2', {}, 'All accounts'), list);
   await reload();
+}
+
+interface AccountPage {
+  accounts: Account[];
+  nextCursor?: string;
+}
+
+/** "Show more accounts" while the API says there are more (`nextCursor`). */
+function moreButton(table: HTMLTableElement, cursor: string | undefined): HTMLElement | null {
+  if (!cursor) return null;
+  let next: string | undefined = cursor;
+  const button = h('button', { type: 'button' }, 'Show more accounts');
+  const error = h('p', { class: 'error', hidden: true });
+  button.addEventListener('click', async () => {
+    try {
+      const page = await busy(button, 'Loading…', () =>
+        api<AccountPage>('GET', `/v1/accounts?limit=200&cursor=${encodeURIComponent(next!)}`),
+      );
+      table.tBodies[0]!.append(...page.accounts.map(accountRow));
+      next = page.nextCursor;
+      if (!next) button.remove();
+    } catch (problem) {
+      showError(error, problem);
+    }
+  });
+  return h('p', {}, button, error);
 }
 
 function createAccountForm(reload: () => Promise<void>): HTMLFormElement {
@@ -54,7 +81,7 @@ function createAccountForm(reload: () => Promise<void>): HTMLFormElement {
   return form;
 }
 
-function accountTable(accounts: Account[]): HTMLElement {
+function accountTable(accounts: Account[]): HTMLTableElement {
   return h(
     'table',
     {},
