@@ -1,15 +1,16 @@
 /**
  * The project's DynamoDB table, in memory, behind aws-sdk-client-mock: the DocumentClient commands
- * the functions use (Get, Put, Delete, BatchGet, BatchWrite, Query) act on a map of items, and the
- * condition expressions the functions write are evaluated, so that a lost claim or a loop changed
- * meanwhile fails as DynamoDB would fail it. An expression it does not know fails the test loudly.
+ * the functions use (Get, Put, Delete, Update, BatchGet, BatchWrite, Query, TransactWrite) act on a map
+ * of items, and the condition and update expressions the functions write are evaluated, so that a lost
+ * claim or a loop changed meanwhile fails as DynamoDB would fail it. An expression it does not know
+ * fails the test loudly. A transaction checks all its conditions before it writes anything.
  *
  * A Query answers every match at once (Limit and paging are not modelled).
  *
  * Every request is also recorded with the sizes of what it read and wrote, for tests that count
  * requests and for the bench, which estimates capacity units from them.
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   type BatchGetCommandInput,
@@ -23,13 +24,25 @@ import {
   type PutCommandInput,
   QueryCommand,
   type QueryCommandInput,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+  UpdateCommand,
+  type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type { mockClient } from 'aws-sdk-client-mock';
 
 export type Item = Record<string, unknown>;
 
 export interface TableRequest {
-  command: 'GetItem' | 'PutItem' | 'DeleteItem' | 'BatchGetItem' | 'BatchWriteItem' | 'Query';
+  command:
+    | 'GetItem'
+    | 'PutItem'
+    | 'DeleteItem'
+    | 'UpdateItem'
+    | 'BatchGetItem'
+    | 'BatchWriteItem'
+    | 'Query'
+    | 'TransactWriteItems';
   consistent: boolean;
   /** Per key read (GetItem, BatchGetItem): the size of the item found, 0 when there was none. */
   itemReads: number[];
@@ -67,9 +80,14 @@ function valueSize(value: unknown): number {
   return Buffer.byteLength(String(value));
 }
 
-function conditionFailed(): ConditionalCheckFailedException {
-  return new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+function conditionFailed(old?: Item): ConditionalCheckFailedException {
+  const error = new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+  // ReturnValuesOnConditionCheckFailure: ALL_OLD (the DocumentClient unmarshalls it into Item).
+  if (old) Object.assign(error, { Item: structuredClone(old) });
+  return error;
 }
+
+const num = (value: unknown) => value as number;
 
 /** The condition expressions the project writes, and what each means. */
 const CONDITIONS: Record<string, (existing: Item | undefined, values: Item) => boolean> = {
@@ -79,7 +97,51 @@ const CONDITIONS: Record<string, (existing: Item | undefined, values: Item) => b
   'failedAt = :failedAt': (existing, values) => existing?.failedAt === values[':failedAt'],
   'attribute_not_exists(pk) OR claimedBy = :me OR expiresAt <= :now': (existing, values) =>
     !existing || existing.claimedBy === values[':me'] || (existing.expiresAt as number) <= (values[':now'] as number),
+  'attribute_exists(pk) AND (attribute_not_exists(loopCount) OR loopCount < :max)': (existing, values) =>
+    !!existing && (existing.loopCount === undefined || num(existing.loopCount) < num(values[':max'])),
+  'loopCount > :zero': (existing, values) =>
+    existing?.loopCount !== undefined && num(existing.loopCount) > num(values[':zero']),
+  'windowStart > :cutoff AND hits < :max': (existing, values) =>
+    existing !== undefined &&
+    num(existing.windowStart) > num(values[':cutoff']) &&
+    num(existing.hits) < num(values[':max']),
+  'attribute_not_exists(pk) OR windowStart <= :cutoff': (existing, values) =>
+    !existing || num(existing.windowStart) <= num(values[':cutoff']),
 };
+
+/**
+ * The update expressions the project writes: the item after them. One that reads an attribute the
+ * item lacks throws, as DynamoDB refuses it (ValidationException).
+ */
+const UPDATES: Record<string, (item: Item, values: Item) => Item> = {
+  'SET loopCount = if_not_exists(loopCount, :zero) + :one': (item, values) => ({
+    ...item,
+    loopCount: num(item.loopCount ?? values[':zero']) + num(values[':one']),
+  }),
+  'SET loopCount = loopCount - :one': (item, values) => ({
+    ...item,
+    loopCount: num(present(item, 'loopCount')) - num(values[':one']),
+  }),
+  'SET hits = hits + :one': (item, values) => ({ ...item, hits: num(present(item, 'hits')) + num(values[':one']) }),
+  'SET windowStart = :now, hits = :one, expiresAt = :expires': (item, values) => ({
+    ...item,
+    windowStart: values[':now'],
+    hits: values[':one'],
+    expiresAt: values[':expires'],
+  }),
+};
+
+function present(item: Item, name: string): unknown {
+  if (item[name] === undefined)
+    throw new Error('ValidationException: The provided expression refers to an attribute that does not exist');
+  return item[name];
+}
+
+function updated(input: { Key?: Item; UpdateExpression?: string; ExpressionAttributeValues?: Item }, existing?: Item) {
+  const update = UPDATES[input.UpdateExpression!];
+  if (!update) throw new Error(`FakeTable: the update ${JSON.stringify(input.UpdateExpression)} is not known here`);
+  return update(structuredClone(existing ?? { ...input.Key }), input.ExpressionAttributeValues ?? {});
+}
 
 function holds(expression: string | undefined, existing: Item | undefined, values: Item | undefined): boolean {
   if (expression === undefined) return true;
@@ -153,6 +215,8 @@ export class FakeTable {
     stub.on(GetCommand).callsFake((input: GetCommandInput) => this.getItem(input));
     stub.on(PutCommand).callsFake((input: PutCommandInput) => this.putItem(input));
     stub.on(DeleteCommand).callsFake((input: DeleteCommandInput) => this.deleteItem(input));
+    stub.on(UpdateCommand).callsFake((input: UpdateCommandInput) => this.updateItem(input));
+    stub.on(TransactWriteCommand).callsFake((input: TransactWriteCommandInput) => this.transactWrite(input));
     stub.on(BatchGetCommand).callsFake((input: BatchGetCommandInput) => this.batchGet(input));
     stub.on(BatchWriteCommand).callsFake((input: BatchWriteCommandInput) => this.batchWrite(input));
     stub.on(QueryCommand).callsFake((input: QueryCommandInput) => this.query(input));
@@ -205,6 +269,55 @@ export class FakeTable {
     });
     if (!ok) throw conditionFailed();
     this.items.delete(keyOf(input.Key!));
+    return {};
+  }
+
+  private updateItem(input: UpdateCommandInput) {
+    this.checkTable(input.TableName);
+    const existing = this.items.get(keyOf(input.Key!));
+    const ok = holds(input.ConditionExpression, existing, input.ExpressionAttributeValues as Item);
+    const item = ok ? updated(input as Parameters<typeof updated>[0], existing) : undefined;
+    this.record({
+      command: 'UpdateItem',
+      itemWrites: [Math.max(item ? itemSize(item) : 0, existing ? itemSize(existing) : 0)],
+      writtenKeys: [String(input.Key!.pk)],
+      conditionFailed: !ok,
+    });
+    if (!item) throw conditionFailed(input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' ? existing : undefined);
+    this.items.set(keyOf(item), item);
+    return {};
+  }
+
+  /** All conditions first; any failure cancels the whole transaction, naming which item failed. */
+  private transactWrite(input: TransactWriteCommandInput) {
+    const writes = (input.TransactItems ?? []).map((entry) => {
+      const [kind, op] = Object.entries(entry)[0] as [string, Item & { TableName: string; Key?: Item; Item?: Item }];
+      this.checkTable(op.TableName);
+      const key = keyOf(op.Key ?? op.Item!);
+      const existing = this.items.get(key);
+      const ok = holds(op.ConditionExpression as string | undefined, existing, op.ExpressionAttributeValues as Item);
+      return { kind, op, key, existing, ok };
+    });
+    this.record({
+      command: 'TransactWriteItems',
+      itemWrites: writes.map(({ existing }) => 2 * (existing ? itemSize(existing) : 0)),
+      writtenKeys: writes.map(({ op }) => String((op.Key ?? op.Item!).pk)),
+      conditionFailed: writes.some(({ ok }) => !ok),
+    });
+    if (writes.some(({ ok }) => !ok)) {
+      throw new TransactionCanceledException({
+        message: 'Transaction cancelled',
+        $metadata: {},
+        CancellationReasons: writes.map(({ ok }) => ({ Code: ok ? 'None' : 'ConditionalCheckFailed' })),
+      });
+    }
+    const results = writes.map(({ kind, op, existing }) =>
+      kind === 'Update' ? updated(op as Parameters<typeof updated>[0], existing) : op.Item,
+    );
+    writes.forEach(({ kind, key }, index) => {
+      if (kind === 'Delete') this.items.delete(key);
+      else if (kind !== 'ConditionCheck') this.items.set(key, structuredClone(results[index]!));
+    });
     return {};
   }
 
