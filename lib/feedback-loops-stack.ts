@@ -182,6 +182,9 @@ export class FeedbackLoopsStack extends Stack {
     for (const route of ROUTES)
       api.route(`${route.method} ${route.path}`, routeFunctions[route.fn], { public: route.access === 'public' });
 
+    // The OpenAPI document names the deployment's own URL as its server, not what a request's Host says.
+    apiFunction.addEnvironment('API_URL', api.url);
+
     new CfnOutput(this, 'ApiUrl', { value: api.url, description: 'Base URL of the API' });
     new CfnOutput(this, 'AdminSecretName', {
       value: storage.adminSecretName,

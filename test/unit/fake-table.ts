@@ -82,9 +82,18 @@ function valueSize(value: unknown): number {
 
 function conditionFailed(old?: Item): ConditionalCheckFailedException {
   const error = new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
-  // ReturnValuesOnConditionCheckFailure: ALL_OLD (the DocumentClient unmarshalls it into Item).
-  if (old) Object.assign(error, { Item: structuredClone(old) });
+  // ReturnValuesOnConditionCheckFailure: ALL_OLD, in DynamoDB's JSON (the DocumentClient leaves an error's item so).
+  if (old) Object.assign(error, { Item: Object.fromEntries(Object.entries(old).map(([k, v]) => [k, marshal(v)])) });
   return error;
+}
+
+function marshal(value: unknown): Record<string, unknown> {
+  if (typeof value === 'number') return { N: String(value) };
+  if (typeof value === 'string') return { S: value };
+  if (typeof value === 'boolean') return { BOOL: value };
+  if (value === null || value === undefined) return { NULL: true };
+  if (Array.isArray(value)) return { L: value.map(marshal) };
+  return { M: Object.fromEntries(Object.entries(value as Item).map(([k, v]) => [k, marshal(v)])) };
 }
 
 const num = (value: unknown) => value as number;

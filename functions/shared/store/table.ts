@@ -26,6 +26,7 @@ import { badRequest } from '#shared/runtime/errors.ts';
  *                                                                    (newest first; expires after 14 days)
  *   log file       pk LOGS#<accountId>      sk FILE#<date>#<prefix>  gsi1 until compacted: LOGS_OPEN / <date>#<accountId>#<prefix>
  *                                                                    (the index of the log files; expires with them)
+ *   rate counter   pk RATE#<accountId>#<subject>  sk RATE        (requests in a window; subject ACCOUNT or a loop id; expires)
  *
  * Contexts and claims are one partition each, so a busy account spreads over the table instead of
  * heating one partition. `expiresAt` (Unix seconds) lets DynamoDB's TTL delete items; reads also
@@ -43,6 +44,7 @@ export const itemKeys = {
     pk: `LOGS#${accountId}`,
     sk: `FILE#${date}#${prefix}`,
   }),
+  rateCounter: (accountId: string, subject: string) => ({ pk: `RATE#${accountId}#${subject}`, sk: 'RATE' }),
   failures: (accountId: string, loopId: string) => failuresPk(accountId, loopId),
   failure: (accountId: string, loopId: string, eventId: string) => ({
     pk: failuresPk(accountId, loopId),
