@@ -183,7 +183,9 @@ export class FeedbackLoopsStack extends Stack {
       api.route(`${route.method} ${route.path}`, routeFunctions[route.fn], { public: route.access === 'public' });
 
     // The OpenAPI document names the deployment's own URL as its server, not what a request's Host says.
-    apiFunction.addEnvironment('API_URL', api.url);
+    // The same URL as api.url, spelt with a Ref rather than a GetAtt: the emulator the twin deploys
+    // into resolves a Ref to the API (which it does not deploy) but fails the stack on a GetAtt.
+    apiFunction.addEnvironment('API_URL', `https://${api.httpApi.apiId}.execute-api.${this.region}.${this.urlSuffix}`);
 
     new CfnOutput(this, 'ApiUrl', { value: api.url, description: 'Base URL of the API' });
     new CfnOutput(this, 'AdminSecretName', {
