@@ -12,7 +12,7 @@ import { assumeFunctionRoles } from './roles.ts';
 import { Scheduler } from './scheduler.ts';
 import { SqsPoller, readEventSources } from './sqs-poller.ts';
 import { synthesize } from './synth.ts';
-import { prop, referencedId, resourcesOfType } from './template.ts';
+import { prop, resourcesOfType, variablesNaming } from './template.ts';
 
 export interface TwinOptions {
   /** Port of the HTTP API; 0 picks a free one. */
@@ -180,13 +180,9 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
     // A variable that names the HTTP API (the api function's API_URL) names the gateway that stands in
     // for it: the emulator does not deploy the API. Set before any function's environment starts.
     const gatewayUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-    for (const [id, fn] of functions) {
-      const variables = prop<{ Variables?: Record<string, unknown> }>(assembly.template.Resources[id]!, 'Environment');
-      for (const [name, value] of Object.entries(variables?.Variables ?? {})) {
-        const target = assembly.template.Resources[referencedId(value) ?? '']?.Type;
-        if (target === 'AWS::ApiGatewayV2::Api') fn.spec.environment[name] = gatewayUrl;
-      }
-    }
+    for (const [id, fn] of functions)
+      for (const name of variablesNaming(assembly.template, id, 'AWS::ApiGatewayV2::Api'))
+        fn.spec.environment[name] = gatewayUrl;
 
     const pollers = readEventSources(assembly.template, deployment, functions, emulator).map(
       (source) => new SqsPoller(source, emulator, logInvocation),
