@@ -186,6 +186,11 @@ export class FeedbackLoopsStack extends Stack {
     const dashboard = new Dashboard(this, 'Dashboard');
     for (const route of ['GET /', 'GET /assets/{file}']) api.route(route, dashboard.fn, { public: true });
 
+    // The OpenAPI document names the deployment's own URL as its server, not what a request's Host says.
+    // The same URL as api.url, spelt with a Ref rather than a GetAtt: the emulator the twin deploys
+    // into resolves a Ref to the API (which it does not deploy) but fails the stack on a GetAtt.
+    apiFunction.addEnvironment('API_URL', `https://${api.httpApi.apiId}.execute-api.${this.region}.${this.urlSuffix}`);
+
     new CfnOutput(this, 'ApiUrl', { value: api.url, description: 'Base URL of the API' });
     new CfnOutput(this, 'AdminSecretName', {
       value: storage.adminSecretName,

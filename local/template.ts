@@ -33,6 +33,14 @@ export function referencedId(value: unknown): string | undefined {
   return undefined;
 }
 
+/** The environment variables of function `id` whose value names a resource of `type` (its Ref, an attribute, a URL). */
+export function variablesNaming(template: Template, id: string, type: string): string[] {
+  const environment = prop<{ Variables?: Record<string, unknown> }>(template.Resources[id]!, 'Environment');
+  return Object.entries(environment?.Variables ?? {})
+    .filter(([, value]) => template.Resources[referencedId(value) ?? '']?.Type === type)
+    .map(([name]) => name);
+}
+
 export function prop<T = unknown>(resource: Resource, name: string): T | undefined {
   return resource.Properties?.[name] as T | undefined;
 }

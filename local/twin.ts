@@ -12,7 +12,7 @@ import { assumeFunctionRoles } from './roles.ts';
 import { Scheduler } from './scheduler.ts';
 import { SqsPoller, readEventSources } from './sqs-poller.ts';
 import { synthesize } from './synth.ts';
-import { prop, resourcesOfType } from './template.ts';
+import { prop, resourcesOfType, variablesNaming } from './template.ts';
 
 export interface TwinOptions {
   /** Port of the HTTP API; 0 picks a free one. */
@@ -177,6 +177,12 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
     });
     stoppers.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
     stoppers.push(() => void server.closeAllConnections());
+    // A variable that names the HTTP API (the api function's API_URL) names the gateway that stands in
+    // for it: the emulator does not deploy the API. Set before any function's environment starts.
+    const gatewayUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    for (const [id, fn] of functions)
+      for (const name of variablesNaming(assembly.template, id, 'AWS::ApiGatewayV2::Api'))
+        fn.spec.environment[name] = gatewayUrl;
 
     const pollers = readEventSources(assembly.template, deployment, functions, emulator).map(
       (source) => new SqsPoller(source, emulator, logInvocation),
@@ -202,9 +208,8 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
     // Aborted while the last parts started: stop rather than hand back a twin nobody will stop.
     signal.throwIfAborted();
 
-    const { port } = server.address() as { port: number };
     return {
-      apiUrl: `http://127.0.0.1:${port}`,
+      apiUrl: gatewayUrl,
       controlUrl: `http://127.0.0.1:${(control.address() as { port: number }).port}`,
       adminKey,
       emulator,

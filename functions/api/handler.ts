@@ -1,3 +1,4 @@
+import { requireEnv } from '#shared/runtime/config.ts';
 import { ApiError, notFound } from '#shared/runtime/errors.ts';
 import { type ApiEvent, type ApiResult, apiHandler, requireAccount, requireAdmin } from '#shared/http/api-handler.ts';
 import { ROUTES, type RouteKey, routeKey } from '#shared/http/routes.ts';
@@ -13,10 +14,7 @@ type Route = (event: ApiEvent) => Promise<ApiResult>;
 /** The management API: operator and account routes, health and the OpenAPI document. */
 const handlers: Partial<Record<RouteKey, Route>> = {
   'GET /v1/health': async () => ({ status: 200, body: { status: 'ok' } }),
-  'GET /v1/openapi.json': async (event) => ({
-    status: 200,
-    body: openApiDocument(`${event.headers['x-forwarded-proto'] ?? 'https'}://${event.requestContext.domainName}`),
-  }),
+  'GET /v1/openapi.json': async () => ({ status: 200, body: openApiDocument(requireEnv('API_URL')) }),
   'POST /v1/accounts': postAccount,
   'GET /v1/accounts': getAccounts,
   'POST /v1/accounts/{accountId}/keys': postKey,

@@ -8,6 +8,7 @@ import { outboundPolicyFromEnv } from '#shared/outbound/policy.ts';
 import { clock } from '#shared/runtime/clock.ts';
 import { requireIntEnv } from '#shared/runtime/config.ts';
 import { conflict } from '#shared/runtime/errors.ts';
+import { countCheck } from '#shared/loops/check-limits.ts';
 import { ownLoop } from './loops.ts';
 
 /**
@@ -45,6 +46,7 @@ export async function testLoop(event: ApiEvent): Promise<ApiResult> {
     );
   }
   const now = clock.now();
+  await countCheck(loop, now);
   const request = signedRequest(loop, toRecord(testEvent(now)), now, testTimeoutMs());
   const outcome = await attempt((outbound) => send(OUTBOUND, outbound), request, now);
   // A 410 Gone here does NOT disable the loop, unlike a delivery's (SPEC §5): the test is a manual

@@ -3,7 +3,8 @@ import { requireIntEnv } from '#shared/runtime/config.ts';
 import { ApiError, badRequest, conflict, notFound } from '#shared/runtime/errors.ts';
 import { type ApiEvent, type ApiResult, requireAccount } from '#shared/http/api-handler.ts';
 import { isId, newId } from '#shared/runtime/ids.ts';
-import { createLoopSchema, toLoopView, updateLoopSchema } from '#shared/loops/schemas.ts';
+import { LOOP_LIMITS, createLoopSchema, toLoopView, updateLoopSchema } from '#shared/loops/schemas.ts';
+import { countCheck } from '#shared/loops/check-limits.ts';
 import { checkTargetUrl } from '#shared/outbound/guard.ts';
 import { outboundPolicyFromEnv } from '#shared/outbound/policy.ts';
 import { generateSecret } from '#shared/delivery/signing.ts';
@@ -17,11 +18,21 @@ import { pageParams, readBody } from './request.ts';
 const MAX_LOOPS_PER_ACCOUNT = requireIntEnv('MAX_LOOPS_PER_ACCOUNT');
 const OUTBOUND = outboundPolicyFromEnv();
 
-/** A URL the system could never reach is refused when it is given, not at the first delivery. */
-function assertReachable(url: string): void {
-  const reason = checkTargetUrl(url, OUTBOUND);
+/**
+ * The URL as it is stored: normalised (`new URL(raw).href`), so every later parser (the guard, the
+ * client, the verification locations) reads the same host and path. A URL the system could never
+ * reach is refused when it is given, not at the first delivery.
+ */
+function targetUrl(raw: string): string {
+  const reason = checkTargetUrl(raw, OUTBOUND);
   if (reason)
     throw badRequest('invalid_request', `The url cannot be used: ${reason}.`, [{ path: 'url', message: reason }]);
+  const url = new URL(raw).href;
+  if (url.length > LOOP_LIMITS.urlMaxLength) {
+    const message = `longer than ${LOOP_LIMITS.urlMaxLength} characters once normalised (${url.length})`;
+    throw badRequest('invalid_request', `The url is ${message}.`, [{ path: 'url', message }]);
+  }
+  return url;
 }
 
 /** The account's loop, or 404: another account's loop is indistinguishable from none. */
@@ -46,12 +57,12 @@ async function save(loop: LoopRecord, previous: LoopRecord): Promise<void> {
 export async function postLoop(event: ApiEvent): Promise<ApiResult> {
   const { accountId } = requireAccount(event);
   const input = parseRequest(createLoopSchema, readBody(event));
-  assertReachable(input.url);
+  const url = targetUrl(input.url);
   const now = clock.now();
   const loop: LoopRecord = {
     id: newId('loop'),
     accountId,
-    url: input.url,
+    url,
     events: input.events,
     format: input.format ?? 'form',
     description: input.description ?? '',
@@ -95,8 +106,10 @@ export async function getOneLoop(event: ApiEvent): Promise<ApiResult> {
 
 export async function patchLoop(event: ApiEvent): Promise<ApiResult> {
   const previous = await ownLoop(event);
-  const change = parseRequest(updateLoopSchema, readBody(event));
-  if (change.url !== undefined && change.url !== previous.url) assertReachable(change.url);
+  const input = parseRequest(updateLoopSchema, readBody(event));
+  // The URL it has passes as it is; another is checked and normalised (it may normalise to the same).
+  const change =
+    input.url === undefined || input.url === previous.url ? input : { ...input, url: targetUrl(input.url) };
   const loop = withChange(previous, change, clock.now(), newVerification);
   await save(loop, previous);
   return { status: 200, body: toLoopView(loop) };
@@ -112,6 +125,7 @@ export async function removeLoop(event: ApiEvent): Promise<ApiResult> {
 export async function verifyLoop(event: ApiEvent): Promise<ApiResult> {
   const previous = await ownLoop(event);
   if (previous.status !== 'unverified') return { status: 200, body: toLoopView(previous) };
+  await countCheck(previous, clock.now());
   const result = await checkVerification(previous, OUTBOUND);
   const loop = applyVerification(previous, result, clock.now());
   await save(loop, previous);

@@ -24,7 +24,8 @@ let adminKey: { value: string; until: number } | undefined;
 async function currentAdminKey(now: number): Promise<string> {
   if (!adminKey || adminKey.until <= now) {
     const secret = await secrets.send(new GetSecretValueCommand({ SecretId: ADMIN_SECRET_NAME }));
-    adminKey = { value: secret.SecretString ?? '', until: now + CACHE_MS };
+    // Trimmed: a secret set from a shell or a file often ends in a newline no header can carry.
+    adminKey = { value: (secret.SecretString ?? '').trim(), until: now + CACHE_MS };
   }
   return adminKey.value;
 }

@@ -20,6 +20,9 @@ either refuse every least-privilege grant or miss real mistakes:
 5. Event source mappings: moto's SQS invokes the mapped Lambda function itself on every SendMessage
    (through Docker, which is not here), receiving the messages and so spoiling their receive counts.
    The twin polls the queues itself, as Lambda's pollers do, so moto's own delivery is switched off.
+6. DynamoDB transactions: moto takes no lock and its TransactWriteItems writes item by item, then
+   rolls back whole tables, so concurrent transactions both pass a limit and undo others' writes.
+   `dynamodb_serial.py` serializes DynamoDB as DynamoDB does.
 
 These patches reach into moto's internals as moto 5.2.1 has them, so this launcher runs that version
 and no other: before anything else it checks the moto installed, and says what to install (exit
@@ -164,6 +167,9 @@ def _dynamodb_resource(self):
 
 DynamoHandler._determine_resource = _dynamodb_resource
 
+
+# 6. DynamoDB: one lock, transactions that check before they write (a module of its own).
+import dynamodb_serial  # noqa: E402,F401
 
 from moto.secretsmanager.responses import SecretsManagerResponse  # noqa: E402
 

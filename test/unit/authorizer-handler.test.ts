@@ -200,4 +200,18 @@ describe('authorizer: the table and the cache', () => {
       expect((await authorize(`Bearer ${ADMIN_KEY}`)).context).toEqual({ kind: 'admin' });
     }
   });
+
+  it('reads an admin key stored with surrounding whitespace (a newline from a shell or a file) as the key', async () => {
+    const start = Date.now() + 80 * 60_000;
+    const now = vi.spyOn(Date, 'now').mockReturnValue(start);
+    const rotated = generateApiKey();
+    adminSecret = ` ${rotated}\n`;
+    try {
+      expect((await authorize(`Bearer ${rotated}`)).context).toEqual({ kind: 'admin' });
+    } finally {
+      adminSecret = ADMIN_KEY;
+      now.mockReturnValue(start + 20 * 60_000);
+      expect((await authorize(`Bearer ${ADMIN_KEY}`)).context).toEqual({ kind: 'admin' });
+    }
+  });
 });

@@ -1,15 +1,17 @@
 /**
  * The project's DynamoDB table, in memory, behind aws-sdk-client-mock: the DocumentClient commands
- * the functions use (Get, Put, Delete, BatchGet, BatchWrite, Query) act on a map of items, and the
- * condition expressions the functions write are evaluated, so that a lost claim or a loop changed
- * meanwhile fails as DynamoDB would fail it. An expression it does not know fails the test loudly.
+ * the functions use (Get, Put, Delete, Update, BatchGet, BatchWrite, Query, TransactWrite) act on a map
+ * of items, and the condition and update expressions the functions write are evaluated, so that a lost
+ * claim or a loop changed meanwhile fails as DynamoDB would fail it. An expression it does not know
+ * fails the test loudly (the expressions: `fake-table-expressions.ts`). A transaction checks all its
+ * conditions before it writes anything.
  *
  * A Query answers every match at once (Limit and paging are not modelled).
  *
  * Every request is also recorded with the sizes of what it read and wrote, for tests that count
  * requests and for the bench, which estimates capacity units from them.
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   type BatchGetCommandInput,
@@ -23,13 +25,26 @@ import {
   type PutCommandInput,
   QueryCommand,
   type QueryCommandInput,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+  UpdateCommand,
+  type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type { mockClient } from 'aws-sdk-client-mock';
+import { conditionFailed, holds, keyCondition, updated } from './fake-table-expressions.ts';
 
 export type Item = Record<string, unknown>;
 
 export interface TableRequest {
-  command: 'GetItem' | 'PutItem' | 'DeleteItem' | 'BatchGetItem' | 'BatchWriteItem' | 'Query';
+  command:
+    | 'GetItem'
+    | 'PutItem'
+    | 'DeleteItem'
+    | 'UpdateItem'
+    | 'BatchGetItem'
+    | 'BatchWriteItem'
+    | 'Query'
+    | 'TransactWriteItems';
   consistent: boolean;
   /** Per key read (GetItem, BatchGetItem): the size of the item found, 0 when there was none. */
   itemReads: number[];
@@ -65,55 +80,6 @@ function valueSize(value: unknown): number {
     );
   }
   return Buffer.byteLength(String(value));
-}
-
-function conditionFailed(): ConditionalCheckFailedException {
-  return new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
-}
-
-/** The condition expressions the project writes, and what each means. */
-const CONDITIONS: Record<string, (existing: Item | undefined, values: Item) => boolean> = {
-  'attribute_not_exists(pk)': (existing) => !existing,
-  'attribute_exists(pk)': (existing) => !!existing,
-  'updatedAt = :previous': (existing, values) => existing?.updatedAt === values[':previous'],
-  'failedAt = :failedAt': (existing, values) => existing?.failedAt === values[':failedAt'],
-  'attribute_not_exists(pk) OR claimedBy = :me OR expiresAt <= :now': (existing, values) =>
-    !existing || existing.claimedBy === values[':me'] || (existing.expiresAt as number) <= (values[':now'] as number),
-};
-
-function holds(expression: string | undefined, existing: Item | undefined, values: Item | undefined): boolean {
-  if (expression === undefined) return true;
-  const condition = CONDITIONS[expression];
-  if (!condition) throw new Error(`FakeTable: the condition ${JSON.stringify(expression)} is not known here`);
-  return condition(existing, values ?? {});
-}
-
-/** `a = :a AND begins_with(b, :b)` and the like, over the table or the index. */
-function keyCondition(expression: string, values: Item): (item: Item) => boolean {
-  const tests = expression.split(/\s+AND\s+/i).map((clause): ((item: Item) => boolean) => {
-    let match = /^(\w+)\s*(=|>|<|>=|<=)\s*(:\w+)$/.exec(clause.trim());
-    if (match) {
-      const [, name, op, placeholder] = match as unknown as [string, string, string, string];
-      const wanted = values[placeholder] as string | number;
-      return (item) => {
-        const value = item[name] as string | number | undefined;
-        if (value === undefined) return false;
-        if (op === '=') return value === wanted;
-        if (op === '>') return value > wanted;
-        if (op === '<') return value < wanted;
-        if (op === '>=') return value >= wanted;
-        return value <= wanted;
-      };
-    }
-    match = /^begins_with\((\w+),\s*(:\w+)\)$/.exec(clause.trim());
-    if (match) {
-      const [, name, placeholder] = match as unknown as [string, string, string];
-      return (item) =>
-        typeof item[name] === 'string' && (item[name] as string).startsWith(values[placeholder] as string);
-    }
-    throw new Error(`FakeTable: the key condition ${JSON.stringify(clause)} is not known here`);
-  });
-  return (item) => tests.every((test) => test(item));
 }
 
 export class FakeTable {
@@ -153,6 +119,8 @@ export class FakeTable {
     stub.on(GetCommand).callsFake((input: GetCommandInput) => this.getItem(input));
     stub.on(PutCommand).callsFake((input: PutCommandInput) => this.putItem(input));
     stub.on(DeleteCommand).callsFake((input: DeleteCommandInput) => this.deleteItem(input));
+    stub.on(UpdateCommand).callsFake((input: UpdateCommandInput) => this.updateItem(input));
+    stub.on(TransactWriteCommand).callsFake((input: TransactWriteCommandInput) => this.transactWrite(input));
     stub.on(BatchGetCommand).callsFake((input: BatchGetCommandInput) => this.batchGet(input));
     stub.on(BatchWriteCommand).callsFake((input: BatchWriteCommandInput) => this.batchWrite(input));
     stub.on(QueryCommand).callsFake((input: QueryCommandInput) => this.query(input));
@@ -205,6 +173,55 @@ export class FakeTable {
     });
     if (!ok) throw conditionFailed();
     this.items.delete(keyOf(input.Key!));
+    return {};
+  }
+
+  private updateItem(input: UpdateCommandInput) {
+    this.checkTable(input.TableName);
+    const existing = this.items.get(keyOf(input.Key!));
+    const ok = holds(input.ConditionExpression, existing, input.ExpressionAttributeValues as Item);
+    const item = ok ? updated(input as Parameters<typeof updated>[0], existing) : undefined;
+    this.record({
+      command: 'UpdateItem',
+      itemWrites: [Math.max(item ? itemSize(item) : 0, existing ? itemSize(existing) : 0)],
+      writtenKeys: [String(input.Key!.pk)],
+      conditionFailed: !ok,
+    });
+    if (!item) throw conditionFailed(input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' ? existing : undefined);
+    this.items.set(keyOf(item), item);
+    return {};
+  }
+
+  /** All conditions first; any failure cancels the whole transaction, naming which item failed. */
+  private transactWrite(input: TransactWriteCommandInput) {
+    const writes = (input.TransactItems ?? []).map((entry) => {
+      const [kind, op] = Object.entries(entry)[0] as [string, Item & { TableName: string; Key?: Item; Item?: Item }];
+      this.checkTable(op.TableName);
+      const key = keyOf(op.Key ?? op.Item!);
+      const existing = this.items.get(key);
+      const ok = holds(op.ConditionExpression as string | undefined, existing, op.ExpressionAttributeValues as Item);
+      return { kind, op, key, existing, ok };
+    });
+    this.record({
+      command: 'TransactWriteItems',
+      itemWrites: writes.map(({ existing }) => 2 * (existing ? itemSize(existing) : 0)),
+      writtenKeys: writes.map(({ op }) => String((op.Key ?? op.Item!).pk)),
+      conditionFailed: writes.some(({ ok }) => !ok),
+    });
+    if (writes.some(({ ok }) => !ok)) {
+      throw new TransactionCanceledException({
+        message: 'Transaction cancelled',
+        $metadata: {},
+        CancellationReasons: writes.map(({ ok }) => ({ Code: ok ? 'None' : 'ConditionalCheckFailed' })),
+      });
+    }
+    const results = writes.map(({ kind, op, existing }) =>
+      kind === 'Update' ? updated(op as Parameters<typeof updated>[0], existing) : op.Item,
+    );
+    writes.forEach(({ kind, key }, index) => {
+      if (kind === 'Delete') this.items.delete(key);
+      else if (kind !== 'ConditionCheck') this.items.set(key, structuredClone(results[index]!));
+    });
     return {};
   }
 

@@ -21,6 +21,8 @@ export interface LoopVerification {
   checkUntil: string;
   lastCheckedAt?: string;
   lastError?: string;
+  /** How many checks in a row found a location that did not answer in time (the re-check backs off). */
+  timeouts?: number;
 }
 
 export interface LoopRecord {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { USER_AGENT } from '#shared/delivery/attempt.ts';
 import { OutboundError, type OutboundPolicy, send } from '#shared/outbound/client.ts';
 import type { LoopRecord, LoopVerification } from './loop.ts';
 
@@ -6,7 +7,9 @@ import type { LoopRecord, LoopVerification } from './loop.ts';
 export const VERIFICATION_WINDOW_MS = 7 * 24 * 60 * 60 * 1000;
 
 /** SPEC §6: each location is fetched with GET, 5 s timeout, no redirects, at most 4 KiB read. */
-const FETCH = { timeoutMs: 5000, maxResponseBytes: 4096 };
+const FETCH = { timeoutMs: 5000, maxResponseBytes: 4096, headers: { 'user-agent': USER_AGENT } };
+/** The longest a check takes: its locations are fetched side by side, each within the timeout. */
+export const CHECK_MAX_MS = FETCH.timeoutMs;
 
 /** A new verification file, unique to the loop: its name and content are random. */
 export function newVerification(now: Date): LoopVerification {
@@ -34,6 +37,8 @@ export interface LocationResult {
   ok: boolean;
   /** What was found there, in words: "HTTP 404", "the content does not match", … */
   found: string;
+  /** Nothing answered within the timeout. */
+  timedOut?: boolean;
 }
 
 export interface VerificationResult {
@@ -69,7 +74,7 @@ async function checkLocation(location: string, content: string, policy: Outbound
       connection: `no connection (${error.message})`,
       blocked: `nothing: the address is not allowed (${error.message})`,
     }[error.failure];
-    return { location, ok: false, found };
+    return { location, ok: false, found, ...(error.failure === 'timeout' ? { timedOut: true } : {}) };
   }
 }
 
@@ -77,7 +82,7 @@ async function checkLocation(location: string, content: string, policy: Outbound
 export function applyVerification(loop: LoopRecord, result: VerificationResult, now: Date): LoopRecord {
   const checkedAt = now.toISOString();
   if (result.verified) {
-    const { lastError: _lastError, ...verification } = loop.verification;
+    const { lastError: _lastError, timeouts: _timeouts, ...verification } = loop.verification;
     return {
       ...loop,
       status: 'verified',
@@ -86,5 +91,56 @@ export function applyVerification(loop: LoopRecord, result: VerificationResult, 
     };
   }
   const lastError = result.results.map((entry) => `${entry.location}: ${entry.found}`).join('; ');
-  return { ...loop, verification: { ...loop.verification, lastCheckedAt: checkedAt, lastError }, updatedAt: checkedAt };
+  const { timeouts: _timeouts, ...verification } = loop.verification;
+  const timeouts = result.results.some((entry) => entry.timedOut) ? (loop.verification.timeouts ?? 0) + 1 : 0;
+  return {
+    ...loop,
+    verification: { ...verification, lastCheckedAt: checkedAt, lastError, ...(timeouts ? { timeouts } : {}) },
+    updatedAt: checkedAt,
+  };
+}
+
+/** SPEC §6: the scheduled re-check runs every 5 minutes. */
+export const RECHECK_INTERVAL_MS = 5 * 60 * 1000;
+/** The longest a loop whose server keeps not answering waits between scheduled checks. */
+const MAX_BACKOFF_MS = 60 * 60 * 1000;
+
+/**
+ * When a loop is next due for a scheduled check: at once, unless its last checks in a row timed out;
+ * then 10, 20, 40 minutes after the last one, and hourly from there. A server that hangs costs a
+ * run 5 s a check; backing off keeps such loops from crowding out the others.
+ */
+export function nextCheckAt(loop: LoopRecord): number {
+  const { lastCheckedAt, timeouts = 0 } = loop.verification;
+  if (!lastCheckedAt || timeouts < 2) return 0;
+  return Date.parse(lastCheckedAt) + Math.min(RECHECK_INTERVAL_MS * 2 ** (timeouts - 1), MAX_BACKOFF_MS);
+}
+
+/**
+ * The loops a scheduled run checks, in the order it should: those due (a minute's slack for the
+ * schedule's own drift), least recently checked first (never checked before all), taking turns
+ * across accounts: each account's next loop, then each account's next, and so on. However many
+ * loops one account has, every other account's most overdue loop comes within the first round.
+ */
+export function recheckOrder(loops: LoopRecord[], now: Date): LoopRecord[] {
+  const due = loops
+    .filter((loop) => nextCheckAt(loop) <= now.getTime() + 60_000)
+    .sort(
+      (a, b) =>
+        (a.verification.lastCheckedAt ?? '').localeCompare(b.verification.lastCheckedAt ?? '') ||
+        a.createdAt.localeCompare(b.createdAt) ||
+        a.id.localeCompare(b.id),
+    );
+  const byAccount = new Map<string, LoopRecord[]>();
+  for (const loop of due) {
+    const queue = byAccount.get(loop.accountId);
+    if (queue) queue.push(loop);
+    else byAccount.set(loop.accountId, [loop]);
+  }
+  const queues = [...byAccount.values()];
+  const order: LoopRecord[] = [];
+  for (let round = 0; order.length < due.length; round++) {
+    for (const queue of queues) if (round < queue.length) order.push(queue[round]!);
+  }
+  return order;
 }

@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { LoopRecord } from '#shared/loops/loop.ts';
 import { dynamo } from '#shared/runtime/dynamo.ts';
 import {
@@ -56,17 +56,19 @@ export async function saveLoop(loop: LoopRecord, previousUpdatedAt: string): Pro
   }
 }
 
-/** Deletes a loop; false when there was none. */
+/**
+ * Deletes a loop and counts it off its account; false when there was none. A count that drifted to
+ * 0 (or is missing) never keeps a loop from being deleted: the loop is then deleted alone.
+ */
 export async function deleteLoop(accountId: string, loopId: string): Promise<boolean> {
+  const deleteItem = {
+    TableName: TABLE(),
+    Key: itemKeys.loop(accountId, loopId),
+    ConditionExpression: 'attribute_exists(pk)',
+  };
   try {
     await transact([
-      {
-        Delete: {
-          TableName: TABLE(),
-          Key: itemKeys.loop(accountId, loopId),
-          ConditionExpression: 'attribute_exists(pk)',
-        },
-      },
+      { Delete: deleteItem },
       {
         Update: {
           TableName: TABLE(),
@@ -79,7 +81,14 @@ export async function deleteLoop(accountId: string, loopId: string): Promise<boo
     ]);
     return true;
   } catch (error) {
-    if (error instanceof ConditionFailed) return false;
+    if (!(error instanceof ConditionFailed)) throw error;
+    if (error.failedItems.includes(0)) return false;
+  }
+  try {
+    await dynamo.send(new DeleteCommand(deleteItem));
+    return true;
+  } catch (error) {
+    if ((error as Error).name === 'ConditionalCheckFailedException') return false;
     throw error;
   }
 }

@@ -26,6 +26,7 @@ import { badRequest } from '#shared/runtime/errors.ts';
  *                                                                    (newest first; expires after 14 days)
  *   log file       pk LOGS#<accountId>      sk FILE#<date>#<prefix>  gsi1 until compacted: LOGS_OPEN / <date>#<accountId>#<prefix>
  *                                                                    (the index of the log files; expires with them)
+ *   rate counter   pk RATE#<accountId>#<subject>  sk RATE        (requests in a window; subject ACCOUNT or a loop id; expires)
  *
  * Contexts and claims are one partition each, so a busy account spreads over the table instead of
  * heating one partition. `expiresAt` (Unix seconds) lets DynamoDB's TTL delete items; reads also
@@ -43,6 +44,7 @@ export const itemKeys = {
     pk: `LOGS#${accountId}`,
     sk: `FILE#${date}#${prefix}`,
   }),
+  rateCounter: (accountId: string, subject: string) => ({ pk: `RATE#${accountId}#${subject}`, sk: 'RATE' }),
   failures: (accountId: string, loopId: string) => failuresPk(accountId, loopId),
   failure: (accountId: string, loopId: string, eventId: string) => ({
     pk: failuresPk(accountId, loopId),
@@ -73,7 +75,15 @@ export interface Page<T> {
 }
 
 /** A conditional write that lost: the item is not (or no longer) as the caller expected. */
-export class ConditionFailed extends Error {}
+export class ConditionFailed extends Error {
+  /** In a transaction: the positions of the items whose condition failed. */
+  readonly failedItems: number[];
+
+  constructor(message: string, failedItems: number[] = []) {
+    super(message);
+    this.failedItems = failedItems;
+  }
+}
 
 /** Every function that uses the table has TABLE_NAME set by the stack (AppFunction.useTable). */
 export const TABLE = () => requireEnv('TABLE_NAME');
@@ -148,8 +158,8 @@ export async function transact(
   } catch (error) {
     if (error instanceof TransactionCanceledException || (error as Error).name === 'TransactionCanceledException') {
       const reasons = (error as TransactionCanceledException).CancellationReasons ?? [];
-      if (reasons.some((reason) => reason.Code === 'ConditionalCheckFailed'))
-        throw new ConditionFailed('a condition of the write failed');
+      const failed = reasons.flatMap((reason, index) => (reason.Code === 'ConditionalCheckFailed' ? [index] : []));
+      if (failed.length) throw new ConditionFailed('a condition of the write failed', failed);
     }
     throw error;
   }
@@ -175,7 +185,10 @@ export function pageOf<T>(
   return { items: shown.map(convert), nextCursor: Buffer.from(JSON.stringify(key)).toString('base64url') };
 }
 
-/** A cursor's key must be exactly one of its list's keys: DynamoDB refuses (500) any other shape. */
+/**
+ * A cursor's key must be exactly one of its list's keys: DynamoDB refuses (500) any other shape,
+ * and any string that is not well-formed Unicode (a lone surrogate, which JSON can spell).
+ */
 export function decodeCursor(
   cursor: string | undefined,
   expected: Record<string, (value: string) => boolean>,
@@ -195,7 +208,7 @@ export function decodeCursor(
     Object.keys(key).length === names.length &&
     names.every((name) => {
       const value = (key as Record<string, unknown>)[name];
-      return typeof value === 'string' && value.length <= 200 && expected[name]!(value);
+      return typeof value === 'string' && value.length <= 200 && value.isWellFormed() && expected[name]!(value);
     });
   if (!valid) throw badRequest('invalid_cursor', 'The cursor is not one this list gave out; start again without it.');
   return key as Record<string, unknown>;
