@@ -57,9 +57,13 @@ export const settingsSchema = z.object({
   presignExpirySeconds: integer(1, 900).default(300),
   /** The functions' application log level: per-event lines are DEBUG, one summary per invocation INFO. */
   logLevel: oneOf(['DEBUG', 'INFO', 'WARN', 'ERROR'], true).default('INFO'),
-  /** X-Ray active tracing of every function (`active`), or none (`off`). */
+  /**
+   * X-Ray active tracing of every function (`active`), or none (`off`, the default): Lambda's sampling
+   * (the first request a second, 5 % of the rest) cannot be lowered, and at low traffic it traces
+   * nearly every invocation, at $5 per million traces: several times what the rest of an event costs.
+   */
   tracing: oneOf(['active', 'off'], false).default('off'),
-  /** The HTTP API's steady rate per route (requests per second) and its burst (bucket size). */
+  /** Each API route's steady rate (requests per second) and burst (bucket size), within the account's 10,000/5,000. */
   throttleRateLimit: integer(1, 10_000).default(500),
   throttleBurstLimit: integer(1, 5_000).default(1000),
 });

@@ -52,8 +52,8 @@ export class AppFunction extends NodejsFunction {
       // Lambda drops lines below this level, and hands it to the code as AWS_LAMBDA_LOG_LEVEL, which
       // Powertools Logger takes before any other level: a DEBUG line below it is not even formatted.
       applicationLogLevelV2: ApplicationLogLevel[props.observability.logLevel],
-      // The platform's START and REPORT lines (about 0.5 KB an invocation) stay: REPORT alone tells an
-      // invocation's init duration and memory used, which no free metric does.
+      // The platform's START and REPORT lines (a few hundred bytes an invocation) stay: REPORT alone
+      // tells an invocation's init duration and memory used, which no free metric does.
       systemLogLevelV2: SystemLogLevel.INFO,
       logGroup: new LogGroup(scope, `${id}Logs`, {
         retention: RetentionDays.ONE_MONTH,
