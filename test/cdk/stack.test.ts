@@ -1,6 +1,10 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES } from '#shared/http/routes.ts';
+import type { AddressInfo } from 'node:net';
+import { startGateway } from '../../local/gateway.ts';
+import type { LocalFunction } from '../../local/lambda-runtime.ts';
+import { readRoutes } from '../../local/routes.ts';
 import { readThrottling } from '../../local/throttle.ts';
 import { functionId, synth } from './synth.ts';
 
@@ -291,5 +295,28 @@ describe('settings reach the stack and its functions', () => {
       DefaultRouteSettings: Match.objectLike({ ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 }),
     });
     expect(readThrottling(result.json as never).defaults).toEqual({ rateLimit: 20, burstLimit: 40 });
+  });
+
+  it("has the twin's gateway, built from this template, answer past the burst with 429", async () => {
+    const answered = { statusCode: 200, body: '{"status":"ok"}' };
+    const stub = { spec: { name: 'stub' }, invoke: async () => ({ ok: true, result: answered }) };
+    const functions = new Map(
+      ofType(json, 'AWS::Lambda::Function').map(([id]) => [id, stub as unknown as LocalFunction]),
+    );
+    // The clock stands still: no token comes back while the requests run.
+    const routes = readRoutes(result.json as never, functions, () => 0);
+    const server = await startGateway({ routes, port: 0, accountId: '000000000000', log: () => {} });
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/health`;
+      const statuses: number[] = [];
+      for (let i = 0; i < 41; i++) statuses.push((await fetch(url)).status);
+      expect(statuses.filter((status) => status === 200)).toHaveLength(40);
+      const refused = await fetch(url);
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get('retry-after')).toBe('1');
+      expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('too_many_requests');
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
