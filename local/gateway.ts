@@ -61,7 +61,8 @@ export function startGateway(options: {
     const token = route.throttle();
     if (!token.ok) {
       const refused = throttledAnswer(token.retryAfterSeconds);
-      return send(response, refused.status, refused.toBody(), refused.headers);
+      const headers = { 'content-type': 'application/json; charset=utf-8', ...refused.headers };
+      return send(response, refused.status, refused.toBody(), headers);
     }
 
     // API Gateway tells the integration how the client reached it.
