@@ -22,6 +22,7 @@ export class FeedbackLoopsStack extends Stack {
   constructor(scope: Construct, id: string, props: FeedbackLoopsStackProps) {
     super(scope, id, props);
     const { settings } = props;
+    const observability = { logLevel: settings.logLevel, tracing: settings.tracing };
 
     // Storage
     const storage = new Storage(this, 'Storage', { logRetentionDays: settings.logRetentionDays });
@@ -29,6 +30,7 @@ export class FeedbackLoopsStack extends Stack {
     // Functions
     const authorizer = new AppFunction(this, 'AuthorizerFunction', {
       name: 'authorizer',
+      observability,
       description: 'Resolves an API key into the admin, an account, or nobody',
       timeout: Duration.seconds(5),
     })
@@ -44,6 +46,7 @@ export class FeedbackLoopsStack extends Stack {
     const testTimeoutSeconds = Math.min(settings.deliveryTimeoutSeconds, 20);
     const apiFunction = new AppFunction(this, 'ApiFunction', {
       name: 'api',
+      observability,
       description: 'Accounts, keys and loops; health, the OpenAPI document, 404 and 405',
       // A verification check waits up to 5 s for the account's server, a test up to testTimeoutSeconds.
       timeout: Duration.seconds(Math.max(15, testTimeoutSeconds + 5)),
@@ -56,6 +59,7 @@ export class FeedbackLoopsStack extends Stack {
 
     const verifier = new AppFunction(this, 'VerifierFunction', {
       name: 'verifier',
+      observability,
       description: 'Every 5 minutes: checks the verification file of each unverified loop',
       timeout: Duration.minutes(1),
       environment: outboundSettings,
@@ -68,6 +72,7 @@ export class FeedbackLoopsStack extends Stack {
 
     const ingest = new AppFunction(this, 'IngestFunction', {
       name: 'ingest',
+      observability,
       description: 'POST /v1/events: validates events and queues them',
       timeout: Duration.seconds(15),
       memorySize: 512,
@@ -75,6 +80,7 @@ export class FeedbackLoopsStack extends Stack {
 
     const fanout = new AppFunction(this, 'FanoutFunction', {
       name: 'fanout',
+      observability,
       description: 'De-duplicates client ids, enriches each event and queues one delivery per loop that takes it',
       timeout: Duration.seconds(30),
       environment: { MESSAGE_CONTEXT_TTL_DAYS: String(settings.messageContextTtlDays) },
@@ -83,6 +89,7 @@ export class FeedbackLoopsStack extends Stack {
     const deliveryTimeout = Duration.seconds(settings.deliveryTimeoutSeconds);
     const deliver = new AppFunction(this, 'DeliverFunction', {
       name: 'deliver',
+      observability,
       description: 'POSTs one event to one loop, signed; schedules the retry, records failures, disables on 410',
       // Deliveries of a batch run side by side, so one delivery timeout plus room for the bookkeeping.
       timeout: deliveryTimeout.plus(Duration.seconds(10)),
@@ -100,6 +107,7 @@ export class FeedbackLoopsStack extends Stack {
     const deliverMaxReceives = settings.retrySchedule.length + 3;
     const deadLetters = new AppFunction(this, 'DeadLettersFunction', {
       name: 'dead-letters',
+      observability,
       description: 'Records what lands in a dead-letter queue as failures of the loops it was for',
       timeout: Duration.seconds(30),
       environment: {
@@ -113,6 +121,7 @@ export class FeedbackLoopsStack extends Stack {
     const logFlushWindow = Duration.seconds(Math.max(1, Math.min(300, settings.logFlushSeconds - 5)));
     const logWriter = new AppFunction(this, 'LogWriterFunction', {
       name: 'log-writer',
+      observability,
       description: 'Flushes the log queue: one chunk object and one index update per log file per flush',
       timeout: Duration.seconds(60),
       memorySize: 512,
@@ -122,6 +131,7 @@ export class FeedbackLoopsStack extends Stack {
       .useBucket('LOGS_BUCKET', storage.logsBucket, { objects: [{ prefix: 'logs/', actions: ['s3:PutObject'] }] });
     const logCompactor = new AppFunction(this, 'LogCompactorFunction', {
       name: 'log-compactor',
+      observability,
       description: 'Every hour: compacts each closed day of log files into one object per format',
       timeout: Duration.minutes(15),
       memorySize: 1024,
@@ -178,12 +188,16 @@ export class FeedbackLoopsStack extends Stack {
     deliver.sendsTo('LOG_QUEUE_URL', logs.queue);
 
     // API
-    const api = new Api(this, 'Api', { authorizer, fallback: apiFunction });
+    const api = new Api(this, 'Api', {
+      authorizer,
+      fallback: apiFunction,
+      throttle: { rateLimit: settings.throttleRateLimit, burstLimit: settings.throttleBurstLimit },
+    });
     const routeFunctions = { api: apiFunction, ingest };
     for (const route of ROUTES)
       api.route(`${route.method} ${route.path}`, routeFunctions[route.fn], { public: route.access === 'public' });
     // The dashboard, at the API's root: a browser app on the same origin that signs in with a key.
-    const dashboard = new Dashboard(this, 'Dashboard');
+    const dashboard = new Dashboard(this, 'Dashboard', { observability });
     for (const route of ['GET /', 'GET /assets/{file}']) api.route(route, dashboard.fn, { public: true });
 
     // The OpenAPI document names the deployment's own URL as its server, not what a request's Host says.

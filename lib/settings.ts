@@ -31,6 +31,13 @@ const boolean = z.preprocess((value) => {
   return value;
 }, z.boolean());
 
+/** One of a few words, in any case (`-c logLevel=debug` works too). */
+const oneOf = <const T extends readonly [string, ...string[]]>(words: T, upper: boolean) =>
+  z.preprocess(
+    (value) => (typeof value === 'string' ? (upper ? value.trim().toUpperCase() : value.trim().toLowerCase()) : value),
+    z.enum(words),
+  );
+
 const cidr = z.string().refine(isCidr, 'must be a CIDR range such as 127.0.0.0/8 or ::1/128');
 
 /** SQS cannot hide a message for longer than 12 hours, which bounds each retry delay. */
@@ -48,6 +55,17 @@ export const settingsSchema = z.object({
   messageContextTtlDays: integer(1, 3650).default(90),
   maxLoopsPerAccount: integer(1, 1000).default(20),
   presignExpirySeconds: integer(1, 900).default(300),
+  /** The functions' application log level: per-event lines are DEBUG, one summary per invocation INFO. */
+  logLevel: oneOf(['DEBUG', 'INFO', 'WARN', 'ERROR'], true).default('INFO'),
+  /**
+   * X-Ray active tracing of every function (`active`), or none (`off`, the default): Lambda's sampling
+   * (the first request a second, 5 % of the rest) cannot be lowered, and at low traffic it traces
+   * nearly every invocation, at $5 per million traces: several times what the rest of an event costs.
+   */
+  tracing: oneOf(['active', 'off'], false).default('off'),
+  /** Each API route's steady rate (requests per second) and burst (bucket size), within the account's 10,000/5,000. */
+  throttleRateLimit: integer(1, 10_000).default(500),
+  throttleBurstLimit: integer(1, 5_000).default(1000),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;

@@ -145,6 +145,8 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
       const s3Key = prop<{ S3Key?: string }>(resource, 'Code')?.S3Key ?? '';
       const codeDir = assembly.assetDirs.get(s3Key.replace(/\.zip$/, ''));
       if (!codeDir) throw new Error(`Function ${id}: its code asset ${s3Key} is not in the assembly`);
+      // Lambda hands a JSON-logging function its application log level (setting logLevel).
+      const logLevel = prop<{ ApplicationLogLevel?: string }>(resource, 'LoggingConfig')?.ApplicationLogLevel;
       functions.set(
         id,
         new LocalFunction(
@@ -156,7 +158,7 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
             handler: deployed.Handler!,
             timeoutSeconds: deployed.Timeout ?? 3,
             memoryMb: deployed.MemorySize ?? 128,
-            environment: deployed.Environment?.Variables ?? {},
+            environment: { ...deployed.Environment?.Variables, ...(logLevel && { AWS_LAMBDA_LOG_LEVEL: logLevel }) },
             credentials: roleCredentials.get(id)!,
             region,
             endpoint: emulator.endpoint,

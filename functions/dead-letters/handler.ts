@@ -1,9 +1,10 @@
+import type { SQSRecord } from 'aws-lambda';
 import { failureOf } from '#shared/delivery/failure.ts';
 import type { QueuedDelivery, QueuedEvent } from '#shared/events/messages.ts';
 import { receivesEvent } from '#shared/loops/loop.ts';
 import { clock } from '#shared/runtime/clock.ts';
 import { requireIntEnv } from '#shared/runtime/config.ts';
-import { logger } from '#shared/runtime/logger.ts';
+import { Tally, logger } from '#shared/runtime/logger.ts';
 import { sqsBatchHandler } from '#shared/runtime/sqs-batch.ts';
 import { recordFailure } from '#shared/store/failures.ts';
 import { listLoops } from '#shared/store/loops.ts';
@@ -19,7 +20,9 @@ const DELIVER_MAX_RECEIVES = requireIntEnv('DELIVER_MAX_RECEIVES');
  *   an event   → one failure per loop that receives it (not enriched: fanout never got that far).
  * A message it cannot read stays in the dead-letter queue, where the operator's alarm sees it.
  */
-export const handler = sqsBatchHandler(async (record) => {
+export const handler = sqsBatchHandler(recordDeadLetter, async () => new Tally(), logDeadLetters);
+
+async function recordDeadLetter(record: SQSRecord, tally: Tally): Promise<void> {
   let message: Partial<QueuedDelivery & QueuedEvent>;
   try {
     message = JSON.parse(record.body) as Partial<QueuedDelivery & QueuedEvent>;
@@ -35,7 +38,9 @@ export const handler = sqsBatchHandler(async (record) => {
     const delivery = message as QueuedDelivery;
     const error = `the delivery function failed on this delivery ${DELIVER_MAX_RECEIVES} times`;
     await recordFailure(failureOf(delivery, DELIVER_MAX_RECEIVES, { error }, now));
-    logger.warn('Dead-lettered delivery recorded as a failure', { loopId: delivery.loopId, eventId: event.id });
+    tally.add('deliveries');
+    tally.add('failures');
+    logger.debug('Dead-lettered delivery recorded as a failure', { loopId: delivery.loopId, eventId: event.id });
     return;
   }
   const loops = (await listLoops(accountId)).filter((loop) => receivesEvent(loop, event.type!));
@@ -45,5 +50,13 @@ export const handler = sqsBatchHandler(async (record) => {
       recordFailure(failureOf({ accountId, loopId: loop.id, event: event as QueuedEvent['event'] }, 0, { error }, now)),
     ),
   );
-  logger.warn('Dead-lettered event recorded as failures', { accountId, eventId: event.id, loops: loops.length });
-});
+  tally.add('events');
+  tally.add('failures', loops.length);
+  logger.debug('Dead-lettered event recorded as failures', { accountId, eventId: event.id, loops: loops.length });
+}
+
+/** Something kept failing on these: one WARN line per batch for the operator; the account sees the failures. */
+async function logDeadLetters(tally: Tally): Promise<void> {
+  const counts = tally.toJSON();
+  if (Object.keys(counts).length) logger.warn('Dead letters recorded as failures', counts);
+}

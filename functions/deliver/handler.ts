@@ -12,8 +12,8 @@ import { outboundPolicyFromEnv } from '#shared/outbound/policy.ts';
 import { sqs } from '#shared/runtime/sqs.ts';
 import { clock } from '#shared/runtime/clock.ts';
 import { requireEnv, requireIntEnv, requireListEnv } from '#shared/runtime/config.ts';
-import { logger } from '#shared/runtime/logger.ts';
-import { parseBody, sqsBatchHandler } from '#shared/runtime/sqs-batch.ts';
+import { Tally, logger } from '#shared/runtime/logger.ts';
+import { RetryLater, parseBody, sqsBatchHandler } from '#shared/runtime/sqs-batch.ts';
 import { clearFailure, recordFailure } from '#shared/store/failures.ts';
 import { type LogEntry, queueLogRecords } from '#shared/store/log-queue.ts';
 import { getLoop, readLoopsNow, saveLoop } from '#shared/store/loops.ts';
@@ -40,35 +40,42 @@ export const handler = sqsBatchHandler<Batch>(
     if (!delivery) return;
     const { event } = delivery;
     const loop = batch.loops.get(delivery.loopId);
-    if (!receivesEvent(loop, event.type)) return notSent(delivery, loop);
+    if (!receivesEvent(loop, event.type)) return notSent(delivery, loop, batch.tally);
 
     const attemptNumber = Number(record.attributes.ApproximateReceiveCount);
     const now = clock.now();
     const request = signedRequest(loop, toRecord(event), now, DELIVERY_TIMEOUT_MS);
     const outcome = await attempt((outbound) => send(POLICY, outbound), request, now);
     const context = { loopId: loop.id, eventId: event.id, attempt: attemptNumber };
+    // By status; an attempt that got no answer by its kind: timeout, connection, blocked.
+    batch.tally.addTo('statuses', outcome.ok ? outcome.status : (outcome.status ?? outcome.error.split(':')[0]!));
     if (outcome.ok) {
-      logger.info('Delivered', { ...context, status: outcome.status, durationMs: outcome.durationMs });
+      batch.tally.add('delivered');
+      logger.debug('Delivered', { ...context, status: outcome.status, durationMs: outcome.durationMs });
       if (delivery.replayOf) await clearFailure(loop.accountId, loop.id, event.id, delivery.replayOf.failedAt);
       return;
     }
 
-    logger.info('Delivery attempt failed', { ...context, status: outcome.status, error: outcome.error });
+    batch.tally.add('failed');
+    logger.debug('Delivery attempt failed', { ...context, status: outcome.status, error: outcome.error });
     batch.loopErrors.push(loopError(record.messageId, delivery, loop, attemptNumber, outcome, now));
     if (outcome.gone) {
-      await disable(loop, outcome);
+      await disable(loop, outcome, batch.tally);
       await recordFailure(failureOf(delivery, attemptNumber, outcome, now));
+      batch.tally.add('recorded');
       return;
     }
     const delay = nextRetryDelay(RETRY_SCHEDULE, attemptNumber, outcome.retryAfter);
     if (delay === undefined) {
       await recordFailure(failureOf(delivery, attemptNumber, outcome, now));
-      logger.info('Retries exhausted; recorded under the loop’s failures', context);
+      batch.tally.add('recorded');
+      logger.debug('Retries exhausted; recorded under the loop’s failures', context);
       return;
     }
     // SQS hands the message back when the delay is over, with the same webhook-id.
     await postpone(record, delay);
-    throw new Error(`attempt ${attemptNumber} to ${loop.id} failed (${outcome.error}); next in ${delay} s`);
+    batch.tally.add('retried');
+    throw new RetryLater(`attempt ${attemptNumber} to ${loop.id} failed (${outcome.error}); next in ${delay} s`);
   },
   async (records) => ({
     loops: await readLoopsNow(
@@ -78,14 +85,24 @@ export const handler = sqsBatchHandler<Batch>(
       }),
     ),
     loopErrors: [],
+    deliveries: records.length,
+    tally: new Tally(),
   }),
-  logLoopErrors,
+  async (batch) => {
+    await logLoopErrors(batch);
+    logger.info('Deliveries done', { deliveries: batch.deliveries, ...batch.tally.toJSON() });
+  },
 );
 
-/** What a batch shares: its loops as they are now, and the failed attempts to log, sent together. */
+/**
+ * What a batch shares: its loops as they are now, the failed attempts to log, sent together, and
+ * the counts of its summary line (delivered, failed, retried, recorded, disabled, dropped, statuses).
+ */
 interface Batch {
   loops: Map<string, LoopRecord>;
   loopErrors: LogEntry[];
+  deliveries: number;
+  tally: Tally;
 }
 
 /**
@@ -93,25 +110,28 @@ interface Batch {
  * failures, so that once it is back a replay sends it; otherwise the account chose (deleted,
  * disabled, unsubscribed, re-pointed) and the delivery is dropped.
  */
-async function notSent(delivery: QueuedDelivery, loop: LoopRecord | undefined): Promise<void> {
+async function notSent(delivery: QueuedDelivery, loop: LoopRecord | undefined, tally: Tally): Promise<void> {
   if (keepsForReplay(loop, delivery.event.type)) {
     const reason = `not sent: the loop is disabled (${loop.disabledReason ?? 'no reason given'})`;
     await recordFailure(failureOf(delivery, 0, { error: reason }, clock.now()));
+    tally.add('recorded');
     return;
   }
-  logger.info('Loop gone, unverified, disabled or unsubscribed; delivery dropped', {
+  tally.add('dropped');
+  logger.debug('Loop gone, unverified, disabled or unsubscribed; delivery dropped', {
     loopId: delivery.loopId,
     eventId: delivery.event.id,
   });
 }
 
 /** Disables the loop after a 410; a change made meanwhile is read again and the 410 applied to it. */
-async function disable(loop: LoopRecord, outcome: AttemptOutcome & { ok: false }): Promise<void> {
+async function disable(loop: LoopRecord, outcome: AttemptOutcome & { ok: false }, tally: Tally): Promise<void> {
   let current: LoopRecord | undefined = loop;
   for (let tries = 0; current && current.status === 'verified' && tries < 3; tries++) {
     try {
       await saveLoop(withGone(current, outcome.error, clock.now()), current.updatedAt);
-      logger.warn('Receiver answered 410 Gone; loop disabled', { loopId: loop.id });
+      tally.add('disabled');
+      logger.debug('Receiver answered 410 Gone; loop disabled', { loopId: loop.id });
       return;
     } catch (error) {
       if (!(error instanceof ConditionFailed)) throw error;

@@ -74,6 +74,7 @@ export const handler = sqsBatchHandlerOfAll(async (records) => {
   const failed = new Map<string, unknown>();
   const deliveries: { messageId: string; delivery: QueuedDelivery }[] = [];
   const logEntries: LogEntry[] = [];
+  let duplicates = 0;
   await Promise.all(
     incoming.map(async ({ record, queued }) => {
       try {
@@ -81,7 +82,8 @@ export const handler = sqsBatchHandlerOfAll(async (records) => {
         if (queued.clientId) {
           const owner = await claimEventId(accountId, event.id, record.messageId, LIMITS.idempotencyWindowDays, now);
           if (!owner) {
-            logger.info('Duplicate client id; not delivered again', { accountId, eventId: event.id });
+            duplicates++;
+            logger.debug('Duplicate client id; not delivered again', { accountId, eventId: event.id });
             return;
           }
         }
@@ -112,7 +114,12 @@ export const handler = sqsBatchHandlerOfAll(async (records) => {
 
   const [notQueued, notLogged] = await Promise.all([queueDeliveries(deliveries), queueLogRecords(logEntries)]);
   for (const [messageId, reason] of [...notQueued, ...notLogged]) failed.set(messageId, reason);
-  logger.info('Events fanned out', { events: incoming.length, deliveries: deliveries.length, failed: failed.size });
+  logger.info('Events fanned out', {
+    events: incoming.length,
+    duplicates,
+    deliveries: deliveries.length,
+    failed: failed.size,
+  });
   return failed;
 });
 

@@ -23,19 +23,21 @@ export const handler = middy<ScheduledEvent, void>()
     const today = logDate(clock.now());
     const queue = await openFilesBefore(today);
     const total = queue.length;
-    let compacted = 0;
+    const done = { compacted: 0, records: 0, duplicates: 0 };
     const worker = async () => {
       for (let file = queue.shift(); file; file = queue.shift()) {
         if (context.getRemainingTimeInMillis() < 60_000) return;
-        await compactFile(file);
-        compacted++;
+        const counts = await compactFile(file);
+        done.compacted++;
+        done.records += counts.records;
+        done.duplicates += counts.duplicates;
       }
     };
     await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-    logger.info('Log compaction done', { open: total, compacted, left: queue.length });
+    logger.info('Log compaction done', { open: total, ...done, left: queue.length });
   });
 
-async function compactFile(file: LogFileEntry): Promise<void> {
+async function compactFile(file: LogFileEntry): Promise<{ records: number; duplicates: number }> {
   const key = (format: (typeof LOG_FORMATS)[number]) =>
     objectKeys.compacted(file.accountId, file.date, file.prefix, format);
   const { chunks, counts } = await writeDayFile(file, key('json'));
@@ -45,5 +47,6 @@ async function compactFile(file: LogFileEntry): Promise<void> {
   const complete = await markCompacted(file, counts.records, counts.bytes);
   // The chunks read are in the compacted file now, whether or not another came meanwhile.
   await deleteObjects(chunks);
-  logger.info('Log file compacted', { ...file, records: counts.records, duplicates: counts.duplicates, complete });
+  logger.debug('Log file compacted', { ...file, records: counts.records, duplicates: counts.duplicates, complete });
+  return counts;
 }

@@ -19,6 +19,8 @@ export interface ApiProps {
   readonly authorizer: IFunction;
   /** Answers what no route matches (404, or 405 with `Allow`) in the API's own error shape. */
   readonly fallback: IFunction;
+  /** Every route's steady rate (requests per second) and burst; over them API Gateway answers 429. */
+  readonly throttle: { rateLimit: number; burstLimit: number };
 }
 
 /**
@@ -64,7 +66,10 @@ export class Api extends Construct {
         authorizerError: '$context.authorizer.error',
       }),
     };
-    stage.defaultRouteSettings = { throttlingRateLimit: 500, throttlingBurstLimit: 1000 };
+    stage.defaultRouteSettings = {
+      throttlingRateLimit: props.throttle.rateLimit,
+      throttlingBurstLimit: props.throttle.burstLimit,
+    };
 
     const fallbackRoute = this.httpApi.node.tryFindChild('DefaultRoute');
     if (fallbackRoute) {

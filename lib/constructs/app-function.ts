@@ -2,7 +2,14 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { type CfnTable, type Table } from 'aws-cdk-lib/aws-dynamodb';
-import { Architecture, LoggingFormat, Runtime, Tracing, ApplicationLogLevel } from 'aws-cdk-lib/aws-lambda';
+import {
+  ApplicationLogLevel,
+  Architecture,
+  LoggingFormat,
+  Runtime,
+  SystemLogLevel,
+  Tracing,
+} from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
@@ -10,6 +17,7 @@ import { type CfnBucket, type IBucket } from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { type IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { type Settings } from '../settings.ts';
 
 const FUNCTIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'functions');
 
@@ -33,11 +41,13 @@ export interface AppFunctionProps {
   readonly environment?: Record<string, string>;
   /** A folder whose files are copied into the bundle, under `public/` (e.g. the dashboard's built assets). */
   readonly publicFiles?: string;
+  /** The deployment's log level and tracing, the same for every function. */
+  readonly observability: Pick<Settings, 'logLevel' | 'tracing'>;
 }
 
 /**
  * Every Lambda default in one place: Node.js 24 on arm64, esbuild (minified ESM with source maps),
- * JSON logs into a log group with a retention, X-Ray tracing. The `use…` helpers grant access and
+ * JSON logs into a log group with a retention, the deployment's log level and tracing. The `use…` helpers grant access and
  * set the environment variable that names the resource together, so the two cannot drift apart.
  */
 export class AppFunction extends NodejsFunction {
@@ -50,9 +60,14 @@ export class AppFunction extends NodejsFunction {
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 256,
       timeout: props.timeout ?? Duration.seconds(10),
-      tracing: Tracing.ACTIVE,
+      tracing: props.observability.tracing === 'active' ? Tracing.ACTIVE : Tracing.DISABLED,
       loggingFormat: LoggingFormat.JSON,
-      applicationLogLevelV2: ApplicationLogLevel.INFO,
+      // Lambda drops lines below this level, and hands it to the code as AWS_LAMBDA_LOG_LEVEL, which
+      // Powertools Logger takes before any other level: a DEBUG line below it is not even formatted.
+      applicationLogLevelV2: ApplicationLogLevel[props.observability.logLevel],
+      // The platform's START and REPORT lines (a few hundred bytes an invocation) stay: REPORT alone
+      // tells an invocation's init duration and memory used, which no free metric does.
+      systemLogLevelV2: SystemLogLevel.INFO,
       logGroup: new LogGroup(scope, `${id}Logs`, {
         retention: RetentionDays.ONE_MONTH,
         removalPolicy: RemovalPolicy.DESTROY,
@@ -79,11 +94,13 @@ export class AppFunction extends NodejsFunction {
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
       reason: "The AWS managed basic execution role only allows writing this function's CloudWatch logs.",
     });
-    Validations.of(this).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'Only X-Ray\'s PutTraceSegments and PutTelemetryRecords use "*": X-Ray has no resource-level permissions.',
-    });
+    if (props.observability.tracing === 'active') {
+      Validations.of(this).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'Only X-Ray\'s PutTraceSegments and PutTelemetryRecords use "*": X-Ray has no resource-level permissions.',
+      });
+    }
   }
 
   useTable(envName: string, table: Table, access: 'read' | 'readWrite'): this {

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Duration, Stage } from 'aws-cdk-lib';
 import { buildSync } from 'esbuild';
 import { Construct } from 'constructs';
-import { AppFunction } from './app-function.ts';
+import { AppFunction, type AppFunctionProps } from './app-function.ts';
 
 const SOURCE_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'dashboard');
 
@@ -17,13 +17,14 @@ const SOURCE_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..',
 export class Dashboard extends Construct {
   readonly fn: AppFunction;
 
-  constructor(scope: Construct, id: string) {
+  constructor(scope: Construct, id: string, props: Pick<AppFunctionProps, 'observability'>) {
     super(scope, id);
     this.fn = new AppFunction(this, 'Function', {
       name: 'dashboard',
       description: 'GET / and /assets/*: the browser dashboard, which calls this API',
       timeout: Duration.seconds(5),
       memorySize: 128,
+      observability: props.observability,
       // Built into the cloud assembly's folder, beside the bundles it ends up in.
       publicFiles: buildDashboard(path.join(Stage.of(this)!.outdir, 'dashboard.build')),
     });

@@ -1,6 +1,11 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES } from '#shared/http/routes.ts';
+import type { AddressInfo } from 'node:net';
+import { startGateway } from '../../local/gateway.ts';
+import type { LocalFunction } from '../../local/lambda-runtime.ts';
+import { readRoutes } from '../../local/routes.ts';
+import { readThrottling } from '../../local/throttle.ts';
 import { functionId, synth } from './synth.ts';
 
 type Json = { Resources: Record<string, { Type: string; Properties: Record<string, any> }> };
@@ -14,7 +19,7 @@ describe('the stack with default settings', () => {
     json = result.json as Json;
   });
 
-  it('runs every function on Node.js 24, arm64, with JSON logs and tracing', () => {
+  it('runs every function on Node.js 24, arm64, with JSON logs at INFO and no tracing', () => {
     const functions = ofType(json, 'AWS::Lambda::Function');
     expect(functions.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(
       [
@@ -35,10 +40,18 @@ describe('the stack with default settings', () => {
         Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
         Handler: 'index.handler',
-        TracingConfig: { Mode: 'Active' },
-        LoggingConfig: { LogFormat: 'JSON' },
+        LoggingConfig: { LogFormat: 'JSON', ApplicationLogLevel: 'INFO', SystemLogLevel: 'INFO' },
       });
+      expect(fn.Properties.TracingConfig).toBeUndefined();
     }
+    expect(JSON.stringify(ofType(json, 'AWS::IAM::Policy'))).not.toContain('xray:');
+  });
+
+  it('throttles every route at 500 requests a second with a burst of 1000, as the twin reads it', () => {
+    result.template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      DefaultRouteSettings: Match.objectLike({ ThrottlingRateLimit: 500, ThrottlingBurstLimit: 1000 }),
+    });
+    expect(readThrottling(result.json as never).defaults).toEqual({ rateLimit: 500, burstLimit: 1000 });
   });
 
   it('consumes the queues in batches that report partial failures', () => {
@@ -226,16 +239,28 @@ describe('the stack with default settings', () => {
 });
 
 describe('settings reach the stack and its functions', () => {
-  it('passes a custom retry schedule and delivery timeout to deliver and sizes the redrive by it', () => {
-    const { template, json } = synth({
+  let result: ReturnType<typeof synth>;
+  let json: Json;
+  beforeAll(() => {
+    // synth() runs cdk-nag: it throws on any finding the settings bring (e.g. X-Ray's "*" grant).
+    result = synth({
       retrySchedule: '1,1,2',
       deliveryTimeoutSeconds: '5',
       allowHttpTargets: 'true',
       allowedTargetCidrs: '127.0.0.0/8,::1/128',
       logRetentionDays: '30',
       maxLoopsPerAccount: '3',
+      logLevel: 'debug',
+      tracing: 'active',
+      throttleRateLimit: '20',
+      throttleBurstLimit: '40',
     });
-    const deliver = (json as Json).Resources[functionId(json as Json, 'DeliverFunction')]!.Properties;
+    json = result.json as Json;
+  });
+
+  it('passes a custom retry schedule and delivery timeout to deliver and sizes the redrive by it', () => {
+    const { template } = result;
+    const deliver = json.Resources[functionId(json, 'DeliverFunction')]!.Properties;
     expect(deliver.Environment.Variables).toMatchObject({
       RETRY_SCHEDULE: '1,1,2',
       DELIVERY_TIMEOUT_SECONDS: '5',
@@ -244,12 +269,55 @@ describe('settings reach the stack and its functions', () => {
     });
     expect(deliver.Timeout).toBe(15);
     expect(
-      (json as Json).Resources[functionId(json as Json, 'ApiFunction')]!.Properties.Environment.Variables
-        .MAX_LOOPS_PER_ACCOUNT,
+      json.Resources[functionId(json, 'ApiFunction')]!.Properties.Environment.Variables.MAX_LOOPS_PER_ACCOUNT,
     ).toBe('3');
     template.hasResourceProperties('AWS::SQS::Queue', { RedrivePolicy: { maxReceiveCount: 6 } });
     template.hasResourceProperties('AWS::S3::Bucket', {
       LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ ExpirationInDays: 30 })]) },
     });
+  });
+
+  it("sets every function's log level and X-Ray tracing, with the grant tracing needs", () => {
+    const functions = ofType(json, 'AWS::Lambda::Function');
+    for (const [, fn] of functions) {
+      expect(fn.Properties).toMatchObject({
+        TracingConfig: { Mode: 'Active' },
+        LoggingConfig: { LogFormat: 'JSON', ApplicationLogLevel: 'DEBUG', SystemLogLevel: 'INFO' },
+      });
+    }
+    const grants = ofType(json, 'AWS::IAM::Policy').filter(([, policy]) =>
+      JSON.stringify(policy).includes('xray:PutTraceSegments'),
+    );
+    expect(grants).toHaveLength(functions.length);
+  });
+
+  it('throttles every route at the rate and burst given, as the twin reads it', () => {
+    result.template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      DefaultRouteSettings: Match.objectLike({ ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 }),
+    });
+    expect(readThrottling(result.json as never).defaults).toEqual({ rateLimit: 20, burstLimit: 40 });
+  });
+
+  it("has the twin's gateway, built from this template, answer past the burst with 429", async () => {
+    const answered = { statusCode: 200, body: '{"status":"ok"}' };
+    const stub = { spec: { name: 'stub' }, invoke: async () => ({ ok: true, result: answered }) };
+    const functions = new Map(
+      ofType(json, 'AWS::Lambda::Function').map(([id]) => [id, stub as unknown as LocalFunction]),
+    );
+    // The clock stands still: no token comes back while the requests run.
+    const routes = readRoutes(result.json as never, functions, () => 0);
+    const server = await startGateway({ routes, port: 0, accountId: '000000000000', log: () => {} });
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/health`;
+      const statuses: number[] = [];
+      for (let i = 0; i < 41; i++) statuses.push((await fetch(url)).status);
+      expect(statuses.filter((status) => status === 200)).toHaveLength(40);
+      const refused = await fetch(url);
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get('retry-after')).toBe('1');
+      expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('too_many_requests');
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

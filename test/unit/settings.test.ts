@@ -17,6 +17,21 @@ describe('deployment settings', () => {
       messageContextTtlDays: 90,
       maxLoopsPerAccount: 20,
       presignExpirySeconds: 300,
+      logLevel: 'INFO',
+      tracing: 'off',
+      throttleRateLimit: 500,
+      throttleBurstLimit: 1000,
+    });
+  });
+
+  it('reads the log level and tracing in any case, and the throttle limits as numbers', () => {
+    expect(
+      read({ logLevel: 'debug', tracing: 'Active', throttleRateLimit: '20', throttleBurstLimit: ' 40 ' }),
+    ).toMatchObject({ logLevel: 'DEBUG', tracing: 'active', throttleRateLimit: 20, throttleBurstLimit: 40 });
+    expect(read({ logLevel: 'ERROR', throttleRateLimit: 10_000, throttleBurstLimit: 5_000 })).toMatchObject({
+      logLevel: 'ERROR',
+      throttleRateLimit: 10_000,
+      throttleBurstLimit: 5_000,
     });
   });
 
@@ -47,6 +62,13 @@ describe('deployment settings', () => {
     ['allowedTargetCidrs', 'localhost', /allowedTargetCidrs.*CIDR/],
     ['presignExpirySeconds', '901', /presignExpirySeconds/],
     ['maxLoopsPerAccount', '2.5', /maxLoopsPerAccount/],
+    ['logLevel', 'verbose', /logLevel/],
+    ['logLevel', 'TRACE', /logLevel/],
+    ['tracing', 'sampled', /tracing/],
+    ['throttleRateLimit', '0', /throttleRateLimit/],
+    ['throttleRateLimit', '10001', /throttleRateLimit/],
+    ['throttleBurstLimit', '5001', /throttleBurstLimit/],
+    ['throttleBurstLimit', '1.5', /throttleBurstLimit/],
   ])('refuses %s=%j with a message naming it', (name, value, message) => {
     expect(() => read({ [name]: value })).toThrow(InvalidSettingsError);
     expect(() => read({ [name]: value })).toThrow(message);
@@ -64,7 +86,7 @@ describe('deployment settings', () => {
       /retrySchedul: unknown setting \(did you mean retrySchedule\?\)/,
     );
     expect(() => readAll({ retrySchedul: '1,2' })).toThrow(
-      /Known settings: retrySchedule, deliveryTimeoutSeconds, allowHttpTargets, allowedTargetCidrs, logFlushSeconds, logRetentionDays, messageContextTtlDays, maxLoopsPerAccount, presignExpirySeconds, stackName\./,
+      /Known settings: retrySchedule, deliveryTimeoutSeconds, allowHttpTargets, allowedTargetCidrs, logFlushSeconds, logRetentionDays, messageContextTtlDays, maxLoopsPerAccount, presignExpirySeconds, logLevel, tracing, throttleRateLimit, throttleBurstLimit, stackName\./,
     );
     expect(() => readAll({ colour: 'blue' })).toThrow(/colour: unknown setting\n/);
   });

@@ -45,14 +45,34 @@ export function sqsBatchHandlerOfAll(processAll: (records: SQSRecord[]) => Promi
       } catch (error) {
         failed = new Map(event.Records.map((record) => [record.messageId, error]));
       }
-      for (const [messageId, reason] of failed) {
-        logger.warn('Record failed; it returns to the queue', {
-          messageId,
-          error: reason instanceof Error ? reason.message : String(reason),
-        });
-      }
+      logFailures(failed);
       return { batchItemFailures: [...failed.keys()].map((itemIdentifier) => ({ itemIdentifier })) };
     });
+}
+
+/**
+ * A failure that is part of the plan, e.g. a delivery whose receiver failed and whose retry is
+ * scheduled: the record returns to the queue, and the handler's own summary counts it.
+ */
+export class RetryLater extends Error {
+  override readonly name = 'RetryLater';
+}
+
+/**
+ * One line per record at DEBUG; what failed unexpectedly, one WARN line per batch with each distinct
+ * reason once, so that an outage failing a whole batch does not log a line per record.
+ */
+function logFailures(failed: Map<string, unknown>): void {
+  const reasons = new Map<string, number>();
+  for (const [messageId, reason] of failed) {
+    const error = reason instanceof Error ? reason.message : String(reason);
+    logger.debug('Record failed; it returns to the queue', { messageId, error });
+    if (!(reason instanceof RetryLater)) reasons.set(error, (reasons.get(error) ?? 0) + 1);
+  }
+  if (!reasons.size) return;
+  const records = [...reasons.values()].reduce((sum, count) => sum + count, 0);
+  const errors = [...reasons].slice(0, 5).map(([error, count]) => ({ error, records: count }));
+  logger.warn('Records failed; they return to the queue', { records, errors });
 }
 
 /** A record's JSON body; a body that is not JSON is logged and dropped, since no retry can mend it. */
