@@ -15,7 +15,7 @@ import { build } from 'esbuild';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = path.join(ROOT, '.twin', 'bench-cold'); // ignored like the twin's own files
-const RUNS = 7;
+const RUNS = 5;
 export const COLD_TARGET_MS = 40;
 
 const VARIANTS = ['deployed', 'external', 'no map'] as const;
