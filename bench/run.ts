@@ -91,7 +91,7 @@ if (runs('https')) {
 if (runs('requests')) await (await import('./requests-per-event.ts')).requestsPerEvent();
 
 if (runs('logs')) {
-  process.env.BENCH_LOG_MB ??= '64';
+  process.env.BENCH_LOG_MB ??= '32';
   const { mibPerSecond } = await (await import('./logs.ts')).runLogsBench();
   for (const [name, rate] of mibPerSecond) {
     if (name.includes('baseline')) continue;
