@@ -16,7 +16,7 @@ import { loopRecord, mailEvent } from '../test/unit/factories.ts';
 
 const CONCURRENCY = 10;
 const DELIVERIES = 1000;
-const ROUNDS = 15;
+const ROUNDS = 9;
 const TARGET_RATIO = 0.8;
 const POLICY = { allowHttp: true, allowedCidrs: ['127.0.0.0/8'] };
 

@@ -1,60 +1,128 @@
 /**
- * `npm run bench`: throughput of the pure hot paths, on this machine; the AWS requests and capacity
- * units an event costs (the real handlers in this process, AWS mocked and counted); and delivery
- * throughput against plain undici. Targets live here, never as timing asserts in tests. (The
- * emulator is not fit for throughput figures.)
+ * `npm run bench`: the one place for the speed and cost figures (bench/README.md says what each
+ * means and how it is counted). Throughput of the pure hot paths; cold import of each bundle;
+ * delivery throughput over HTTP and HTTPS; the AWS requests per event with the handlers in this
+ * process; log-file conversion; and the cost per million events with the whole stack on the twin.
+ * Ends with a table: figure, target, now, ratio. Targets live here, never as timing asserts in tests.
+ * `npm run bench -- cost cold` runs only the parts named (pure, cold, delivery, https, requests,
+ * logs, cost).
  */
+import { cpus } from 'node:os';
 import { parseEventBatch } from '#shared/events/mail-event.ts';
 import { addressAllowed } from '#shared/outbound/guard.ts';
 import { generateSecret, webhookHeaders } from '#shared/delivery/signing.ts';
 import { encodeBody, toRecord } from '#shared/delivery/webhook-body.ts';
-import { deliveryThroughput } from './delivery-throughput.ts';
-import { requestsPerEvent } from './requests-per-event.ts';
 
-function measure(name: string, run: () => void, { minMs = 1000 } = {}): void {
+type Row = { figure: string; target: string; now: string; ratio: number | undefined; met: boolean | undefined };
+const rows: Row[] = [];
+const chosen = process.argv.slice(2);
+const runs = (part: string) => chosen.length === 0 || chosen.includes(part);
+const started = performance.now();
+
+function measure(name: string, run: () => void, { minMs = 1000 } = {}): number {
   for (let i = 0; i < 50; i++) run(); // warm up
   let count = 0;
-  const started = performance.now();
-  while (performance.now() - started < minMs) {
+  const begun = performance.now();
+  while (performance.now() - begun < minMs) {
     run();
     count++;
   }
-  const elapsed = performance.now() - started;
+  const elapsed = performance.now() - begun;
   console.log(
     `${name.padEnd(48)} ${(count / (elapsed / 1000)).toFixed(0).padStart(9)} /s   ${((elapsed / count) * 1000).toFixed(1).padStart(8)} µs each`,
   );
+  return count / (elapsed / 1000);
 }
 
-const now = new Date();
-const event = (i: number) => ({
-  id: `evt-${i}`,
-  type: 'click',
-  message: `message-${i % 50}`,
-  recipient: 'jane@example.com',
-  ip: '203.0.113.7',
-  useragent: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36',
-  original: 'https://example.com/offer?utm_source=mail',
-  tags: ['news', 'nov'],
-  fields: { firstname: 'Jane', plan: 'pro', age: 42 },
-});
-const batch = { events: Array.from({ length: 500 }, (_, i) => event(i)) };
-const [accepted] = parseEventBatch(event(1), now);
-const secrets = [generateSecret()];
+const atMost = (figure: string, target: number, now: number, unit: (n: number) => string) =>
+  rows.push({ figure, target: `≤ ${unit(target)}`, now: unit(now), ratio: now / target, met: now <= target });
+const atLeast = (figure: string, target: number, now: number, unit: (n: number) => string) =>
+  rows.push({ figure, target: `≥ ${unit(target)}`, now: unit(now), ratio: now / target, met: now >= target });
 
-measure('validate a batch of 500 events', () => parseEventBatch(batch, now));
-measure('encode (form) and sign one delivery', () => {
-  const { contentType, body } = encodeBody(toRecord(accepted!), 'form');
-  webhookHeaders({
-    id: accepted!.id,
-    timestamp: 1_800_000_000,
-    body,
-    secrets,
-    contentType,
-    userAgent: 'FeedbackLoops/bench',
+if (runs('pure')) {
+  const now = new Date();
+  const event = (i: number) => ({
+    id: `evt-${i}`,
+    type: 'click',
+    message: `message-${i % 50}`,
+    recipient: 'jane@example.com',
+    ip: '203.0.113.7',
+    useragent: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36',
+    original: 'https://example.com/offer?utm_source=mail',
+    tags: ['news', 'nov'],
+    fields: { firstname: 'Jane', plan: 'pro', age: 42 },
   });
-});
-measure('check one resolved address against the guard', () => addressAllowed('2606:4700:4700::1111', ['127.0.0.0/8']));
-await requestsPerEvent();
-await deliveryThroughput();
-await (await import('./logs.ts')).runLogsBench();
+  const batch = { events: Array.from({ length: 500 }, (_, i) => event(i)) };
+  const [accepted] = parseEventBatch(event(1), now);
+  const secrets = [generateSecret()];
+  const batches = measure('validate a batch of 500 events', () => parseEventBatch(batch, now));
+  atLeast('ingest validation, events/s on one core', 150_000, batches * 500, (n) => `${(n / 1000).toFixed(0)}k`);
+  measure('encode (form) and sign one delivery', () => {
+    const { contentType, body } = encodeBody(toRecord(accepted!), 'form');
+    webhookHeaders({
+      id: accepted!.id,
+      timestamp: 1_800_000_000,
+      body,
+      secrets,
+      contentType,
+      userAgent: 'FeedbackLoops/bench',
+    });
+  });
+  measure('check one resolved address against the guard', () =>
+    addressAllowed('2606:4700:4700::1111', ['127.0.0.0/8']),
+  );
+}
+
+if (runs('cold')) {
+  const { COLD_TARGET_MS, coldStartBench } = await import('./cold-start.ts');
+  const { over } = await coldStartBench();
+  for (const [name, figures] of over)
+    atMost(`cold import over bare node: ${name}`, COLD_TARGET_MS, figures.deployed, (n) => `+${n.toFixed(0)} ms`);
+}
+
+if (runs('delivery')) await (await import('./delivery-throughput.ts')).deliveryThroughput();
+
+if (runs('https')) {
+  const { HTTPS_TARGET_RATIO, deliveryHttps } = await import('./delivery-https.ts');
+  const ratio = await deliveryHttps();
+  atLeast('delivery over https, guarded client / undici pool', HTTPS_TARGET_RATIO, ratio, (n) => n.toFixed(2));
+}
+
+if (runs('requests')) await (await import('./requests-per-event.ts')).requestsPerEvent();
+
+if (runs('logs')) {
+  process.env.BENCH_LOG_MB ??= '32';
+  const { mibPerSecond } = await (await import('./logs.ts')).runLogsBench();
+  for (const [name, rate] of mibPerSecond) {
+    if (name.includes('baseline')) continue;
+    rows.push({
+      figure: `log files: ${name}, MiB/s`,
+      target: '-',
+      now: rate.toFixed(1),
+      ratio: undefined,
+      met: undefined,
+    });
+  }
+}
+
+if (runs('cost')) {
+  const { costBench } = await import('./cost.ts');
+  const cost = await costBench();
+  const dollars = (n: number) => `$${n.toFixed(2)}`;
+  atMost('cost per million events, 100 per request', 0.6, cost.batched, dollars);
+  atMost('cost per million events, one per request', 1.5, cost.single, dollars);
+}
+
+const width = Math.max(...rows.map((row) => row.figure.length), 6);
+console.log(
+  `\n${cpus().length} cores, node ${process.version}, ${((performance.now() - started) / 1000).toFixed(0)} s in all`,
+);
+console.log(`${'figure'.padEnd(width)} | ${'target'.padStart(10)} | ${'now'.padStart(10)} | ratio`);
+console.log(`${'-'.repeat(width)}-|-${'-'.repeat(10)}-|-${'-'.repeat(10)}-|------`);
+for (const row of rows) {
+  const verdict = row.met === undefined ? '' : row.met ? '  meets it' : '  MISSES IT';
+  console.log(
+    `${row.figure.padEnd(width)} | ${row.target.padStart(10)} | ${row.now.padStart(10)} | ${row.ratio === undefined ? '-' : row.ratio.toFixed(2)}${verdict}`,
+  );
+}
 console.log(`\nheap used: ${(process.memoryUsage().heapUsed / 1024 / 1024).toFixed(1)} MiB`);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Credentials } from './emulator.ts';
+import { meterInvocation, meterLogLine } from './meter.ts';
 
 const HOST = path.join(path.dirname(fileURLToPath(import.meta.url)), 'lambda', 'host.mjs');
 
@@ -34,7 +35,8 @@ export type InvokeResult =
   { ok: true; result: unknown } | { ok: false; error: { errorType: string; errorMessage: string } };
 
 interface Pending {
-  resolve: (result: InvokeResult) => void;
+  /** `cpuMs`: the CPU time the invocation used in its environment, when it answered. */
+  resolve: (result: InvokeResult, cpuMs?: number) => void;
   timer: NodeJS.Timeout;
 }
 
@@ -57,7 +59,9 @@ export class LocalFunction {
     const child = this.environment();
     const id = randomUUID();
     const timeoutMs = this.spec.timeoutSeconds * 1000;
-    return new Promise((resolve) => {
+    const started = performance.now();
+    let cpuMs: number | undefined;
+    return new Promise<InvokeResult>((resolve) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
         resolve({
@@ -69,7 +73,13 @@ export class LocalFunction {
         });
         this.kill();
       }, timeoutMs);
-      this.pending.set(id, { resolve, timer });
+      this.pending.set(id, {
+        resolve: (result, cpu) => {
+          cpuMs = cpu;
+          resolve(result);
+        },
+        timer,
+      });
       child.send({
         type: 'invoke',
         id,
@@ -78,7 +88,7 @@ export class LocalFunction {
         deadline: Date.now() + timeoutMs,
         event,
       });
-    });
+    }).finally(() => meterInvocation(this.spec.logicalId, event, performance.now() - started, cpuMs));
   }
 
   async stop(): Promise<void> {
@@ -116,14 +126,20 @@ export class LocalFunction {
       },
     });
     for (const stream of [child.stdout!, child.stderr!]) {
-      createInterface({ input: stream }).on('line', (line) => this.onLogLine(spec.name, line));
+      createInterface({ input: stream }).on('line', (line) => {
+        meterLogLine(spec.logicalId, line);
+        this.onLogLine(spec.name, line);
+      });
     }
-    child.on('message', (message: { type: string; id: string } & InvokeResult) => {
+    child.on('message', (message: { type: string; id: string; cpuMs?: number } & InvokeResult) => {
       const pending = this.pending.get(message.id);
       if (message.type !== 'result' || !pending) return;
       clearTimeout(pending.timer);
       this.pending.delete(message.id);
-      pending.resolve(message.ok ? { ok: true, result: message.result } : { ok: false, error: message.error });
+      pending.resolve(
+        message.ok ? { ok: true, result: message.result } : { ok: false, error: message.error },
+        message.cpuMs,
+      );
     });
     child.on('exit', (code, signal) => {
       if (this.child === child) this.child = undefined;

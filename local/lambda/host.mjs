@@ -42,15 +42,22 @@ process.on('message', async (message) => {
     fail() {},
     succeed() {},
   };
+  // CPU time of the invocation (loading included), for the bench's cost meter (local/meter.ts).
+  const cpuStart = process.cpuUsage();
+  const cpuMs = () => {
+    const used = process.cpuUsage(cpuStart);
+    return (used.user + used.system) / 1000;
+  };
   try {
     const handler = await loadHandler();
     const result = await handler(message.event, context);
-    process.send({ type: 'result', id: message.id, ok: true, result });
+    process.send({ type: 'result', id: message.id, ok: true, result, cpuMs: cpuMs() });
   } catch (error) {
     process.send({
       type: 'result',
       id: message.id,
       ok: false,
+      cpuMs: cpuMs(),
       error: { errorType: error?.name ?? 'Error', errorMessage: error?.message ?? String(error), stack: error?.stack },
     });
   }
