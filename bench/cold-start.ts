@@ -1,10 +1,10 @@
 /**
  * Cold import: each function's handler bundled as the stack bundles it (app-function.ts: esbuild,
- * ESM, node24, minified, tree-shaken, with a source map that NODE_OPTIONS=--enable-source-maps
- * loads), imported by a fresh `node` with the function's kind of environment, against bare
- * `node -e 0`. Three builds per function: as deployed (the AWS SDK bundled in); the SDK left
- * external (`@aws-sdk/*` from node_modules, as Lambda's runtime copy would be loaded); and as
- * deployed without the source map. Several runs each, interleaved so that a change in the
+ * ESM, node24, minified, tree-shaken, with a source map beside it that Node does not load),
+ * imported by a fresh `node` with the function's kind of environment, against bare `node -e 0`.
+ * Three ways per function: as deployed (the AWS SDK bundled in); the SDK left external
+ * (`@aws-sdk/*` from node_modules, as Lambda's runtime copy would be loaded); and as deployed but
+ * with NODE_OPTIONS=--enable-source-maps, as the functions ran until that cost was measured here. Several runs each, interleaved so that a change in the
  * machine's load touches all alike; median and spread.
  */
 import { spawnSync } from 'node:child_process';
@@ -18,7 +18,7 @@ const OUT = path.join(ROOT, '.twin', 'bench-cold'); // ignored like the twin's o
 const RUNS = 5;
 export const COLD_TARGET_MS = 40;
 
-const VARIANTS = ['deployed', 'external', 'no map'] as const;
+const VARIANTS = ['deployed', 'external', 'maps on'] as const;
 type Variant = (typeof VARIANTS)[number];
 /** What the functions read at load; the values only need to be valid. */
 const ENVIRONMENT = {
@@ -54,7 +54,7 @@ async function bundle(name: string, variant: Variant): Promise<string> {
     minify: true,
     mainFields: ['module', 'main'],
     external: variant === 'external' ? ['@aws-sdk/*'] : [],
-    sourcemap: variant !== 'no map',
+    sourcemap: true,
     logLevel: 'warning',
     banner: {
       js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
@@ -82,7 +82,7 @@ function timed(file?: string, variant?: Variant): number {
       AWS_REGION: 'us-east-1',
       TZ: 'UTC',
       ...(file ? ENVIRONMENT : {}),
-      ...(variant && variant !== 'no map' ? { NODE_OPTIONS: '--enable-source-maps' } : {}),
+      ...(variant === 'maps on' ? { NODE_OPTIONS: '--enable-source-maps' } : {}),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -111,7 +111,7 @@ export async function coldStartBench(): Promise<ColdFigures> {
     files.set(name, {
       deployed: await bundle(name, 'deployed'),
       external: await bundle(name, 'external'),
-      'no map': await bundle(name, 'no map'),
+      'maps on': await bundle(name, 'maps on'),
     });
 
   const samples = new Map<string, number[]>([['bare', []]]);
@@ -133,7 +133,7 @@ export async function coldStartBench(): Promise<ColdFigures> {
   );
   console.log(`  bare node: ${bareMs.toFixed(0)} ms of CPU (${spread(bare)})`);
   console.log(
-    `  ${'function'.padEnd(14)} ${'as deployed'.padStart(22)} ${'SDK external'.padStart(22)} ${'no source map'.padStart(22)}   bundle`,
+    `  ${'function'.padEnd(14)} ${'as deployed'.padStart(22)} ${'SDK external'.padStart(22)} ${'source maps on'.padStart(22)}   bundle`,
   );
   const over = new Map<string, Record<Variant, number>>();
   for (const [name, variants] of files) {
@@ -147,7 +147,7 @@ export async function coldStartBench(): Promise<ColdFigures> {
       `+${figures[variant].toFixed(0)} ms (${spread(of(variant).map((value) => value - bareMs))})`.padStart(22);
     const kb = (statSync(variants.deployed).size / 1024).toFixed(0);
     console.log(
-      `  ${name.padEnd(14)} ${cell('deployed')} ${cell('external')} ${cell('no map')}   ${kb.padStart(5)} KB`,
+      `  ${name.padEnd(14)} ${cell('deployed')} ${cell('external')} ${cell('maps on')}   ${kb.padStart(5)} KB`,
     );
   }
   rmSync(OUT, { recursive: true, force: true });

@@ -16,11 +16,23 @@ function random(seed: number): () => number {
   };
 }
 
-/** Profile fields of the recipient, padded so that the event is about 1 KB. */
+const WORDS = (
+  'newsletter offers product updates events travel sports music books garden cooking fashion finance ' +
+  'health family cinema theatre running cycling photography wine coffee design science history gaming'
+).split(' ');
+
+/**
+ * Profile fields of the recipient, padded so that the event is about 1 KB. The padding is words
+ * drawn at random, so it compresses about as well as real profile text (2–3×), not like one
+ * phrase repeated: stored contexts are deflated, and a repeated phrase would flatter them.
+ */
 function fields(i: number, room: number): Record<string, string | number> {
   const base = { firstname: 'Jane', lastname: 'Doe', city: 'Amsterdam', plan: 'pro', age: 20 + (i % 50) };
-  const used = JSON.stringify(base).length;
-  return { ...base, interests: 'newsletters, offers, product updates, events, '.repeat(20).slice(0, room - used) };
+  const next = random(i + 1);
+  let interests = '';
+  while (interests.length < room)
+    interests += `${WORDS[Math.floor(next() * WORDS.length)]} ${Math.floor(next() * 1e6)}, `;
+  return { ...base, interests: interests.slice(0, room - JSON.stringify(base).length) };
 }
 
 export function mailing(messages: number, seed = 42): Record<string, unknown>[] {

@@ -44,7 +44,16 @@ describe('enrichment: later events of a message carry what its sent event said',
       recipient: 'zoe@example.com',
       profile: 'p-42',
       // Numbers a DynamoDB number cannot hold travel too.
-      fields: { firstname: 'Zoë', plan: 'pro', score: 7, vip: true, big: 1e21, tiny: 1e-200 },
+      // A kilobyte of profile text makes the stored context a deflated one.
+      fields: {
+        firstname: 'Zoë',
+        plan: 'pro',
+        score: 7,
+        vip: true,
+        big: 1e21,
+        tiny: 1e-200,
+        notes: 'Zoë … '.repeat(200),
+      },
       tags: ['news', 'nov'],
     });
     await deliveryOf(sentId!);
@@ -55,7 +64,15 @@ describe('enrichment: later events of a message carry what its sent event said',
       ip: '203.0.113.7',
       recipient: 'zoe@example.com',
       profile: 'p-42',
-      fields: { firstname: 'Zoë', plan: 'pro', score: 7, vip: true, big: 1e21, tiny: 1e-200 },
+      fields: {
+        firstname: 'Zoë',
+        plan: 'pro',
+        score: 7,
+        vip: true,
+        big: 1e21,
+        tiny: 1e-200,
+        notes: 'Zoë … '.repeat(200),
+      },
       tags: ['news', 'nov'],
     });
   });

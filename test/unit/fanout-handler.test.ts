@@ -252,6 +252,33 @@ describe('fanout: enrichment from the message context (SPEC §4)', () => {
     for (let i = 60; i < 80; i++) expect(fields).not.toHaveProperty(`c${i}`);
   });
 
+  it('stores a context of a kilobyte or more deflated, in one write unit, and enriches from it and from text', async () => {
+    const profile = Object.fromEntries(
+      ['firstname', 'lastname', 'city', 'street', 'interests', 'company', 'title', 'notes'].map((name, i) => [
+        name,
+        `${name} value ${i} `.repeat(8),
+      ]),
+    );
+    await fanout(queuedEvent(sentEvent({ message: 'm-1', fields: profile })));
+    const stored = table.get(itemKeys.messageContext(ACCOUNT_ID, 'm-1'))!;
+    expect(stored.context).toBeUndefined();
+    expect(JSON.stringify(profile).length).toBeGreaterThan(1024);
+    expect((stored.contextDeflated as Uint8Array).byteLength).toBeLessThan(1024 - 200);
+
+    // A context stored as text (before deflating) reads the same.
+    table.put({
+      ...itemKeys.messageContext(ACCOUNT_ID, 'm-2'),
+      accountId: ACCOUNT_ID,
+      message: 'm-2',
+      context: JSON.stringify({ recipient: 'old@example.com', fields: { plan: 'old' } }),
+    });
+    const open1 = mailEvent({ type: 'open', message: 'm-1' });
+    const open2 = mailEvent({ type: 'open', message: 'm-2' });
+    await fanout(queuedEvent(open1), queuedEvent(open2));
+    expect(delivered(open1.id).fields).toEqual(profile);
+    expect(delivered(open2.id)).toMatchObject({ recipient: 'old@example.com', fields: { plan: 'old' } });
+  });
+
   /** An open whose enrichment would take about 360 KiB: its own 180 KiB of fields and as much of the context's. */
   async function oversizedOpen(): Promise<MailEvent> {
     // A control character is one byte as sent but six in JSON (\u0001): 30 such fields take 180 KiB.
