@@ -4,6 +4,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Credentials } from './emulator.ts';
+import type { AwsCall } from './faults.ts';
 
 const HOST = path.join(path.dirname(fileURLToPath(import.meta.url)), 'lambda', 'host.mjs');
 
@@ -47,6 +48,8 @@ interface Pending {
 export class LocalFunction {
   private child: ChildProcess | undefined;
   private readonly pending = new Map<string, Pending>();
+  /** A crash asked for: the environment dies at its next AWS call (of this action, when one is named). */
+  private crash: { service?: string; action?: string; crashed: () => void } | undefined;
 
   constructor(
     readonly spec: FunctionSpec,
@@ -83,6 +86,27 @@ export class LocalFunction {
 
   async stop(): Promise<void> {
     this.kill();
+  }
+
+  /**
+   * Kills the environment in the middle of an invocation, as a crash would: at its next AWS call
+   * (`service:Action`, or any), once the emulator has done what it asked but before the function
+   * hears back. Resolves when it has happened; later invocations get a fresh environment.
+   */
+  crashAt(call: { service?: string; action?: string } = {}): Promise<void> {
+    return new Promise((resolve) => (this.crash = { ...call, crashed: resolve }));
+  }
+
+  /** The proxy saw one of this function's AWS calls answered. */
+  sawCall(call: AwsCall): void {
+    const crash = this.crash;
+    if (!crash || !this.pending.size) return;
+    if (crash.service && crash.service !== call.service) return;
+    if (crash.action && crash.action.toLowerCase() !== call.action.toLowerCase()) return;
+    this.crash = undefined;
+    this.onLogLine(this.spec.name, `twin: killed mid-invocation, after its call ${call.service}:${call.action}`);
+    this.kill();
+    crash.crashed();
   }
 
   private environment(): ChildProcess {
