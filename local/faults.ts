@@ -75,9 +75,20 @@ export class FaultProxy {
 
   constructor(
     private readonly upstream: string,
-    /** Called once the emulator has answered a call, before the caller gets the answer. */
-    private readonly afterCall: (call: AwsCall) => void = () => {},
-  ) {}
+    /** Told of each call the emulator answered, before the caller hears back (a crash happens there). */
+    private readonly callers: Map<
+      string,
+      { spec: { credentials: { accessKeyId: string } }; sawCall(call: AwsCall): void }
+    > = new Map(),
+    settings?: Partial<FaultSettings>,
+  ) {
+    if (settings) this.configure(settings);
+  }
+
+  private afterCall(call: AwsCall): void {
+    for (const caller of this.callers.values())
+      if (caller.spec.credentials.accessKeyId === call.accessKeyId) caller.sawCall(call);
+  }
 
   async start(): Promise<string> {
     const server = http.createServer((request, response) => void this.handle(request, response));

@@ -32,7 +32,7 @@ export interface TwinOptions {
   signal?: AbortSignal;
   /** What preflight() found, when the caller ran it first (with the same port and context). */
   checked?: Checked;
-  /** Fail a share of the functions' AWS calls from the start (see faults.ts; `POST /faults` changes it). */
+  /** Fail a share of the functions' AWS calls from the start (faults.ts; `POST /faults` changes it). */
   faults?: Partial<FaultSettings>;
 }
 
@@ -143,11 +143,9 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
 
     // The functions' AWS calls go through the fault proxy; the twin's own go to the emulator.
     const functions = new Map<string, LocalFunction>();
-    const byKey = new Map<string, LocalFunction>();
-    const faults = new FaultProxy(emulator.endpoint, (call) => byKey.get(call.accessKeyId)?.sawCall(call));
-    if (options.faults) faults.configure(options.faults);
-    const proxyEndpoint = await faults.start();
+    const faults = new FaultProxy(emulator.endpoint, functions, options.faults);
     stoppers.push(() => faults.stop());
+    const proxyEndpoint = await faults.start();
     for (const [id, resource] of resourcesOfType(assembly.template, 'AWS::Lambda::Function')) {
       const name = deployment.physicalIds.get(id)!;
       const deployed = deployedConfigs.get(name);
@@ -174,7 +172,6 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
           onLogLine,
         ),
       );
-      byKey.set(roleCredentials.get(id)!.accessKeyId, functions.get(id)!);
     }
     stoppers.push(async () => {
       await Promise.all([...functions.values()].map((fn) => fn.stop()));

@@ -27,8 +27,13 @@ beforeAll(async () => {
     });
   });
   await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
-  proxy = new FaultProxy(`http://127.0.0.1:${(upstream.address() as { port: number }).port}`, (call) =>
-    seen.push(call),
+  const caller = {
+    spec: { credentials: { accessKeyId: 'AKIAFUNCTION' } },
+    sawCall: (call: AwsCall) => seen.push(call),
+  };
+  proxy = new FaultProxy(
+    `http://127.0.0.1:${(upstream.address() as { port: number }).port}`,
+    new Map([['fn', caller]]),
   );
   await proxy.start();
 });
@@ -136,7 +141,7 @@ describe('the proxy', () => {
     expect(await outcomes()).toEqual(first);
     // Other services pass.
     await expect(sqs.send(sendBatch)).resolves.toBeDefined();
-  });
+  }, 30_000);
 
   it('holds a call it times out until the caller gives up', async () => {
     proxy.configure({ rules: parseFaultSpec('sqs:SendMessageBatch=1'), seed: 1, kind: 'timeout' });
