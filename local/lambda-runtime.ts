@@ -37,13 +37,16 @@ export type InvokeResult =
 interface Pending {
   resolve: (result: InvokeResult) => void;
   timer: NodeJS.Timeout;
+  child: ChildProcess;
 }
 
 /**
  * One function's execution environment: a child process that loads the bundled handler once and
  * serves invocations, with only the environment Lambda would give it (its configuration, its role's
  * credentials, the region, the emulator's endpoint). An invocation past the function's timeout
- * kills the environment, as Lambda does; the next one starts a fresh one.
+ * ends its environment, as Lambda does; the next one starts a fresh one. Invocations at the same
+ * time share the environment here (Lambda would give each its own), so one that times out does not
+ * take the others down: its environment takes no more, and ends once they have finished.
  */
 export class LocalFunction {
   private child: ChildProcess | undefined;
@@ -70,9 +73,10 @@ export class LocalFunction {
             errorMessage: `Task timed out after ${this.spec.timeoutSeconds} seconds`,
           },
         });
-        this.kill();
+        if (this.child === child) this.child = undefined;
+        this.endIfIdle(child);
       }, timeoutMs);
-      this.pending.set(id, { resolve, timer });
+      this.pending.set(id, { resolve, timer, child });
       child.send({
         type: 'invoke',
         id,
@@ -86,6 +90,13 @@ export class LocalFunction {
 
   async stop(): Promise<void> {
     this.kill();
+    for (const { child } of this.pending.values()) child.kill('SIGKILL');
+  }
+
+  /** An environment that timed out ends once no invocation is left in it. */
+  private endIfIdle(child: ChildProcess): void {
+    if (child === this.child) return;
+    if (![...this.pending.values()].some((pending) => pending.child === child)) child.kill('SIGKILL');
   }
 
   /**
@@ -148,10 +159,12 @@ export class LocalFunction {
       clearTimeout(pending.timer);
       this.pending.delete(message.id);
       pending.resolve(message.ok ? { ok: true, result: message.result } : { ok: false, error: message.error });
+      this.endIfIdle(child);
     });
     child.on('exit', (code, signal) => {
       if (this.child === child) this.child = undefined;
       for (const [id, pending] of this.pending) {
+        if (pending.child !== child) continue;
         clearTimeout(pending.timer);
         this.pending.delete(id);
         pending.resolve({

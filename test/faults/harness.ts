@@ -94,8 +94,9 @@ export class Tally {
   ) {}
 
   /** POSTs one request of `count` events; counts its status and the ids it accepted. */
-  async send(apiKey: string, count: number, tag: string) {
+  async send(apiKey: string, count: number, tag: string, withIds = false) {
     const events = Array.from({ length: count }, (_, i) => ({
+      ...(withIds ? { id: `${tag}-${i}` } : {}),
       type: i % 2 ? 'click' : 'open',
       message: `${tag}-${i}`,
     }));
