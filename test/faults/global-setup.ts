@@ -1,4 +1,4 @@
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import type { TestProject } from 'vitest/node';
 import { startTwin } from '../../local/twin.ts';
 import type { TwinInfo } from '../twin/twin-info.ts';
@@ -10,6 +10,8 @@ import type { TwinInfo } from '../twin/twin-info.ts';
 const INVOCATIONS = '.twin/faults-invocations.log';
 
 export default async function setup(project: TestProject) {
+  mkdirSync('.twin', { recursive: true });
+  writeFileSync(INVOCATIONS, '');
   const twin = await startTwin({
     port: 0,
     context: { retrySchedule: '2,2,2', deliveryTimeoutSeconds: '2', logFlushSeconds: '10' },
