@@ -16,6 +16,19 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        test: {
+          name: 'faults',
+          include: ['test/faults/**/*.test.ts'],
+          // The crash scenarios wait out a queue's visibility timeout (fanout's is 181 s).
+          testTimeout: 900_000,
+          hookTimeout: 300_000,
+          // Their own twin: they fail AWS calls, kill processes and pause pollers.
+          globalSetup: ['test/faults/global-setup.ts'],
+          // The scenarios run side by side.
+          maxConcurrency: 20,
+        },
+      },
     ],
   },
 });

@@ -181,6 +181,10 @@ export class FeedbackLoopsStack extends Stack {
       maxMessageAge: Duration.hours(1),
     });
     ingest.sendsTo('EVENTS_QUEUE_URL', events.queue);
+    // A message its consumer cannot read goes to the dead-letter queue at once (no retry mends it).
+    fanout.sendsTo('DEAD_LETTER_QUEUE_URL', events.deadLetterQueue);
+    deliver.sendsTo('DEAD_LETTER_QUEUE_URL', deliveries.deadLetterQueue);
+    logWriter.sendsTo('DEAD_LETTER_QUEUE_URL', logs.deadLetterQueue);
     fanout.sendsTo('DELIVERIES_QUEUE_URL', deliveries.queue);
     apiFunction.sendsTo('DELIVERIES_QUEUE_URL', deliveries.queue);
     deliver.delaysRetriesOn('DELIVERIES_QUEUE_URL', deliveries.queue);

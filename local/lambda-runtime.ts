@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Credentials } from './emulator.ts';
 import { meterInvocation, meterLogLine } from './meter.ts';
+import type { AwsCall } from './faults.ts';
 
 const HOST = path.join(path.dirname(fileURLToPath(import.meta.url)), 'lambda', 'host.mjs');
 
@@ -38,17 +39,22 @@ interface Pending {
   /** `cpuMs`: the CPU time the invocation used in its environment, when it answered. */
   resolve: (result: InvokeResult, cpuMs?: number) => void;
   timer: NodeJS.Timeout;
+  child: ChildProcess;
 }
 
 /**
  * One function's execution environment: a child process that loads the bundled handler once and
  * serves invocations, with only the environment Lambda would give it (its configuration, its role's
  * credentials, the region, the emulator's endpoint). An invocation past the function's timeout
- * kills the environment, as Lambda does; the next one starts a fresh one.
+ * ends its environment, as Lambda does; the next one starts a fresh one. Invocations at the same
+ * time share the environment here (Lambda would give each its own), so one that times out does not
+ * take the others down: its environment takes no more, and ends once they have finished.
  */
 export class LocalFunction {
   private child: ChildProcess | undefined;
   private readonly pending = new Map<string, Pending>();
+  /** A crash asked for: the environment dies at its next AWS call (of this action, when one is named). */
+  private crash: { service?: string; action?: string; crashed: () => void } | undefined;
 
   constructor(
     readonly spec: FunctionSpec,
@@ -71,7 +77,8 @@ export class LocalFunction {
             errorMessage: `Task timed out after ${this.spec.timeoutSeconds} seconds`,
           },
         });
-        this.kill();
+        if (this.child === child) this.child = undefined;
+        this.endIfIdle(child);
       }, timeoutMs);
       this.pending.set(id, {
         resolve: (result, cpu) => {
@@ -79,6 +86,7 @@ export class LocalFunction {
           resolve(result);
         },
         timer,
+        child,
       });
       child.send({
         type: 'invoke',
@@ -93,6 +101,34 @@ export class LocalFunction {
 
   async stop(): Promise<void> {
     this.kill();
+    for (const { child } of this.pending.values()) child.kill('SIGKILL');
+  }
+
+  /** An environment that timed out ends once no invocation is left in it. */
+  private endIfIdle(child: ChildProcess): void {
+    if (child === this.child) return;
+    if (![...this.pending.values()].some((pending) => pending.child === child)) child.kill('SIGKILL');
+  }
+
+  /**
+   * Kills the environment in the middle of an invocation, as a crash would: at its next AWS call
+   * (`service:Action`, or any), once the emulator has done what it asked but before the function
+   * hears back. Resolves when it has happened; later invocations get a fresh environment.
+   */
+  crashAt(call: { service?: string; action?: string } = {}): Promise<void> {
+    return new Promise((resolve) => (this.crash = { ...call, crashed: resolve }));
+  }
+
+  /** The proxy saw one of this function's AWS calls answered. */
+  sawCall(call: AwsCall): void {
+    const crash = this.crash;
+    if (!crash || !this.pending.size) return;
+    if (crash.service && crash.service !== call.service) return;
+    if (crash.action && crash.action.toLowerCase() !== call.action.toLowerCase()) return;
+    this.crash = undefined;
+    this.onLogLine(this.spec.name, `twin: killed mid-invocation, after its call ${call.service}:${call.action}`);
+    this.kill();
+    crash.crashed();
   }
 
   private environment(): ChildProcess {
@@ -140,10 +176,12 @@ export class LocalFunction {
         message.ok ? { ok: true, result: message.result } : { ok: false, error: message.error },
         message.cpuMs,
       );
+      this.endIfIdle(child);
     });
     child.on('exit', (code, signal) => {
       if (this.child === child) this.child = undefined;
       for (const [id, pending] of this.pending) {
+        if (pending.child !== child) continue;
         clearTimeout(pending.timer);
         this.pending.delete(id);
         pending.resolve({

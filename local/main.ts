@@ -1,28 +1,44 @@
 import { InvalidSettingsError } from '../lib/settings.ts';
+import { FAULT_KINDS, type FaultKind, FaultSpecError, type FaultSettings, parseFaultSpec } from './faults.ts';
 import { SetupError, preflight } from './preflight.ts';
 import { watchLaunchers } from './processes.ts';
 import type { Twin } from './twin.ts';
 
 /**
- * `npm start [-- -c key=value ...]`: the whole system on this machine, until Ctrl-C.
+ * `npm start [-- -c key=value ...] [--faults <spec> [--faults-seed N] [--faults-kind K]]`: the whole
+ * system on this machine, until Ctrl-C; with --faults, a share of the functions' AWS calls fail (faults.ts).
  * PORT (default 3000) and ADMIN_API_KEY are read from the environment; AWS_ENDPOINT_URL names an
  * emulator that is already running instead of starting one.
  */
-function parseContext(args: string[]): Record<string, string> {
+function parseArgs(args: string[]): { context: Record<string, string>; faults?: FaultSettings } {
   const context: Record<string, string> = {};
+  let faults: FaultSettings | undefined;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
+    const [flag, inline] = arg.startsWith('--faults') ? arg.split(/=(.*)/s) : [];
+    if (flag === '--faults' || flag === '--faults-seed' || flag === '--faults-kind') {
+      const value = inline ?? args[++i] ?? '';
+      faults ??= { rules: [], seed: 1, kind: 'mixed' };
+      if (flag === '--faults') faults.rules = parseFaultSpec(value);
+      else if (flag === '--faults-kind' && FAULT_KINDS.includes(value as FaultKind)) faults.kind = value as FaultKind;
+      else if (flag === '--faults-seed' && /^\d+$/.test(value)) faults.seed = Number(value);
+      else throw new InvalidSettingsError(`${flag} ${value}: a seed is a whole number, a kind one of ${FAULT_KINDS}`);
+      continue;
+    }
     const pair =
       arg === '-c' || arg === '--context' ? args[++i] : arg.startsWith('--context=') ? arg.slice(10) : undefined;
     const match = pair ? /^([^=]+)=(.*)$/.exec(pair) : null;
-    if (!match) throw new InvalidSettingsError(`Unknown argument "${arg}". Usage: npm start -- -c key=value ...`);
+    if (!match)
+      throw new InvalidSettingsError(
+        `Unknown argument "${arg}". Usage: npm start -- -c key=value ... [--faults service:Action=rate,... --faults-seed N]`,
+      );
     context[match[1]!] = match[2]!;
   }
-  return context;
+  return { context, ...(faults ? { faults } : {}) };
 }
 
 async function main(): Promise<void> {
-  const context = parseContext(process.argv.slice(2));
+  const { context, faults } = parseArgs(process.argv.slice(2));
   const print = (line: string) => console.log(line);
 
   // Signals are taken from the first moment: one that comes while the twin starts stops what has
@@ -62,6 +78,7 @@ async function main(): Promise<void> {
     print,
     signal: starting.signal,
     checked,
+    faults,
   }));
 
   console.log(
@@ -74,6 +91,7 @@ async function main(): Promise<void> {
       `  Admin key  ${twin.adminKey}`,
       `  Emulator   ${twin.emulator.endpoint}    (stack ${twin.stackName}; function logs in ${twin.logDir})`,
       `  Schedules  ${twin.controlUrl}/schedules   (POST …/schedules/<rule> runs one now)`,
+      `  Faults     ${twin.controlUrl}/faults      (${faults?.rules.length ? `failing ${faults.rules.map((r) => `${r.service}:${r.action}=${r.rate}`).join(',')}, seed ${faults.seed}` : 'none'}; …/functions/<name>/crash, …/pollers/<name>/pause)`,
       'One line per invocation follows. Ctrl-C stops everything.',
       '',
     ].join('\n'),
@@ -84,7 +102,7 @@ let stopRequested = false;
 
 main().catch((error: Error) => {
   if (stopRequested) process.exit(0); // stopped while it started, as asked
-  const plain = error instanceof InvalidSettingsError || error instanceof SetupError;
+  const plain = error instanceof InvalidSettingsError || error instanceof SetupError || error instanceof FaultSpecError;
   console.error(plain ? error.message : `The twin could not start: ${error.stack ?? error.message}`);
   process.exit(1);
 });

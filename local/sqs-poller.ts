@@ -52,6 +52,10 @@ export class SqsPoller {
   private readonly abort = new AbortController();
   private readonly client: SQSClient;
   private running: Promise<void> | undefined;
+  private resumed: (() => void) | undefined;
+  private paused: Promise<void> | undefined;
+  /** Resolves pause()'s promise once the loop has stopped taking messages. */
+  private idle: (() => void) | undefined;
 
   constructor(
     private readonly source: EventSource,
@@ -71,11 +75,52 @@ export class SqsPoller {
 
   async stop(): Promise<void> {
     this.abort.abort();
+    this.resume();
     await this.running;
+  }
+
+  get name(): string {
+    return this.source.queueUrl.split('/').pop()!;
+  }
+
+  /** The function it invokes, by logical id and physical name. */
+  get functionNames(): string[] {
+    return [this.source.fn.spec.logicalId, this.source.fn.spec.name];
+  }
+
+  get isPaused(): boolean {
+    return this.paused !== undefined;
+  }
+
+  /**
+   * Takes no more messages until resume(). Resolves once it has stopped: a long poll in flight
+   * (5 s at most) and the batch it brings are finished first, so no message is left received and unworked.
+   */
+  pause(): Promise<void> {
+    if (!this.paused) this.paused = new Promise((resolve) => (this.resumed = resolve));
+    return new Promise((resolve) => {
+      const previous = this.idle;
+      this.idle = () => {
+        previous?.();
+        resolve();
+      };
+      if (!this.running) this.idle();
+    });
+  }
+
+  resume(): void {
+    this.resumed?.();
+    this.paused = this.resumed = undefined;
   }
 
   private async loop(): Promise<void> {
     while (!this.abort.signal.aborted) {
+      if (this.paused) {
+        this.idle?.();
+        this.idle = undefined;
+        await this.paused;
+        continue;
+      }
       try {
         const batch = await this.gather();
         if (batch.length) await this.process(batch);
@@ -101,6 +146,7 @@ export class SqsPoller {
     while (batch.length < batchSize && Date.now() < windowEnds && !this.abort.signal.aborted) {
       // A batching window may be up to 300 s; one SQS long poll waits 20 s at most.
       const wait = Math.min(20, Math.max(0, Math.floor((windowEnds - Date.now()) / 1000)));
+      if (this.paused) break; // what it has gathered is processed
       batch.push(...(await this.receive(batchSize - batch.length, wait)));
       if (wait === 0) await new Promise((resolve) => setTimeout(resolve, 50));
     }

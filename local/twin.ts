@@ -6,6 +6,8 @@ import { clientConfig, deploy } from './deploy.ts';
 import { type Credentials, type Emulator, startEmulator } from './emulator.ts';
 import { type GatewayLog, readRoutes, startGateway } from './gateway.ts';
 import { type Invocation, LocalFunction } from './lambda-runtime.ts';
+import { type Controlled, handleControl } from './control.ts';
+import { type FaultSettings, FaultProxy } from './faults.ts';
 import { type Checked, preflight } from './preflight.ts';
 import { isAlive } from './processes.ts';
 import { assumeFunctionRoles } from './roles.ts';
@@ -30,6 +32,8 @@ export interface TwinOptions {
   signal?: AbortSignal;
   /** What preflight() found, when the caller ran it first (with the same port and context). */
   checked?: Checked;
+  /** Fail a share of the functions' AWS calls from the start (faults.ts; `POST /faults` changes it). */
+  faults?: Partial<FaultSettings>;
 }
 
 export interface Twin {
@@ -137,7 +141,11 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
       if (notable) print(`    ${shortName(functionName)} ${notable}`);
     };
 
+    // The functions' AWS calls go through the fault proxy; the twin's own go to the emulator.
     const functions = new Map<string, LocalFunction>();
+    const faults = new FaultProxy(emulator.endpoint, functions, options.faults);
+    stoppers.push(() => faults.stop());
+    const proxyEndpoint = await faults.start();
     for (const [id, resource] of resourcesOfType(assembly.template, 'AWS::Lambda::Function')) {
       const name = deployment.physicalIds.get(id)!;
       const deployed = deployedConfigs.get(name);
@@ -161,7 +169,7 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
             environment: { ...deployed.Environment?.Variables, ...(logLevel && { AWS_LAMBDA_LOG_LEVEL: logLevel }) },
             credentials: roleCredentials.get(id)!,
             region,
-            endpoint: emulator.endpoint,
+            endpoint: proxyEndpoint,
           },
           onLogLine,
         ),
@@ -197,7 +205,7 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
     const scheduler = new Scheduler(assembly.template, functions, emulator, logInvocation);
     scheduler.start();
     stoppers.push(() => scheduler.stop());
-    const control = await startControl(scheduler);
+    const control = await startControl(scheduler, { faults, functions, pollers });
     stoppers.push(() => new Promise<void>((resolve) => control.close(() => resolve())));
 
     const adminSecretName = String(assembly.template.Outputs?.AdminSecretName?.Value ?? '');
@@ -246,8 +254,9 @@ async function deployedFunctions(lambda: LambdaClient): Promise<Map<string, Func
 }
 
 /** `POST /schedules/<rule logical id>` runs a scheduled rule now; `GET /schedules` lists them. */
-function startControl(scheduler: Scheduler): Promise<Server> {
-  const server = createServer((request, response) => {
+function startControl(scheduler: Scheduler, controlled: Controlled): Promise<Server> {
+  const server = createServer(async (request, response) => {
+    if (await handleControl(request, response, controlled)) return;
     const rule = /^\/schedules\/([A-Za-z0-9]+)$/.exec(request.url ?? '')?.[1];
     const reply = (status: number, body: unknown) => {
       response.writeHead(status, { 'content-type': 'application/json' });

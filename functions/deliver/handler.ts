@@ -4,7 +4,7 @@ import { type AttemptOutcome, attempt, signedRequest } from '#shared/delivery/at
 import { failureOf } from '#shared/delivery/failure.ts';
 import { nextRetryDelay } from '#shared/delivery/retry-policy.ts';
 import { toRecord } from '#shared/delivery/webhook-body.ts';
-import type { QueuedDelivery } from '#shared/events/messages.ts';
+import { isQueuedDelivery, type QueuedDelivery } from '#shared/events/messages.ts';
 import { LOOP_ERRORS, logDate } from '#shared/logs/log-record.ts';
 import { keepsForReplay, type LoopRecord, receivesEvent, withGone } from '#shared/loops/loop.ts';
 import { send } from '#shared/outbound/client.ts';
@@ -36,7 +36,7 @@ requireEnv('LOG_QUEUE_URL');
  */
 export const handler = sqsBatchHandler<Batch>(
   async (record, batch) => {
-    const delivery = parseBody<QueuedDelivery>(record);
+    const delivery = parseBody<QueuedDelivery>(record, isQueuedDelivery);
     if (!delivery) return;
     const { event } = delivery;
     const loop = batch.loops.get(delivery.loopId);
@@ -80,7 +80,7 @@ export const handler = sqsBatchHandler<Batch>(
   async (records) => ({
     loops: await readLoopsNow(
       records.flatMap((record) => {
-        const delivery = parseBody<QueuedDelivery>(record);
+        const delivery = parseBody<QueuedDelivery>(record, isQueuedDelivery);
         return delivery ? [{ accountId: delivery.accountId, loopId: delivery.loopId }] : [];
       }),
     ),

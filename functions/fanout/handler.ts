@@ -5,7 +5,7 @@ import type { MailEvent } from '#shared/events/mail-event.ts';
 import { toRecord } from '#shared/delivery/webhook-body.ts';
 import { LIMITS } from '#shared/events/mail-event.ts';
 import { EVENT_LOG_PREFIXES, logDate } from '#shared/logs/log-record.ts';
-import type { QueuedDelivery, QueuedEvent } from '#shared/events/messages.ts';
+import { isQueuedEvent, type QueuedDelivery, type QueuedEvent } from '#shared/events/messages.ts';
 import { keepsForReplay, type LoopRecord, receivesEvent } from '#shared/loops/loop.ts';
 import { sqs } from '#shared/runtime/sqs.ts';
 import { clock } from '#shared/runtime/clock.ts';
@@ -46,7 +46,7 @@ interface Incoming {
 export const handler = sqsBatchHandlerOfAll(async (records) => {
   const now = clock.now();
   const incoming = records.flatMap((record): Incoming[] => {
-    const queued = parseBody<QueuedEvent>(record);
+    const queued = parseBody<QueuedEvent>(record, isQueuedEvent);
     return queued ? [{ record, queued }] : [];
   });
 

@@ -15,9 +15,11 @@ const MAX_BATCH_ENTRIES = 10;
 const MAX_BATCH_BYTES = 256 * 1024;
 /** An event once queued, with room left for the envelopes fanout puts it in (a delivery, a log message). */
 const MAX_EVENT_BYTES = MAX_BATCH_BYTES - 1024;
+/** SQS gets the function's time but this much: a slow SQS is answered 503, not cut off by the timeout (a 500). */
+const ANSWER_MARGIN_MS = 2000;
 
 /** POST /v1/events: all or nothing. Every event is validated before any is queued. */
-export const handler = apiHandler(async (event) => {
+export const handler = apiHandler(async (event, context) => {
   const { accountId } = requireAccount(event);
   const receivedAt = clock.now();
   const payload = readJsonBody(event, LIMITS.maxRequestBytes);
@@ -30,6 +32,7 @@ export const handler = apiHandler(async (event) => {
       event: mailEvent,
       ...(clientIds.has(mailEvent.id) ? { clientId: true } : {}),
     })),
+    AbortSignal.timeout(Math.max(0, context.getRemainingTimeInMillis() - ANSWER_MARGIN_MS)),
   );
   logger.info('Events accepted', { accountId, accepted: events.length });
   return { status: 202, body: { accepted: events.length, ids: events.map((e: MailEvent) => e.id) } };
@@ -42,7 +45,7 @@ function clientIdsOf(payload: unknown): Set<string> {
   return new Set(events.flatMap((event) => (typeof event.id === 'string' ? [event.id] : [])));
 }
 
-async function enqueue(messages: QueuedEvent[]): Promise<void> {
+async function enqueue(messages: QueuedEvent[], deadline: AbortSignal): Promise<void> {
   const entries = messages.map((message, index) => ({ Id: String(index), MessageBody: JSON.stringify(message) }));
   // Checked before anything is sent, so that the request stays all or nothing.
   entries.forEach((entry, index) => {
@@ -66,23 +69,40 @@ async function enqueue(messages: QueuedEvent[]): Promise<void> {
       batchBytes += bytes;
     }
   }
-  await Promise.all(batches.map((batch) => sendBatch(batch)));
+  await Promise.all(batches.map((batch) => sendBatch(batch, deadline)));
+}
+
+/** The work, or the deadline's reason once it passes (whether or not the work heeds the signal). */
+function beforeDeadline<T>(work: Promise<T>, deadline: AbortSignal): Promise<T> {
+  return Promise.race([
+    work,
+    new Promise<never>((_resolve, reject) => {
+      if (deadline.aborted) reject(deadline.reason as Error);
+      deadline.addEventListener('abort', () => reject(deadline.reason as Error), { once: true });
+    }),
+  ]);
 }
 
 /** Sends one batch, retrying the entries SQS refused once; what still fails is an outage (503). */
-async function sendBatch(entries: SendMessageBatchRequestEntry[], retried = false): Promise<void> {
+async function sendBatch(
+  entries: SendMessageBatchRequestEntry[],
+  deadline: AbortSignal,
+  retried = false,
+): Promise<void> {
   let failedIds: string[];
   try {
-    const result = await sqs.send(new SendMessageBatchCommand({ QueueUrl: EVENTS_QUEUE_URL, Entries: entries }));
+    const command = new SendMessageBatchCommand({ QueueUrl: EVENTS_QUEUE_URL, Entries: entries });
+    const result = await beforeDeadline(sqs.send(command, { abortSignal: deadline }), deadline);
     failedIds = (result.Failed ?? []).map((failure) => failure.Id!);
   } catch (error) {
     logger.error('Queueing events failed', error as Error);
     failedIds = entries.map((entry) => entry.Id!);
   }
   if (!failedIds.length) return;
-  if (!retried)
+  if (!retried && !deadline.aborted)
     return sendBatch(
       entries.filter((entry) => failedIds.includes(entry.Id!)),
+      deadline,
       true,
     );
   throw new ApiError(

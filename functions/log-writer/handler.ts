@@ -8,6 +8,16 @@ import { putChunk } from '#shared/store/log-objects.ts';
 
 const LOG_RETENTION_DAYS = requireIntEnv('LOG_RETENTION_DAYS');
 
+const isQueuedLogRecords = (body: unknown): boolean => {
+  const message = body as Partial<Record<keyof QueuedLogRecords, unknown>> | null;
+  return (
+    typeof message === 'object' &&
+    message !== null &&
+    ['accountId', 'date', 'prefix'].every((key) => typeof message[key as keyof QueuedLogRecords] === 'string') &&
+    Array.isArray(message.records)
+  );
+};
+
 /**
  * Flushes the log queue (SPEC §8): the event source hands over what gathered within
  * `logFlushSeconds` (up to thousands of records), and each log file it touches gets one chunk
@@ -18,7 +28,7 @@ const LOG_RETENTION_DAYS = requireIntEnv('LOG_RETENTION_DAYS');
 export const handler = sqsBatchHandlerOfAll(async (sqsRecords) => {
   const files = new Map<string, { file: Omit<QueuedLogRecords, 'records'>; lines: string[]; owners: string[] }>();
   for (const sqsRecord of sqsRecords) {
-    const message = parseBody<QueuedLogRecords>(sqsRecord);
+    const message = parseBody<QueuedLogRecords>(sqsRecord, isQueuedLogRecords);
     if (!message) continue;
     const key = `${message.accountId} ${message.date} ${message.prefix}`;
     let file = files.get(key);

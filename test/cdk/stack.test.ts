@@ -228,6 +228,22 @@ describe('the stack with default settings', () => {
     );
   });
 
+  it("gives each queue's consumer its own dead-letter queue for messages it cannot read", () => {
+    for (const [fn, queue] of [
+      ['FanoutFunction', 'EventsQueueDeadLetterQueue'],
+      ['DeliverFunction', 'DeliveriesQueueDeadLetterQueue'],
+      ['LogWriterFunction', 'LogQueueDeadLetterQueue'],
+    ] as const) {
+      const url = json.Resources[functionId(json, fn)]!.Properties.Environment.Variables.DEAD_LETTER_QUEUE_URL;
+      expect(url.Ref, fn).toMatch(new RegExp(`^${queue}[0-9A-F]{8}$`));
+      const role = json.Resources[functionId(json, fn)]!.Properties.Role['Fn::GetAtt'][0];
+      const policies = ofType(json, 'AWS::IAM::Policy').filter(([, policy]) =>
+        policy.Properties.Roles.some((r: any) => r.Ref === role),
+      );
+      expect(JSON.stringify(policies), fn).toContain(`"${url.Ref}","Arn"`);
+    }
+  });
+
   it('does not let the ingest function read or write the table', () => {
     const ingestRole = json.Resources[functionId(json, 'IngestFunction')]!.Properties.Role['Fn::GetAtt'][0];
     const policies = ofType(json, 'AWS::IAM::Policy').filter(([, policy]) =>

@@ -1,5 +1,6 @@
 import {
   SendMessageBatchCommand,
+  SendMessageCommand,
   type SendMessageBatchCommandInput,
   type SendMessageBatchRequestEntry,
 } from '@aws-sdk/client-sqs';
@@ -27,6 +28,7 @@ import { FakeTable } from './fake-table.ts';
 const TABLE_NAME = 'feedback-loops-table';
 const DELIVERIES_QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/deliveries';
 const LOG_QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/logs';
+const DEAD_LETTER_QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/events-dlq';
 const TTL_DAYS = 90;
 const SQS_MAX_BATCH_BYTES = 256 * 1024;
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -47,6 +49,7 @@ beforeAll(async () => {
   process.env.DELIVERIES_QUEUE_URL = DELIVERIES_QUEUE_URL;
   process.env.MESSAGE_CONTEXT_TTL_DAYS = String(TTL_DAYS);
   process.env.LOG_QUEUE_URL = LOG_QUEUE_URL;
+  process.env.DEAD_LETTER_QUEUE_URL = DEAD_LETTER_QUEUE_URL;
   const { dynamo } = await import('#shared/runtime/dynamo.ts');
   const { sqs } = await import('#shared/runtime/sqs.ts');
   const { clock } = await import('#shared/runtime/clock.ts');
@@ -404,12 +407,35 @@ describe('fanout: which loops get a delivery (SPEC §5)', () => {
     expect(sendCalls()).toHaveLength(0);
   });
 
-  it('drops a message that is not JSON and fans out the rest', async () => {
+  it('moves a message it cannot read (not JSON, or not an event) to the dead-letter queue and fans out the rest', async () => {
     storeLoops(loopRecord());
+    sqsMock.on(SendMessageCommand).resolves({ MessageId: 'dead' });
     const event = mailEvent();
-    const response = await fanout(sqsRecord('{not json'), sqsRecord(queuedEvent(event)));
+    const poison = [
+      '{not json',
+      'null',
+      '"text"',
+      '{"accountId":"acc"}',
+      '{"accountId":"a","receivedAt":"x","event":{"id":5}}',
+    ];
+    const response = await fanout(...poison.map((body) => sqsRecord(body)), sqsRecord(queuedEvent(event)));
 
     expect(response).toEqual({ batchItemFailures: [] });
+    expect(queued().map((delivery) => delivery.event.id)).toEqual([event.id]);
+    const moved = sqsMock.commandCalls(SendMessageCommand).map((call) => call.args[0].input);
+    expect(moved.map((input) => input.QueueUrl)).toEqual(poison.map(() => DEAD_LETTER_QUEUE_URL));
+    expect(moved.map((input) => input.MessageBody).toSorted()).toEqual(poison.toSorted());
+  });
+
+  it('returns a message it cannot read to its queue when the dead-letter queue cannot take it', async () => {
+    storeLoops(loopRecord());
+    sqsMock.on(SendMessageCommand).rejects(Object.assign(new Error('throttled'), { name: 'ThrottlingException' }));
+    const poison = sqsRecord('{not json');
+    const event = mailEvent();
+
+    expect(await fanout(poison, sqsRecord(queuedEvent(event)))).toEqual({
+      batchItemFailures: [{ itemIdentifier: poison.messageId }],
+    });
     expect(queued().map((delivery) => delivery.event.id)).toEqual([event.id]);
   });
 });

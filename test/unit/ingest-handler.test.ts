@@ -433,6 +433,18 @@ describe('POST /v1/events: when SQS fails', () => {
     expect(sqsMock.commandCalls(SendMessageBatchCommand)).toHaveLength(2);
   });
 
+  it('answers 503 before the function times out when SQS does not answer (a timeout would be a 500)', async () => {
+    sqsMock.on(SendMessageBatchCommand).callsFake(() => new Promise(() => {}));
+    // 2.3 s left: SQS gets 0.3 s, then the answer goes out with 2 s to spare.
+    const response = await handler(request({ body: JSON.stringify({ events: [open(1)] }) }), {
+      ...context,
+      getRemainingTimeInMillis: () => 2300,
+    });
+    expect(response.statusCode).toBe(503);
+    expect(JSON.parse(response.body!).error.code).toBe('service_unavailable');
+    expect(sqsMock.commandCalls(SendMessageBatchCommand)).toHaveLength(1);
+  });
+
   it('answers 503 when SQS refuses entries on the first try and on the retry', async () => {
     sqsMock.on(SendMessageBatchCommand).callsFake((input) => ({
       Successful: [],

@@ -1,7 +1,9 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { logger } from './logger.ts';
+import { sqs } from './sqs.ts';
 
 /**
  * SQS consumers report the records that failed, so that only they return to the queue (the event
@@ -45,6 +47,10 @@ export function sqsBatchHandlerOfAll(processAll: (records: SQSRecord[]) => Promi
       } catch (error) {
         failed = new Map(event.Records.map((record) => [record.messageId, error]));
       }
+      const unreadable = event.Records.filter(
+        (record) => unreadableRecords.has(record) && !failed.has(record.messageId),
+      );
+      for (const [messageId, reason] of await moveToDeadLetters(unreadable)) failed.set(messageId, reason);
       logFailures(failed);
       return { batchItemFailures: [...failed.keys()].map((itemIdentifier) => ({ itemIdentifier })) };
     });
@@ -75,12 +81,47 @@ function logFailures(failed: Map<string, unknown>): void {
   logger.warn('Records failed; they return to the queue', { records, errors });
 }
 
-/** A record's JSON body; a body that is not JSON is logged and dropped, since no retry can mend it. */
-export function parseBody<T>(record: SQSRecord): T | undefined {
+const unreadableRecords = new WeakSet<SQSRecord>();
+
+/**
+ * A record's JSON body, when it is JSON of the shape `is` checks. Otherwise no retry can mend it:
+ * the caller skips it (undefined) and, once the batch is done, it goes to the queue's dead-letter
+ * queue at once, where the operator's alarm sees it, instead of holding up or failing the others.
+ */
+export function parseBody<T>(record: SQSRecord, is: (body: unknown) => boolean = () => true): T | undefined {
+  let body: unknown;
   try {
-    return JSON.parse(record.body) as T;
+    body = JSON.parse(record.body);
   } catch {
-    logger.error('Dropping a message that is not JSON', { messageId: record.messageId });
-    return undefined;
+    body = undefined;
   }
+  if (body !== undefined && is(body)) return body as T;
+  unreadableRecords.add(record);
+  return undefined;
+}
+
+/**
+ * Sends the records to DEAD_LETTER_QUEUE_URL; answers those it could not send (they return to their
+ * queue, and SQS's redrive moves them later). A record read from the dead-letter queue itself stays.
+ */
+async function moveToDeadLetters(records: SQSRecord[]): Promise<Map<string, unknown>> {
+  const failed = new Map<string, unknown>();
+  const deadLetterQueueUrl = process.env.DEAD_LETTER_QUEUE_URL;
+  await Promise.all(
+    records.map(async (record) => {
+      const context = { messageId: record.messageId, queue: record.eventSourceARN.split(':').pop() };
+      if (!deadLetterQueueUrl || deadLetterQueueUrl.split('/').pop() === context.queue) {
+        logger.error('A message it cannot read stays in its queue for the operator', context);
+        failed.set(record.messageId, new Error('unreadable message'));
+        return;
+      }
+      try {
+        await sqs.send(new SendMessageCommand({ QueueUrl: deadLetterQueueUrl, MessageBody: record.body }));
+        logger.error('A message it cannot read was moved to the dead-letter queue', context);
+      } catch (error) {
+        failed.set(record.messageId, error);
+      }
+    }),
+  );
+  return failed;
 }
