@@ -109,8 +109,16 @@ export class Fixture {
     });
   }
 
-  /** Replaces `{{name}}` and `{{name|filter}}` tokens; `marker` stands for `{{msg}}`. */
+  /**
+   * Replaces `{{name}}` and `{{name|filter}}` tokens; `marker` stands for `{{msg}}`. A final
+   * `{{pad:N}}` becomes the spaces that make the whole text N bytes long.
+   */
   resolve(text: string, marker: string): string {
+    const padded = /\{\{pad:(\d+)\}\}$/.exec(text);
+    if (padded) {
+      const resolved = this.resolve(text.slice(0, padded.index), marker);
+      return resolved + ' '.repeat(Math.max(0, Number(padded[1]) - Buffer.byteLength(resolved)));
+    }
     return text.replace(/\{\{([A-Za-z][\w.:-]*)((?:\|[a-z]+(?::\d+)?)*)\}\}/g, (_, name: string, filters: string) => {
       let value = this.token(name, marker);
       for (const filter of filters.split('|').filter(Boolean)) {

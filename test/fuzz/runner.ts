@@ -93,6 +93,7 @@ async function sendOne(client: RawClient, fixture: Fixture, request: FuzzRequest
   const side = auth === 'A' || auth === 'A2' ? 'B' : auth === 'B' ? 'A' : undefined;
   const sent = `${target}\n${body?.toString('utf8') ?? ''}`;
   const foreign = side ? fixture.idsOf(side).filter((id) => !sent.includes(id)) : [];
+  if (request.expect !== 'refused' && answer.status >= 400 && answer.status < 500) tally.refusedValid(request, answer.status, answer.text);
   for (const problem of checkAnswer(request, answer, foreign)) tally.add({ ...problem, index, request: { ...request, target } });
   if (answer.status >= 200 && answer.status < 300) follow(fixture, request, answer.text, target, accepted, marker);
 }

@@ -30,12 +30,20 @@ export class Tally {
     readonly runs: number,
   ) {}
 
+  /** A few of them, to read. */
+  readonly validRefusedExamples: string[] = [];
+
+  refusedValid(request: FuzzRequest, status: number, text: string) {
+    const key = `${request.route} ${status}`;
+    bump(this.validRefused, key);
+    if (this.validRefused.get(key)! <= 2) this.validRefusedExamples.push(`${key} (${request.what.slice(0, 50)}): ${text.slice(0, 160)}`);
+  }
+
   count(request: FuzzRequest, status: number, ms: number) {
     this.sent++;
     bump(this.byRoute, request.route);
     bump(this.byStatus, status);
     bump(this.byExpect, request.expect);
-    if (request.expect !== 'refused' && status >= 400 && status < 500) bump(this.validRefused, `${request.route} ${status}`);
     this.slowestMs = Math.max(this.slowestMs, ms);
   }
 
@@ -66,6 +74,7 @@ export class Tally {
     }
     if (this.validRefused.size) {
       lines.push(`  valid-looking requests refused (not findings): ${[...this.validRefused].map(([what, n]) => `${what} ×${n}`).join(', ')}`);
+      lines.push(...this.validRefusedExamples.map((example) => `    e.g. ${example}`));
     }
     for (const finding of this.findings.slice(0, 50)) {
       const request = finding.request;
