@@ -16,7 +16,8 @@ export function shapeProblem(method: string, answer: Answer): string | undefined
   if (answer.status === 405 && !answer.headers.allow) return '405 without Allow';
   if (answer.status === 429 && !answer.headers['retry-after']) return '429 without Retry-After';
   if (method === 'HEAD') return undefined;
-  if (!/^application\/json/.test(answer.headers['content-type'] ?? '')) return `content type ${answer.headers['content-type']}`;
+  if (!/^application\/json/.test(answer.headers['content-type'] ?? ''))
+    return `content type ${answer.headers['content-type']}`;
   let body: any;
   try {
     body = JSON.parse(answer.text);
@@ -43,7 +44,11 @@ export function shapeProblem(method: string, answer: Answer): string | undefined
 }
 
 /** The problems of one answer to one request: its kind and a line to read. */
-export function checkAnswer(request: FuzzRequest, answer: Answer, foreignIds: string[]): { kind: FindingKind; detail: string }[] {
+export function checkAnswer(
+  request: FuzzRequest,
+  answer: Answer,
+  foreignIds: string[],
+): { kind: FindingKind; detail: string }[] {
   if (answer.transportError) return [{ kind: 'transport', detail: answer.transportError }];
   const found: { kind: FindingKind; detail: string }[] = [];
   const { status } = answer;
@@ -52,9 +57,13 @@ export function checkAnswer(request: FuzzRequest, answer: Answer, foreignIds: st
     const problem = shapeProblem(request.method, answer);
     if (problem) found.push({ kind: 'shape', detail: `${status}: ${problem}: ${answer.text.slice(0, 300)}` });
   }
-  if (request.expect === 'refused' && status < 400) found.push({ kind: 'accepted', detail: `${status} ${answer.text.slice(0, 200)}` });
+  if (request.expect === 'refused' && status < 400)
+    found.push({ kind: 'accepted', detail: `${status} ${answer.text.slice(0, 200)}` });
   if (status < 500 && status !== 429 && request.statuses && !request.statuses.includes(status)) {
-    found.push({ kind: 'status', detail: `${status}, expected ${request.statuses.join(' or ')}: ${answer.text.slice(0, 200)}` });
+    found.push({
+      kind: 'status',
+      detail: `${status}, expected ${request.statuses.join(' or ')}: ${answer.text.slice(0, 200)}`,
+    });
   }
   const leaked = foreignIds.filter((id) => answer.text.includes(id) || (answer.headers.location ?? '').includes(id));
   if (leaked.length) found.push({ kind: 'leak', detail: `the answer shows ${leaked.join(', ')}` });

@@ -4,7 +4,8 @@ import type { RawClient } from './http.ts';
 import { NO_SUCH } from './model.ts';
 
 type Side = 'A' | 'B';
-const encode = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
+const encode = (value: unknown) =>
+  Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
 
 /**
  * What the fuzz runs against: account A ("the account": two keys, a verified loop that takes every
@@ -87,8 +88,18 @@ export class Fixture {
     const failures = (side: Side) => `FAILURES#${ids[`${side}.accountId`]}#${ids[`${side}.verified`]}`;
     const afterAll = {
       loops: (sk: string) => ({ pk: A, sk: `LOOP#${sk}` }),
-      accounts: (sk: string) => ({ pk: 'ACCOUNT#acc_ZZZZZZZZZZZZZZZZZZZZZZZZZZ', sk: 'ACCOUNT', gsi1pk: 'ACCOUNTS', gsi1sk: `acc_${sk}` }),
-      failures: (sk: string) => ({ pk: failures('A'), sk: `EVENT#${sk}`, gsi1pk: failures('A'), gsi1sk: `2000-01-01T00:00:00.000Z#${sk}` }),
+      accounts: (sk: string) => ({
+        pk: 'ACCOUNT#acc_ZZZZZZZZZZZZZZZZZZZZZZZZZZ',
+        sk: 'ACCOUNT',
+        gsi1pk: 'ACCOUNTS',
+        gsi1sk: `acc_${sk}`,
+      }),
+      failures: (sk: string) => ({
+        pk: failures('A'),
+        sk: `EVENT#${sk}`,
+        gsi1pk: failures('A'),
+        gsi1sk: `2000-01-01T00:00:00.000Z#${sk}`,
+      }),
     };
     for (const [list, make] of Object.entries(afterAll)) {
       this.cursors[`forged.ownAfterAll.${list}`] = encode(make('ZZZZ'));
@@ -103,7 +114,12 @@ export class Fixture {
       'forged.null': encode(null),
       'forged.long': encode({ pk: A, sk: `LOOP#${'x'.repeat(300)}` }),
       'forged.proto': encode(`{"__proto__":{"pk":"${A}"},"pk":"${A}","sk":"LOOP#x"}`),
-      'forged.failuresOfB': encode({ pk: failures('B'), sk: 'EVENT#x', gsi1pk: failures('B'), gsi1sk: '2026-01-01T00:00:00.000Z#x' }),
+      'forged.failuresOfB': encode({
+        pk: failures('B'),
+        sk: 'EVENT#x',
+        gsi1pk: failures('B'),
+        gsi1sk: '2026-01-01T00:00:00.000Z#x',
+      }),
       'forged.notJson': encode('not json'),
       'forged.accountsAsLoops': encode({ pk: A, sk: 'ACCOUNT', gsi1pk: 'ACCOUNTS', gsi1sk: ids['A.accountId'] }),
     });

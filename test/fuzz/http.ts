@@ -49,7 +49,12 @@ export class RawClient {
       }
       return { status: response.statusCode, headers, text };
     } catch (error) {
-      return { status: 0, headers: {}, text: '', transportError: `${(error as Error).name}: ${(error as Error).message}` };
+      return {
+        status: 0,
+        headers: {},
+        text: '',
+        transportError: `${(error as Error).name}: ${(error as Error).message}`,
+      };
     }
   }
 

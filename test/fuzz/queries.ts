@@ -14,12 +14,30 @@ const no = (query: string): Query => ({ query, valid: false, statuses: [400] });
 const either = (query: string): Query => ({ query, valid: true, statuses: [200, 400] });
 
 const VALID_LIMITS = ['1', '2', '50', String(LIMIT.pageMax - 1), String(LIMIT.pageMax), '001'];
-const INVALID_LIMITS = ['0', String(LIMIT.pageMax + 1), '-1', '', '%20', '1.0', '1e2', '0x10', '%EF%BC%92', 'abc', '9'.repeat(400), 'null', '1&limit=2', '1%00', '%ED%A0%80'];
+const INVALID_LIMITS = [
+  '0',
+  String(LIMIT.pageMax + 1),
+  '-1',
+  '',
+  '%20',
+  '1.0',
+  '1e2',
+  '0x10',
+  '%EF%BC%92',
+  'abc',
+  '9'.repeat(400),
+  'null',
+  '1&limit=2',
+  '1%00',
+  '%ED%A0%80',
+];
 
 export const limitQueries = fc.oneof(
   fc.constantFrom(...VALID_LIMITS).map((limit) => ok(`limit=${limit}`)),
   fc.constantFrom(...INVALID_LIMITS).map((limit) => no(`limit=${limit}`)),
-  fc.integer({ min: -1000, max: 1000 }).map((limit) => (limit >= 1 && limit <= LIMIT.pageMax ? ok(`limit=${limit}`) : no(`limit=${limit}`))),
+  fc
+    .integer({ min: -1000, max: 1000 })
+    .map((limit) => (limit >= 1 && limit <= LIMIT.pageMax ? ok(`limit=${limit}`) : no(`limit=${limit}`))),
   fc.constantFrom('foo=1', 'Limit=5', 'limit=5&x=', 'constructor=1', 'cursor=&limit=5&offset=1').map(no),
   // The twin's gateway reads a `__proto__` parameter into an object's prototype, so it may never arrive.
   fc.constant(either('__proto__=1')),
@@ -66,12 +84,35 @@ export function cursorQueries(list: 'accounts' | 'loops' | 'failures'): fc.Arbit
   );
 }
 
-const DATES = ['2026-13-01', '2026-02-30', '26-11-21', '2026/11/21', 'today', '', '%00', '{{today}}T00:00:00Z', "{{today}}'"];
+const DATES = [
+  '2026-13-01',
+  '2026-02-30',
+  '26-11-21',
+  '2026/11/21',
+  'today',
+  '',
+  '%00',
+  '{{today}}T00:00:00Z',
+  "{{today}}'",
+];
 export function logfileQueries(download: boolean): fc.Arbitrary<Query> {
   if (download) {
     return fc.oneof(
-      fc.constantFrom('', 'format=json', 'format=csv', 'format=xml', 'redirect=false', 'format=csv&redirect=true').map((query) => ({ query, valid: true, statuses: [200, 302, 404] })),
-      fc.constantFrom('format=XML', 'format=yaml', 'format=', 'redirect=0', 'redirect=FALSE', 'date={{today}}', 'format=json&format=csv', 'redirect=false&x=1').map((query) => ({ query, valid: false, statuses: [400, 404] })),
+      fc
+        .constantFrom('', 'format=json', 'format=csv', 'format=xml', 'redirect=false', 'format=csv&redirect=true')
+        .map((query) => ({ query, valid: true, statuses: [200, 302, 404] })),
+      fc
+        .constantFrom(
+          'format=XML',
+          'format=yaml',
+          'format=',
+          'redirect=0',
+          'redirect=FALSE',
+          'date={{today}}',
+          'format=json&format=csv',
+          'redirect=false&x=1',
+        )
+        .map((query) => ({ query, valid: false, statuses: [400, 404] })),
     );
   }
   return fc.oneof(

@@ -3,6 +3,17 @@ import { ROUTES, type RouteSpec, routeKey } from '#shared/http/routes.ts';
 import { type BodyCase, type BodySpec, bodyCases } from './bodies.ts';
 import { type Auth, type Expect, type FuzzRequest, NO_SUCH } from './model.ts';
 import { accountBody, eventsBody, loopChangeBody, newLoopBody, replayBody } from './route-bodies.ts';
+import {
+  DEFAULT_KEY,
+  DOT_SEGMENT,
+  FOREIGN_ACCOUNTS,
+  FOREIGN_LOOPS,
+  fill,
+  junkSegment,
+  unknownPath,
+  withQuery,
+  wrongMethod,
+} from './paths.ts';
 import { type Query, cursorQueries, limitQueries, logfileQueries } from './queries.ts';
 
 /**
@@ -42,33 +53,35 @@ const VALID_PARAMS: Record<string, Record<string, string[]>> = {
   'POST /v1/loops/{loopId}/test': { loopId: ['{{A.verified}}'] },
   'GET /v1/loops/{loopId}/failures': { loopId: ['{{A.verified}}', '{{A.unverified}}'] },
   'POST /v1/loops/{loopId}/failures/replay': { loopId: ['{{A.verified}}'] },
-  'GET /v1/logfiles/{name}': { name: ['opens.{{today}}', 'abuses.{{today}}', 'loop-errors.{{today}}', 'sent.{{yesterday}}'] },
+  'GET /v1/logfiles/{name}': {
+    name: ['opens.{{today}}', 'abuses.{{today}}', 'loop-errors.{{today}}', 'sent.{{yesterday}}'],
+  },
 };
 
-/** Ids that name nothing of the caller's: another account's, none at all, or not an id. */
-const FOREIGN_LOOPS = ['{{B.verified}}', '{{B.unverified}}', NO_SUCH.loop, '{{A.verified|lower}}', '{{A.accountId}}', '{{A.keyId}}', '{{A.verified}}x'];
-const FOREIGN_ACCOUNTS = [NO_SUCH.account, '{{A.accountId|lower}}', '{{A.keyId}}', '{{A.verified}}', 'acc_', 'ACCOUNT#x'];
-const junkSegment = fc.oneof(
-  fc.string({ unit: 'grapheme', minLength: 1, maxLength: 30 }).map(encodeURIComponent),
-  fc.constantFrom('%', '%zz', '%E0%A4%A', '%ED%A0%80', '%00', '%2F', '..', '.', '%2e%2e', '%252F', '*', '$', ' '.replace(' ', '%20')),
-  fc.integer({ min: 1000, max: 8000 }).map((length) => 'x'.repeat(length)),
-);
-
-/** `.` and `..` segments: a URL parser removes them, so the request may reach another route (or the dashboard). */
-const DOT_SEGMENT = /\/(\.|%2e){1,2}(\/|\?|$)/i;
-const fill = (path: string, params: Record<string, string>) => path.replace(/\{(\w+)\}/g, (_, name: string) => params[name] ?? '');
-const withQuery = (path: string, query?: string) => (query === undefined ? path : `${path}?${query}`);
-
-const DEFAULT_KEY: Record<RouteSpec['access'], Auth> = { public: 'none', admin: 'admin', account: 'A' };
-
 /** The request a valid client would send, before anything is made wrong. */
-function base(route: RouteSpec, params: Record<string, string>, what: string, expect: Expect, statuses?: number[]): FuzzRequest {
-  return { route: routeKey(route), what, method: route.method, target: fill(route.path, params), auth: DEFAULT_KEY[route.access], expect, ...(statuses ? { statuses } : {}) };
+function base(
+  route: RouteSpec,
+  params: Record<string, string>,
+  what: string,
+  expect: Expect,
+  statuses?: number[],
+): FuzzRequest {
+  return {
+    route: routeKey(route),
+    what,
+    method: route.method,
+    target: fill(route.path, params),
+    auth: DEFAULT_KEY[route.access],
+    expect,
+    ...(statuses ? { statuses } : {}),
+  };
 }
 
 function validParams(route: RouteSpec): fc.Arbitrary<Record<string, string>> {
   const choices = VALID_PARAMS[routeKey(route)] ?? {};
-  return fc.record(Object.fromEntries(Object.entries(choices).map(([name, values]) => [name, fc.constantFrom(...values)])));
+  return fc.record(
+    Object.fromEntries(Object.entries(choices).map(([name, values]) => [name, fc.constantFrom(...values)])),
+  );
 }
 
 const withBody = (request: FuzzRequest, body: BodyCase): FuzzRequest => ({
@@ -87,24 +100,41 @@ function routeRequests(route: RouteSpec): fc.WeightedArbitrary<FuzzRequest>[] {
   const add = (weight: number, arbitrary: fc.Arbitrary<FuzzRequest>) => arbitraries.push({ weight, arbitrary });
 
   // Valid requests, or (with a body) one of every kind of body. B sends events of its own.
-  const keys: Auth[] = route.access === 'admin' ? ['admin'] : key === 'POST /v1/events' ? ['A', 'A2', 'B'] : route.access === 'account' ? ['A', 'A2'] : ['none', 'A', 'admin', 'revoked', { header: 'Bearer nonsense' }];
+  const keys: Auth[] =
+    route.access === 'admin'
+      ? ['admin']
+      : key === 'POST /v1/events'
+        ? ['A', 'A2', 'B']
+        : route.access === 'account'
+          ? ['A', 'A2']
+          : ['none', 'A', 'admin', 'revoked', { header: 'Bearer nonsense' }];
   const auth = fc.constantFrom(...keys);
   if (bodySpec) {
     add(
       8,
       fc.tuple(params, bodyCases(bodySpec), auth).map(([values, body, who]) => {
         const request = { ...withBody(base(route, values, '', expectValid), body), auth: who };
-        return body.valid !== false ? request : { ...request, expect: 'refused' as const, ...(body.statuses ? { statuses: body.statuses } : {}) };
+        return body.valid !== false
+          ? request
+          : { ...request, expect: 'refused' as const, ...(body.statuses ? { statuses: body.statuses } : {}) };
       }),
     );
   } else {
-    add(3, fc.tuple(params, auth).map(([values, who]) => ({ ...base(route, values, 'valid', expectValid), auth: who })));
+    add(
+      3,
+      fc.tuple(params, auth).map(([values, who]) => ({ ...base(route, values, 'valid', expectValid), auth: who })),
+    );
   }
 
   // The wrong key, or none.
   if (route.access !== 'public') {
     const wrongAuth = fc.oneof(
-      fc.constantFrom<[Auth, number]>(['none', 401], ['revoked', 401], [route.access === 'admin' ? 'A' : 'admin', 403], [route.access === 'admin' ? 'B' : 'admin', 403]),
+      fc.constantFrom<[Auth, number]>(
+        ['none', 401],
+        ['revoked', 401],
+        [route.access === 'admin' ? 'A' : 'admin', 403],
+        [route.access === 'admin' ? 'B' : 'admin', 403],
+      ),
       fc
         .constantFrom(
           'Bearer',
@@ -131,7 +161,13 @@ function routeRequests(route: RouteSpec): fc.WeightedArbitrary<FuzzRequest>[] {
     add(
       2,
       fc.tuple(params, wrongAuth).map(([values, [auth, status]]) => {
-        const request = base(route, values, `auth ${typeof auth === 'string' ? auth : JSON.stringify(auth.header.slice(0, 40))}`, 'refused', [status]);
+        const request = base(
+          route,
+          values,
+          `auth ${typeof auth === 'string' ? auth : JSON.stringify(auth.header.slice(0, 40))}`,
+          'refused',
+          [status],
+        );
         const body = bodySpec ? { body: '{}', contentType: 'application/json' } : {};
         return { ...request, auth, ...body };
       }),
@@ -142,19 +178,36 @@ function routeRequests(route: RouteSpec): fc.WeightedArbitrary<FuzzRequest>[] {
   const paramNames = [...route.path.matchAll(/\{(\w+)\}/g)].map((match) => match[1]!);
   if (paramNames.length) {
     const foreign = (name: string) =>
-      fc.oneof(fc.constantFrom(...(name === 'loopId' ? FOREIGN_LOOPS : name === 'accountId' ? FOREIGN_ACCOUNTS : name === 'keyId' ? [NO_SUCH.key, '{{A.keyId}}', '{{B.keyId}}', '{{A.verified}}'] : ['opens.2026-13-01', 'opens', 'opens.{{today}}.json', '..%2Fopens.{{today}}', 'OPENS.{{today}}'])), junkSegment);
+      fc.oneof(
+        fc.constantFrom(
+          ...(name === 'loopId'
+            ? FOREIGN_LOOPS
+            : name === 'accountId'
+              ? FOREIGN_ACCOUNTS
+              : name === 'keyId'
+                ? [NO_SUCH.key, '{{A.keyId}}', '{{B.keyId}}', '{{A.verified}}']
+                : ['opens.2026-13-01', 'opens', 'opens.{{today}}.json', '..%2Fopens.{{today}}', 'OPENS.{{today}}']),
+        ),
+        junkSegment,
+      );
     add(
       3,
       fc.tuple(params, fc.constantFrom(...paramNames)).chain(([values, name]) =>
         foreign(name).map((value) => {
           // A's key listed under B's account, B's under A's: still not theirs.
           const swapped: Record<string, string> =
-            name === 'keyId' && value === '{{A.keyId}}' ? { accountId: '{{B.accountId}}' } : name === 'keyId' && value === '{{B.keyId}}' ? { accountId: '{{A.accountId}}' } : {};
+            name === 'keyId' && value === '{{A.keyId}}'
+              ? { accountId: '{{B.accountId}}' }
+              : name === 'keyId' && value === '{{B.keyId}}'
+                ? { accountId: '{{A.accountId}}' }
+                : {};
           const filled = { ...values, ...swapped, [name]: value };
           const request = DOT_SEGMENT.test(fill(route.path, filled))
             ? base(route, filled, `${name} ${value}`, 'inert')
             : base(route, filled, `${name} ${value.slice(0, 60)}`, 'refused', [404]);
-          return bodySpec ? { ...request, body: key.startsWith('PATCH') ? '{"enabled":true}' : '{}', contentType: 'application/json' } : request;
+          return bodySpec
+            ? { ...request, body: key.startsWith('PATCH') ? '{"enabled":true}' : '{}', contentType: 'application/json' }
+            : request;
         }),
       ),
     );
@@ -162,16 +215,26 @@ function routeRequests(route: RouteSpec): fc.WeightedArbitrary<FuzzRequest>[] {
 
   // The query of the routes that read one.
   const queries: fc.Arbitrary<Query> | undefined =
-    key === 'GET /v1/accounts' ? fc.oneof(limitQueries, cursorQueries('accounts'))
-    : key === 'GET /v1/loops' ? fc.oneof(limitQueries, cursorQueries('loops'))
-    : key === 'GET /v1/loops/{loopId}/failures' ? fc.oneof(limitQueries, cursorQueries('failures'))
-    : key.startsWith('GET /v1/logfiles') ? logfileQueries(key.endsWith('{name}'))
-    : undefined;
+    key === 'GET /v1/accounts'
+      ? fc.oneof(limitQueries, cursorQueries('accounts'))
+      : key === 'GET /v1/loops'
+        ? fc.oneof(limitQueries, cursorQueries('loops'))
+        : key === 'GET /v1/loops/{loopId}/failures'
+          ? fc.oneof(limitQueries, cursorQueries('failures'))
+          : key.startsWith('GET /v1/logfiles')
+            ? logfileQueries(key.endsWith('{name}'))
+            : undefined;
   if (queries) {
     add(
       4,
       fc.tuple(params, queries).map(([values, query]) => {
-        const request = base(route, values, `query ${query.query.slice(0, 60)}`, query.valid ? 'inert' : 'refused', query.statuses);
+        const request = base(
+          route,
+          values,
+          `query ${query.query.slice(0, 60)}`,
+          query.valid ? 'inert' : 'refused',
+          query.statuses,
+        );
         return { ...request, target: withQuery(request.target, query.query) };
       }),
     );
@@ -179,26 +242,12 @@ function routeRequests(route: RouteSpec): fc.WeightedArbitrary<FuzzRequest>[] {
   return arbitraries;
 }
 
-/** Paths with a method they do not have (405 and `Allow`), and paths no route has (404). */
-const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'PROPFIND', 'SEARCH', 'MKCOL', 'LOCK'];
-const wrongMethod = fc.constantFrom(...ROUTES).chain((route) => {
-  const path = fill(route.path, { loopId: '{{A.verified}}', accountId: '{{A.accountId}}', keyId: NO_SUCH.key, name: 'opens.{{today}}' });
-  const has = ROUTES.filter((other) => other.path === route.path).map((other) => other.method as string);
-  return fc.constantFrom(...METHODS.filter((method) => !has.includes(method))).map(
-    (method): FuzzRequest => ({ route: routeKey(route), what: `method ${method}`, method, target: path, auth: DEFAULT_KEY[route.access], expect: 'refused', statuses: [405] }),
-  );
-});
-const UNKNOWN_PATHS = ['/v1', '/v1/', '/v2/loops', '/v1/loop', '/v1/LOOPS', '/v1/loops/', '/v1//loops', '/v1/./loops', '/v1/loops/{{A.verified}}/', '/v1/loops/{{A.verified}}/nope', '/v1/accounts/{{A.accountId}}', '/v1/accounts/{{A.accountId}}/keys/{{A.keyId}}/x', '/v1/events/x', '/v1/health/', '/v1/openapi.yaml', '/v1/%2e%2e/v1/loops', '/v1/loops%2F{{A.verified}}'];
-const unknownPath = fc.tuple(fc.oneof(fc.constantFrom(...UNKNOWN_PATHS), junkSegment.map((segment) => `/v1/${segment}`)), fc.constantFrom('GET', 'POST', 'DELETE', 'PATCH'), fc.constantFrom<Auth>('A', 'admin', 'none')).map(
-  ([target, method, auth]): FuzzRequest =>
-    DOT_SEGMENT.test(target)
-      ? { route: '(none)', what: `path ${target.slice(0, 60)}`, method, target, auth, expect: 'inert' }
-      : { route: '(none)', what: `path ${target.slice(0, 60)}`, method, target, auth, expect: 'refused', statuses: [404, 405] },
-);
-
 /** One request of the fuzz run: every route about equally often, plus wrong methods and paths. */
 export const fuzzRequest: fc.Arbitrary<FuzzRequest> = fc.oneof(
-  ...ROUTES.map((route) => ({ weight: BODIES[routeKey(route)] ? 20 : 10, arbitrary: fc.oneof(...routeRequests(route)) })),
+  ...ROUTES.map((route) => ({
+    weight: BODIES[routeKey(route)] ? 20 : 10,
+    arbitrary: fc.oneof(...routeRequests(route)),
+  })),
   { weight: 8, arbitrary: wrongMethod },
   { weight: 4, arbitrary: unknownPath },
 );

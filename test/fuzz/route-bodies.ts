@@ -82,7 +82,11 @@ const event = fc
       id: fc.stringMatching(/^fz[A-Za-z0-9._:-]{1,20}$/),
       tags: fc.array(fc.oneof(trickyText.filter((t) => t.length > 0 && t.length <= LIMIT.tag)), { maxLength: 3 }),
       profile: fc.constant('p1'),
-      fields: fc.dictionary(fc.stringMatching(/^[A-Za-z0-9_.-]{1,12}$/), fc.oneof(trickyText, fc.integer(), fc.boolean()), { maxKeys: 4 }),
+      fields: fc.dictionary(
+        fc.stringMatching(/^[A-Za-z0-9_.-]{1,12}$/),
+        fc.oneof(trickyText, fc.integer(), fc.boolean()),
+        { maxKeys: 4 },
+      ),
       useragent: trickyText,
       ip: fc.constantFrom('203.0.113.7', '2001:db8::1', '::1', '0.0.0.0'),
       original: fc.constantFrom('https://example.com/a?b=c', 'http://example.com/'),
@@ -99,7 +103,10 @@ const eventAtLimits = fc.constantFrom('open', 'bounce').map((type) => ({
   profile: 'p'.repeat(LIMIT.profile),
   tags: Array.from({ length: LIMIT.tags }, (_, index) => `${index}`.padEnd(LIMIT.tag, 't')),
   fields: Object.fromEntries(
-    Array.from({ length: LIMIT.fields }, (_, index) => [`${index}`.padEnd(LIMIT.fieldName, 'f'), bytesOf(LIMIT.fieldValueBytes / 4)]),
+    Array.from({ length: LIMIT.fields }, (_, index) => [
+      `${index}`.padEnd(LIMIT.fieldName, 'f'),
+      bytesOf(LIMIT.fieldValueBytes / 4),
+    ]),
   ),
   useragent: bytesOf(LIMIT.useragentBytes),
   referer: bytesOf(LIMIT.refererBytes),
@@ -114,7 +121,12 @@ export const eventsBody: BodySpec = {
     { weight: 4, arbitrary: fc.array(event, { minLength: 1, maxLength: 5 }).map((events) => ({ events })) },
     { weight: 1, arbitrary: eventAtLimits },
     // Abuse events: no fixture loop takes them, so 500 of them are logged but not delivered.
-    { weight: 1, arbitrary: fc.constant({ events: Array.from({ length: LIMIT.events }, () => ({ type: 'abuse', message: '{{msg}}' })) }) },
+    {
+      weight: 1,
+      arbitrary: fc.constant({
+        events: Array.from({ length: LIMIT.events }, () => ({ type: 'abuse', message: '{{msg}}' })),
+      }),
+    },
   ),
   wrong: {
     id: fc.oneof(notA('string', true), fc.constantFrom('', 'has space', 'é', 'x'.repeat(LIMIT.id + 1))),
@@ -122,13 +134,30 @@ export const eventsBody: BodySpec = {
     message: fc.oneof(notA('string'), fc.constantFrom('', 'm'.repeat(LIMIT.message + 1))),
     timestamp: fc.oneof(
       notA('string', true),
-      fc.constantFrom('yesterday', '2026-11-21', '2026-11-21T10:00:00', '2026-13-01T00:00:00Z', '1970-01-01T00:00:00Z', '2999-01-01T00:00:00Z'),
+      fc.constantFrom(
+        'yesterday',
+        '2026-11-21',
+        '2026-11-21T10:00:00',
+        '2026-13-01T00:00:00Z',
+        '1970-01-01T00:00:00Z',
+        '2999-01-01T00:00:00Z',
+      ),
     ),
-    recipient: fc.oneof(notA('string', true), fc.constantFrom('', 'jane@', '@example.com', `${'l'.repeat(65)}@example.com`)),
+    recipient: fc.oneof(
+      notA('string', true),
+      fc.constantFrom('', 'jane@', '@example.com', `${'l'.repeat(65)}@example.com`),
+    ),
     profile: fc.oneof(notA('string', true), fc.constant('p'.repeat(LIMIT.profile + 1))),
     fields: fc.oneof(
       notA('object', true),
-      fc.constantFrom({ 'bad key!': 'x' }, { '': 'x' }, { a: null }, { a: {} }, { a: [1] }, { ['k'.repeat(LIMIT.fieldName + 1)]: 1 }),
+      fc.constantFrom(
+        { 'bad key!': 'x' },
+        { '': 'x' },
+        { a: null },
+        { a: {} },
+        { a: [1] },
+        { ['k'.repeat(LIMIT.fieldName + 1)]: 1 },
+      ),
       fc.constant({ a: bytesOf(LIMIT.fieldValueBytes + 1) }),
       fc.constant(Object.fromEntries(Array.from({ length: LIMIT.fields + 1 }, (_, index) => [`f${index}`, index]))),
     ),
@@ -140,13 +169,19 @@ export const eventsBody: BodySpec = {
     ip: fc.oneof(notA('string', true), fc.constantFrom('', '999.1.1.1', '1.2.3', 'localhost', '203.0.113.7/24')),
     useragent: fc.oneof(notA('string', true), fc.constant(bytesOf(LIMIT.useragentBytes + 1))),
     referer: fc.oneof(notA('string', true), fc.constant(bytesOf(LIMIT.refererBytes + 1))),
-    original: fc.oneof(notA('string', true), fc.constantFrom('javascript:alert(1)', 'not a url', `https://example.com/${'o'.repeat(LIMIT.originalBytes)}`)),
+    original: fc.oneof(
+      notA('string', true),
+      fc.constantFrom('javascript:alert(1)', 'not a url', `https://example.com/${'o'.repeat(LIMIT.originalBytes)}`),
+    ),
     code: fc.oneof(notA('string', true), fc.constant(bytesOf(LIMIT.smtpBytes + 1))),
     events: fc.oneof(
       notA('array'),
       fc.constant([]),
       fc.constant(Array.from({ length: LIMIT.events + 1 }, () => ({ type: 'abuse', message: 'fz-over' }))),
-      fc.constant([{ type: 'open', message: 'fz-dup', id: 'fz-same' }, { type: 'open', message: 'fz-dup', id: 'fz-same' }]),
+      fc.constant([
+        { type: 'open', message: 'fz-dup', id: 'fz-same' },
+        { type: 'open', message: 'fz-dup', id: 'fz-same' },
+      ]),
     ),
   },
   required: ['type', 'message'],

@@ -33,9 +33,11 @@ const twin = await startTwin({
   port: 0,
   context: { retrySchedule: '1,1,1', deliveryTimeoutSeconds: '2', logFlushSeconds: '10' },
 });
-let failed = true;
+let failed: boolean;
 try {
-  console.log(`fuzz: twin up in ${(twin.startupMs / 1000).toFixed(1)} s at ${twin.apiUrl}; function logs in ${twin.logDir}`);
+  console.log(
+    `fuzz: twin up in ${(twin.startupMs / 1000).toFixed(1)} s at ${twin.apiUrl}; function logs in ${twin.logDir}`,
+  );
   const tally = await runFuzz(
     {
       apiUrl: twin.apiUrl,

@@ -39,10 +39,18 @@ export async function runFuzz(twin: TwinAccess, options: FuzzOptions): Promise<T
     for (let start = 0; start < options.runs; start += roundSize) {
       const count = Math.min(roundSize, options.runs - start);
       // Each round has its own seed, derived from the run's: the same seed gives the same requests.
-      const requests = fc.sample(fuzzRequest, { seed: (options.seed + Math.imul(start / roundSize + 1, 0x9e3779b1)) | 0, numRuns: count });
+      const requests = fc.sample(fuzzRequest, {
+        seed: (options.seed + Math.imul(start / roundSize + 1, 0x9e3779b1)) | 0,
+        numRuns: count,
+      });
       const numbered = requests.map((request, index) => ({ request, index: start + index }));
-      const send = (item: { request: FuzzRequest; index: number }) => sendOne(client, fixture, item.request, item.index, tally, accepted);
-      await inParallel(numbered.filter(({ request }) => request.expect !== 'write'), options.concurrency ?? 8, send);
+      const send = (item: { request: FuzzRequest; index: number }) =>
+        sendOne(client, fixture, item.request, item.index, tally, accepted);
+      await inParallel(
+        numbered.filter(({ request }) => request.expect !== 'write'),
+        options.concurrency ?? 8,
+        send,
+      );
       const after = await state.snapshot();
       const changed = differences(baseline, after);
       if (changed.length) {
@@ -51,7 +59,13 @@ export async function runFuzz(twin: TwinAccess, options: FuzzOptions): Promise<T
           kind: 'state',
           index: start,
           request: suspects[0]?.request ?? numbered[0]!.request,
-          detail: `after requests ${start}–${start + count - 1} (refused and inert): ${changed.join('; ')}; suspects: ${suspects.map(({ index, request }) => `#${index} ${request.method} ${request.target.slice(0, 60)} (${request.what.slice(0, 40)})`).slice(0, 20).join(', ')}`,
+          detail: `after requests ${start}–${start + count - 1} (refused and inert): ${changed.join('; ')}; suspects: ${suspects
+            .map(
+              ({ index, request }) =>
+                `#${index} ${request.method} ${request.target.slice(0, 60)} (${request.what.slice(0, 40)})`,
+            )
+            .slice(0, 20)
+            .join(', ')}`,
         });
       }
       for (const item of numbered.filter(({ request }) => request.expect === 'write')) await send(item);
@@ -67,7 +81,14 @@ export async function runFuzz(twin: TwinAccess, options: FuzzOptions): Promise<T
   }
 }
 
-async function sendOne(client: RawClient, fixture: Fixture, request: FuzzRequest, index: number, tally: Tally, accepted: Set<string>) {
+async function sendOne(
+  client: RawClient,
+  fixture: Fixture,
+  request: FuzzRequest,
+  index: number,
+  tally: Tally,
+  accepted: Set<string>,
+) {
   const marker = `fz${index.toString(36).padStart(5, '0')}`;
   const target = fixture.resolve(request.target, marker);
   const headers: Record<string, string> = { ...request.headers };
@@ -77,42 +98,59 @@ async function sendOne(client: RawClient, fixture: Fixture, request: FuzzRequest
   if (request.contentType !== undefined && request.contentType !== null) headers['content-type'] = request.contentType;
   const body = typeof request.body === 'string' ? Buffer.from(fixture.resolve(request.body, marker)) : request.body;
   const started = performance.now();
-  const sendIt = () => client.send({ method: request.method, path: target, headers, ...(body !== undefined ? { body } : {}) });
+  const sendIt = () =>
+    client.send({ method: request.method, path: target, headers, ...(body !== undefined ? { body } : {}) });
   let answer = await sendIt();
   tally.count(request, answer.status, performance.now() - started);
-  if (answer.status >= 500 || answer.transportError) {
-    // Sent once more after a pause: a 5xx the input causes comes again; one of a twin too busy to answer
-    // in time (a function past its timeout) does not, and is counted apart as transient.
-    await new Promise((resolve) => setTimeout(resolve, 3000));
+  // A 5xx the input causes comes again; one of a twin too busy to answer in time (a function past its
+  // timeout) does not: the request is sent twice more, after pauses, and counted apart as transient.
+  for (let attempt = 1; attempt <= 2 && (answer.status >= 500 || answer.transportError); attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 5000 * attempt));
     const again = await sendIt();
     if (again.status < 500 && !again.transportError) {
-      tally.transient.push(`#${index} ${request.method} ${target.slice(0, 80)}: ${answer.status || answer.transportError} then ${again.status}`);
-      answer = again;
+      tally.transient.push(
+        `#${index} ${request.method} ${target.slice(0, 80)}: ${answer.status || answer.transportError} then ${again.status}`,
+      );
     }
+    answer = again;
   }
+  // Another account's ids may appear only where the request named them itself.
   const side = auth === 'A' || auth === 'A2' ? 'B' : auth === 'B' ? 'A' : undefined;
   const sent = `${target}\n${body?.toString('utf8') ?? ''}`;
   const foreign = side ? fixture.idsOf(side).filter((id) => !sent.includes(id)) : [];
-  if (request.expect !== 'refused' && answer.status >= 400 && answer.status < 500) tally.refusedValid(request, answer.status, answer.text);
-  for (const problem of checkAnswer(request, answer, foreign)) tally.add({ ...problem, index, request: { ...request, target } });
+  if (request.expect !== 'refused' && answer.status >= 400 && answer.status < 500)
+    tally.refusedValid(request, answer.status, answer.text);
+  for (const problem of checkAnswer(request, answer, foreign))
+    tally.add({ ...problem, index, request: { ...request, target } });
   if (answer.status >= 200 && answer.status < 300) follow(fixture, request, answer.text, target, accepted, marker);
 }
 
 /** What a valid write created or removed, so that later requests can name it. */
-function follow(fixture: Fixture, request: FuzzRequest, text: string, target: string, accepted: Set<string>, marker: string) {
+function follow(
+  fixture: Fixture,
+  request: FuzzRequest,
+  text: string,
+  target: string,
+  accepted: Set<string>,
+  marker: string,
+) {
   if (request.route === 'POST /v1/events') accepted.add(marker);
   if (request.route === 'POST /v1/loops') fixture.created.push(JSON.parse(text).id);
-  if (request.route === 'DELETE /v1/loops/{loopId}') fixture.created.splice(fixture.created.indexOf(target.split('/').at(-1)!), 1);
+  if (request.route === 'DELETE /v1/loops/{loopId}')
+    fixture.created.splice(fixture.created.indexOf(target.split('/').at(-1)!), 1);
   if (request.route === 'POST /v1/accounts/{accountId}/keys' && target.includes(fixture.ids['A.accountId']!))
     fixture.createdKeys.push(JSON.parse(text).id);
-  if (request.route === 'DELETE /v1/accounts/{accountId}/keys/{keyId}') fixture.createdKeys.splice(fixture.createdKeys.indexOf(target.split('/').at(-1)!), 1);
+  if (request.route === 'DELETE /v1/accounts/{accountId}/keys/{keyId}')
+    fixture.createdKeys.splice(fixture.createdKeys.indexOf(target.split('/').at(-1)!), 1);
 }
 
 async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promise<void>) {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await work(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await work(items[next++]!);
+    }),
+  );
 }
 
 /** The OpenAPI document lists exactly the routes the fuzz covers (routes.ts). */
@@ -131,9 +169,14 @@ async function checkRouteList(client: RawClient, tally: Tally) {
  * Once the pipeline is quiet, every event delivered came from a request the API accepted (202): a
  * refused batch delivers nothing, not even its good events.
  */
-async function checkDeliveries(receiver: Awaited<ReturnType<typeof startReceiver>>, accepted: Set<string>, tally: Tally, log: (line: string) => void) {
+async function checkDeliveries(
+  receiver: Awaited<ReturnType<typeof startReceiver>>,
+  accepted: Set<string>,
+  tally: Tally,
+  log: (line: string) => void,
+) {
   let seen = -1;
-  for (let quiet = 0; quiet < 3; ) {
+  for (let quiet = 0; quiet < 3;) {
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const count = receiver.posts().length;
     quiet = count === seen ? quiet + 1 : 0;
@@ -150,7 +193,12 @@ async function checkDeliveries(receiver: Awaited<ReturnType<typeof startReceiver
     if (event.type === 'test') continue;
     const marker = /^fz[0-9a-z]{5}/.exec(event.message ?? '')?.[0];
     if (!marker || !accepted.has(marker)) {
-      tally.add({ kind: 'delivery', index: -1, request: undefined, detail: `${post.path} got ${post.body.slice(0, 200)}, which no accepted request sent` } as Finding);
+      tally.add({
+        kind: 'delivery',
+        index: -1,
+        request: undefined,
+        detail: `${post.path} got ${post.body.slice(0, 200)}, which no accepted request sent`,
+      } as Finding);
     }
   }
 }

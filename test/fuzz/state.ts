@@ -23,7 +23,8 @@ export class StateReader {
       new DynamoDBClient({ endpoint: twin.endpoint, region: twin.region, credentials: twin.credentials }),
     );
     const tables = Object.keys(twin.resources).filter((id) => /Table[0-9A-F]{8}$/.test(id));
-    if (tables.length !== 1) throw new Error(`expected one table among the twin's resources, found ${tables.join(', ')}`);
+    if (tables.length !== 1)
+      throw new Error(`expected one table among the twin's resources, found ${tables.join(', ')}`);
     this.table = twin.resources[tables[0]!]!;
   }
 
@@ -49,7 +50,12 @@ export class StateReader {
       ? ((
           await this.db.send(
             new BatchGetCommand({
-              RequestItems: { [this.table]: { Keys: hashes.map((hash) => ({ pk: `APIKEY#${hash}`, sk: 'APIKEY' })), ConsistentRead: true } },
+              RequestItems: {
+                [this.table]: {
+                  Keys: hashes.map((hash) => ({ pk: `APIKEY#${hash}`, sk: 'APIKEY' })),
+                  ConsistentRead: true,
+                },
+              },
             }),
           )
         ).Responses?.[this.table] ?? [])
@@ -112,7 +118,14 @@ export function differences(before: unknown, after: unknown, max = 10, path = ''
   const a = before as Record<string, unknown>;
   const b = after as Record<string, unknown>;
   for (const name of new Set([...Object.keys(a), ...Object.keys(b)])) {
-    lines.push(...differences(a[name], b[name], max - lines.length, Array.isArray(before) ? `${path}[${name}]` : `${path}.${name}`));
+    lines.push(
+      ...differences(
+        a[name],
+        b[name],
+        max - lines.length,
+        Array.isArray(before) ? `${path}[${name}]` : `${path}.${name}`,
+      ),
+    );
     if (lines.length >= max) break;
   }
   return lines;

@@ -36,7 +36,8 @@ export class Tally {
   refusedValid(request: FuzzRequest, status: number, text: string) {
     const key = `${request.route} ${status}`;
     bump(this.validRefused, key);
-    if (this.validRefused.get(key)! <= 2) this.validRefusedExamples.push(`${key} (${request.what.slice(0, 50)}): ${text.slice(0, 160)}`);
+    if (this.validRefused.get(key)! <= 2)
+      this.validRefusedExamples.push(`${key} (${request.what.slice(0, 50)}): ${text.slice(0, 160)}`);
   }
 
   count(request: FuzzRequest, status: number, ms: number) {
@@ -64,16 +65,25 @@ export class Tally {
     const lines = [
       `fuzz: seed ${this.seed}, ${this.sent} requests in ${(this.durationMs / 1000).toFixed(1)} s (${(this.sent / (this.durationMs / 1000)).toFixed(0)}/s with the state checks; slowest ${this.slowestMs.toFixed(0)} ms)`,
       `  kinds: ${[...this.byExpect].map(([name, n]) => `${name} ${n}`).join(', ')}; OpenAPI routes ${this.routesInOpenApi}, all covered`,
-      `  statuses: ${[...this.byStatus].sort(([a], [b]) => a - b).map(([status, n]) => `${status}: ${n}`).join(', ')}`,
+      `  statuses: ${[...this.byStatus]
+        .sort(([a], [b]) => a - b)
+        .map(([status, n]) => `${status}: ${n}`)
+        .join(', ')}`,
       '  requests per route:',
-      ...[...this.byRoute].sort(([a], [b]) => a.localeCompare(b)).map(([route, n]) => `    ${String(n).padStart(6)}  ${route}`),
+      ...[...this.byRoute]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([route, n]) => `    ${String(n).padStart(6)}  ${route}`),
       `  5xx: ${this.countOf('5xx')}, error-shape violations: ${this.countOf('shape')}, unfitting statuses: ${this.countOf('status')}, refused requests accepted: ${this.countOf('accepted')}, state changed by refused requests: ${this.countOf('state')}, leaks: ${this.countOf('leak')}, deliveries of refused events: ${this.countOf('delivery')}, transport errors: ${this.countOf('transport')}`,
     ];
     if (this.transient.length) {
-      lines.push(`  transient 5xx (not repeated when sent again; the twin was too busy): ${this.transient.length}: ${this.transient.slice(0, 10).join('; ')}`);
+      lines.push(
+        `  transient 5xx (not repeated when sent again; the twin was too busy): ${this.transient.length}: ${this.transient.slice(0, 10).join('; ')}`,
+      );
     }
     if (this.validRefused.size) {
-      lines.push(`  valid-looking requests refused (not findings): ${[...this.validRefused].map(([what, n]) => `${what} ×${n}`).join(', ')}`);
+      lines.push(
+        `  valid-looking requests refused (not findings): ${[...this.validRefused].map(([what, n]) => `${what} ×${n}`).join(', ')}`,
+      );
       lines.push(...this.validRefusedExamples.map((example) => `    e.g. ${example}`));
     }
     for (const finding of this.findings.slice(0, 50)) {

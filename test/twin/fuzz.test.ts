@@ -9,11 +9,18 @@ import { runFuzz } from '../fuzz/runner.ts';
 const seed = process.env.FUZZ_SEED === undefined ? 20261129 : Number(process.env.FUZZ_SEED);
 const runs = 1000;
 
-it(`answers ${runs} generated requests (seed ${seed}) without a 5xx, a shape violation or a state change`, async () => {
-  console.log(`fuzz: seed ${seed} (again: FUZZ_SEED=${seed} npx vitest run test/twin/fuzz.test.ts)`);
-  const twin = inject('twin');
-  const tally = await runFuzz(twin, { seed, runs });
-  console.log(tally.report());
-  expect(tally.sent).toBe(runs);
-  expect(tally.findings.map((finding) => `${finding.kind} #${finding.index}: ${finding.detail.slice(0, 300)}`)).toEqual([]);
-});
+// About 40 s on an idle 2-core machine; the timeout leaves room for a busy one.
+it(
+  `answers ${runs} generated requests (seed ${seed}) without a 5xx, a shape violation or a state change`,
+  { timeout: 300_000 },
+  async () => {
+    console.log(`fuzz: seed ${seed} (again: FUZZ_SEED=${seed} npx vitest run test/twin/fuzz.test.ts)`);
+    const twin = inject('twin');
+    const tally = await runFuzz(twin, { seed, runs, concurrency: 4 });
+    console.log(tally.report());
+    expect(tally.sent).toBe(runs);
+    expect(
+      tally.findings.map((finding) => `${finding.kind} #${finding.index}: ${finding.detail.slice(0, 300)}`),
+    ).toEqual([]);
+  },
+);
