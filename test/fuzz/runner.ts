@@ -29,7 +29,7 @@ export async function runFuzz(twin: TwinAccess, options: FuzzOptions): Promise<T
   const roundSize = options.round ?? 200;
   const client = new RawClient(twin.apiUrl, options.concurrency ?? 8);
   const receiver = await startReceiver();
-  const tally = new Tally(options.seed, options.runs);
+  const tally = new Tally(options.seed, options.runs, log);
   try {
     const fixture = await Fixture.create(client, receiver, twin.adminKey);
     const state = new StateReader(client, fixture, twin);

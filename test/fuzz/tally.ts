@@ -28,6 +28,7 @@ export class Tally {
   constructor(
     readonly seed: number,
     readonly runs: number,
+    private readonly onFinding: (line: string) => void = () => {},
   ) {}
 
   /** A few of them, to read. */
@@ -50,6 +51,7 @@ export class Tally {
 
   add(finding: Finding) {
     this.findings.push(finding);
+    this.onFinding(describe(finding));
   }
 
   finish() {
@@ -86,15 +88,18 @@ export class Tally {
       );
       lines.push(...this.validRefusedExamples.map((example) => `    e.g. ${example}`));
     }
-    for (const finding of this.findings.slice(0, 50)) {
-      const request = finding.request;
-      lines.push(
-        `  FINDING ${finding.kind} #${finding.index}: ${request ? `${request.method} ${request.target.slice(0, 120)} [${request.route}; ${request.what.slice(0, 80)}; auth ${JSON.stringify(request.auth).slice(0, 40)}]` : ''} → ${finding.detail.slice(0, 600)}`,
-      );
-    }
+    lines.push(...this.findings.slice(0, 50).map(describe));
     if (this.findings.length > 50) lines.push(`  … and ${this.findings.length - 50} more findings`);
     return lines.join('\n');
   }
+}
+
+function describe(finding: Finding): string {
+  const { request } = finding;
+  const what = request
+    ? `${request.method} ${request.target.slice(0, 120)} [${request.route}; ${request.what.slice(0, 80)}; auth ${JSON.stringify(request.auth).slice(0, 40)}]`
+    : '';
+  return `  FINDING ${finding.kind} #${finding.index}: ${what} → ${finding.detail.slice(0, 600)}`;
 }
 
 function bump<K>(map: Map<K, number>, key: K) {

@@ -16,7 +16,7 @@ it(
   async () => {
     console.log(`fuzz: seed ${seed} (again: FUZZ_SEED=${seed} npx vitest run test/twin/fuzz.test.ts)`);
     const twin = inject('twin');
-    const tally = await runFuzz(twin, { seed, runs, concurrency: 4 });
+    const tally = await runFuzz(twin, { seed, runs, concurrency: 6 });
     console.log(tally.report());
     expect(tally.sent).toBe(runs);
     expect(
