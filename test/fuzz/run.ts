@@ -31,6 +31,10 @@ const concurrency = number('concurrency', 1, 8);
 console.log(`fuzz: seed ${seed} (again: npm run fuzz -- --seed ${seed} --runs ${runs}); starting a twin…`);
 const twin = await startTwin({
   port: 0,
+  // The twin's failed invocations (a function past its timeout, a crash) say what a gateway 500 was.
+  print: (line) => {
+    if (/ ERR /.test(line)) console.log(`twin: ${line}`);
+  },
   context: { retrySchedule: '1,1,1', deliveryTimeoutSeconds: '2', logFlushSeconds: '10' },
 });
 let failed: boolean;
