@@ -37,7 +37,7 @@ export class Tally {
   refusedValid(request: FuzzRequest, status: number, text: string) {
     const key = `${request.route} ${status}`;
     bump(this.validRefused, key);
-    if (this.validRefused.get(key)! <= 2)
+    if (this.validRefused.get(key) === 1 && this.validRefusedExamples.length < 12)
       this.validRefusedExamples.push(`${key} (${request.what.slice(0, 50)}): ${text.slice(0, 160)}`);
   }
 

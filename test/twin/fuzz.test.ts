@@ -9,7 +9,7 @@ import { runFuzz } from '../fuzz/runner.ts';
 const seed = process.env.FUZZ_SEED === undefined ? 20261129 : Number(process.env.FUZZ_SEED);
 const runs = 1000;
 
-// About 40 s on an idle 2-core machine; the timeout leaves room for a busy one.
+// About 25 s on the shared twin when the machine is quiet; the timeout leaves room for a busy one.
 it(
   `answers ${runs} generated requests (seed ${seed}) without a 5xx, a shape violation or a state change`,
   { timeout: 300_000 },
