@@ -25,9 +25,12 @@ export function authorizerResult(
     : { kind: 'deny' };
 }
 
-/** Payload 2.0 lower-cases header names and joins repeated values with commas. */
+/**
+ * Payload 2.0 lower-cases header names and joins repeated values with commas. Objects without a
+ * prototype, so that a header or parameter named `__proto__` reaches the function as any other.
+ */
 export function lowerCaseHeaders(request: IncomingMessage): Record<string, string> {
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = Object.create(null);
   for (let i = 0; i < request.rawHeaders.length; i += 2) {
     const name = request.rawHeaders[i]!.toLowerCase();
     const value = request.rawHeaders[i + 1]!;
@@ -37,7 +40,7 @@ export function lowerCaseHeaders(request: IncomingMessage): Record<string, strin
 }
 
 export function joinedQuery(params: URLSearchParams): Record<string, string> {
-  const joined: Record<string, string> = {};
+  const joined: Record<string, string> = Object.create(null);
   for (const [name, value] of params) joined[name] = joined[name] === undefined ? value : `${joined[name]},${value}`;
   return joined;
 }

@@ -38,9 +38,7 @@ export const limitQueries = fc.oneof(
   fc
     .integer({ min: -1000, max: 1000 })
     .map((limit) => (limit >= 1 && limit <= LIMIT.pageMax ? ok(`limit=${limit}`) : no(`limit=${limit}`))),
-  fc.constantFrom('foo=1', 'Limit=5', 'limit=5&x=', 'constructor=1', 'cursor=&limit=5&offset=1').map(no),
-  // The twin's gateway reads a `__proto__` parameter into an object's prototype, so it may never arrive.
-  fc.constant(either('__proto__=1')),
+  fc.constantFrom('foo=1', 'Limit=5', 'limit=5&x=', 'constructor=1', '__proto__=1', 'cursor=&limit=5&offset=1').map(no),
 );
 
 /**
@@ -72,8 +70,9 @@ export function cursorQueries(list: 'accounts' | 'loops' | 'failures'): fc.Arbit
   return fc.oneof(
     fc.constant((list === 'failures' ? either : ok)(`cursor={{cursor:${mine}}}`)),
     fc.constant((list === 'failures' ? either : ok)(`cursor={{cursor:forged.ownAfterAll.${list}}}`)),
-    // Lone surrogates and NUL in a key: never a 5xx (DynamoDB itself refuses them).
-    fc.constantFrom('surrogate', 'nul').map((name) => either(`cursor={{cursor:forged.${name}.${list}}}`)),
+    // A lone surrogate is refused before DynamoDB sees it; NUL in a key: never a 5xx.
+    fc.constant(no(`cursor={{cursor:forged.surrogate.${list}}}`)),
+    fc.constant(either(`cursor={{cursor:forged.nul.${list}}}`)),
     fc.constantFrom(...forged).map((name) => no(`cursor={{cursor:${name}}}`)),
     fc.constantFrom(...forged.slice(0, 3), mine).map((name) => no(`limit=1&cursor={{cursor:${name}|cut:3}}`)),
     // base64url decoding skips what is not of its alphabet, so appended junk may leave the cursor intact.
