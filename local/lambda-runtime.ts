@@ -43,15 +43,15 @@ interface Pending {
 }
 
 /**
- * One function's execution environment: a child process that loads the bundled handler once and
- * serves invocations, with only the environment Lambda would give it (its configuration, its role's
- * credentials, the region, the emulator's endpoint). An invocation past the function's timeout
- * ends its environment, as Lambda does; the next one starts a fresh one. Invocations at the same
- * time share the environment here (Lambda would give each its own), so one that times out does not
- * take the others down: its environment takes no more, and ends once they have finished.
+ * One function's execution environments: child processes that each load the bundled handler once
+ * and serve one invocation at a time, as Lambda's do, with only the environment Lambda would give
+ * them (its configuration, its role's credentials, the region, the emulator's endpoint). An
+ * invocation that finds no idle environment gets a fresh one (a cold start); one past the
+ * function's timeout ends its environment, as Lambda does.
  */
 export class LocalFunction {
-  private child: ChildProcess | undefined;
+  /** Environments waiting for an invocation. */
+  private readonly idle: ChildProcess[] = [];
   private readonly pending = new Map<string, Pending>();
   /** A crash asked for: the environment dies at its next AWS call (of this action, when one is named). */
   private crash: { service?: string; action?: string; crashed: () => void } | undefined;
@@ -77,8 +77,7 @@ export class LocalFunction {
             errorMessage: `Task timed out after ${this.spec.timeoutSeconds} seconds`,
           },
         });
-        if (this.child === child) this.child = undefined;
-        this.endIfIdle(child);
+        child.kill('SIGKILL');
       }, timeoutMs);
       this.pending.set(id, {
         resolve: (result, cpu) => {
@@ -100,14 +99,8 @@ export class LocalFunction {
   }
 
   async stop(): Promise<void> {
-    this.kill();
+    for (const child of this.idle.splice(0)) child.kill('SIGKILL');
     for (const { child } of this.pending.values()) child.kill('SIGKILL');
-  }
-
-  /** An environment that timed out ends once no invocation is left in it. */
-  private endIfIdle(child: ChildProcess): void {
-    if (child === this.child) return;
-    if (![...this.pending.values()].some((pending) => pending.child === child)) child.kill('SIGKILL');
   }
 
   /**
@@ -127,12 +120,14 @@ export class LocalFunction {
     if (crash.action && crash.action.toLowerCase() !== call.action.toLowerCase()) return;
     this.crash = undefined;
     this.onLogLine(this.spec.name, `twin: killed mid-invocation, after its call ${call.service}:${call.action}`);
-    this.kill();
+    // The proxy cannot tell which environment made the call: every busy one dies with it.
+    for (const { child } of this.pending.values()) child.kill('SIGKILL');
     crash.crashed();
   }
 
   private environment(): ChildProcess {
-    if (this.child) return this.child;
+    const warm = this.idle.pop();
+    if (warm) return warm;
     const { spec } = this;
     const child = fork(HOST, [spec.codeDir, spec.handler], {
       cwd: spec.codeDir,
@@ -176,10 +171,11 @@ export class LocalFunction {
         message.ok ? { ok: true, result: message.result } : { ok: false, error: message.error },
         message.cpuMs,
       );
-      this.endIfIdle(child);
+      if (!child.killed && child.exitCode === null && child.signalCode === null) this.idle.push(child);
     });
     child.on('exit', (code, signal) => {
-      if (this.child === child) this.child = undefined;
+      const at = this.idle.indexOf(child);
+      if (at >= 0) this.idle.splice(at, 1);
       for (const [id, pending] of this.pending) {
         if (pending.child !== child) continue;
         clearTimeout(pending.timer);
@@ -190,13 +186,6 @@ export class LocalFunction {
         });
       }
     });
-    this.child = child;
     return child;
-  }
-
-  private kill(): void {
-    const child = this.child;
-    this.child = undefined;
-    child?.kill('SIGKILL');
   }
 }

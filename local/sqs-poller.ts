@@ -12,7 +12,12 @@ export interface EventSource {
   batchSize: number;
   batchingWindowSeconds: number;
   reportBatchItemFailures: boolean;
+  /** Batches in flight at once: Lambda starts 5 pollers per SQS mapping, fewer if its scaling config caps them. */
+  concurrency: number;
 }
+
+/** How many batches Lambda's SQS pollers start with, each invoking the function on its own. */
+export const LAMBDA_SQS_POLLERS = 5;
 
 /** The stack's SQS event source mappings, as the template configures them. */
 export function readEventSources(
@@ -38,13 +43,18 @@ export function readEventSources(
       reportBatchItemFailures: (prop<string[]>(mapping, 'FunctionResponseTypes') ?? []).includes(
         'ReportBatchItemFailures',
       ),
+      concurrency: Math.min(
+        LAMBDA_SQS_POLLERS,
+        prop<{ MaximumConcurrency?: number }>(mapping, 'ScalingConfig')?.MaximumConcurrency ?? LAMBDA_SQS_POLLERS,
+      ),
     };
   });
 }
 
 /**
- * Polls one queue as Lambda's SQS poller does, with the function's own credentials: gathers up to
- * the batch size within the batching window, invokes the function, deletes what succeeded. Failed
+ * Polls one queue as Lambda's SQS pollers do, with the function's own credentials, `concurrency`
+ * batches at a time: each gathers up to the batch size within the batching window, invokes the
+ * function, deletes what succeeded. Failed
  * messages stay; they reappear after their visibility timeout and SQS's redrive policy moves them
  * to the dead-letter queue after maxReceiveCount receives.
  */
@@ -54,8 +64,10 @@ export class SqsPoller {
   private running: Promise<void> | undefined;
   private resumed: (() => void) | undefined;
   private paused: Promise<void> | undefined;
-  /** Resolves pause()'s promise once the loop has stopped taking messages. */
+  /** Resolves pause()'s promise once every loop has stopped taking messages. */
   private idle: (() => void) | undefined;
+  /** Loops waiting for resume(). */
+  private waiting = 0;
 
   constructor(
     private readonly source: EventSource,
@@ -70,7 +82,7 @@ export class SqsPoller {
   }
 
   start(): void {
-    this.running = this.loop();
+    this.running = Promise.all(Array.from({ length: this.source.concurrency }, () => this.loop())).then(() => {});
   }
 
   async stop(): Promise<void> {
@@ -116,9 +128,12 @@ export class SqsPoller {
   private async loop(): Promise<void> {
     while (!this.abort.signal.aborted) {
       if (this.paused) {
-        this.idle?.();
-        this.idle = undefined;
+        if (++this.waiting === this.source.concurrency) {
+          this.idle?.();
+          this.idle = undefined;
+        }
         await this.paused;
+        this.waiting--;
         continue;
       }
       try {
