@@ -43,16 +43,28 @@ interface Pending {
 }
 
 /**
+ * At most this many environments per function. Lambda would scale further; on a small machine a
+ * burst of invocations is better queued for a warm environment than met with dozens of cold starts
+ * that slow everything down until the authoriser times out.
+ */
+export const MAX_ENVIRONMENTS = 4;
+
+/**
  * One function's execution environments: child processes that each load the bundled handler once
  * and serve one invocation at a time, as Lambda's do, with only the environment Lambda would give
  * them (its configuration, its role's credentials, the region, the emulator's endpoint). An
- * invocation that finds no idle environment gets a fresh one (a cold start); one past the
- * function's timeout ends its environment, as Lambda does.
+ * invocation that finds no idle environment gets a fresh one (a cold start), up to
+ * MAX_ENVIRONMENTS, or else waits for one; one past the function's timeout ends its environment,
+ * as Lambda does.
  */
 export class LocalFunction {
   /** Environments waiting for an invocation. */
   private readonly idle: ChildProcess[] = [];
   private readonly pending = new Map<string, Pending>();
+  /** Invocations waiting for an environment, first come first served. */
+  private readonly waiting: ((child: ChildProcess) => void)[] = [];
+  private environments = 0;
+  private stopped = false;
   /** A crash asked for: the environment dies at its next AWS call (of this action, when one is named). */
   private crash: { service?: string; action?: string; crashed: () => void } | undefined;
 
@@ -61,8 +73,8 @@ export class LocalFunction {
     private readonly onLogLine: (functionName: string, line: string) => void,
   ) {}
 
-  invoke(event: unknown): Promise<InvokeResult> {
-    const child = this.environment();
+  async invoke(event: unknown): Promise<InvokeResult> {
+    const child = await this.environment();
     const id = randomUUID();
     const timeoutMs = this.spec.timeoutSeconds * 1000;
     const started = performance.now();
@@ -99,6 +111,7 @@ export class LocalFunction {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     for (const child of this.idle.splice(0)) child.kill('SIGKILL');
     for (const { child } of this.pending.values()) child.kill('SIGKILL');
   }
@@ -125,9 +138,22 @@ export class LocalFunction {
     crash.crashed();
   }
 
-  private environment(): ChildProcess {
+  private environment(): ChildProcess | Promise<ChildProcess> {
     const warm = this.idle.pop();
     if (warm) return warm;
+    if (this.environments >= MAX_ENVIRONMENTS) return new Promise((resolve) => this.waiting.push(resolve));
+    return this.start();
+  }
+
+  /** An environment done with its invocation serves the next one waiting, or waits itself. */
+  private release(child: ChildProcess): void {
+    const next = this.waiting.shift();
+    if (next) next(child);
+    else this.idle.push(child);
+  }
+
+  private start(): ChildProcess {
+    this.environments++;
     const { spec } = this;
     const child = fork(HOST, [spec.codeDir, spec.handler], {
       cwd: spec.codeDir,
@@ -171,11 +197,14 @@ export class LocalFunction {
         message.ok ? { ok: true, result: message.result } : { ok: false, error: message.error },
         message.cpuMs,
       );
-      if (!child.killed && child.exitCode === null && child.signalCode === null) this.idle.push(child);
+      if (!child.killed && child.exitCode === null && child.signalCode === null) this.release(child);
     });
     child.on('exit', (code, signal) => {
+      this.environments--;
       const at = this.idle.indexOf(child);
       if (at >= 0) this.idle.splice(at, 1);
+      const next = this.stopped ? undefined : this.waiting.shift();
+      if (next) next(this.start());
       for (const [id, pending] of this.pending) {
         if (pending.child !== child) continue;
         clearTimeout(pending.timer);

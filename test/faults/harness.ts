@@ -163,3 +163,16 @@ export async function control(method: string, path: string, body?: unknown): Pro
   expect(response.status, JSON.stringify(answer)).toBe(200);
   return answer;
 }
+
+/** The ids of the records in today's log file of one type (`opens`, `clicks` …), as its JSON download lists them. */
+export async function loggedIds(apiKey: string, type: string): Promise<string[]> {
+  const name = `${type}.${new Date().toISOString().slice(0, 10)}`;
+  const answer = await call('GET', `/v1/logfiles/${name}?format=json&redirect=false`, { key: apiKey });
+  if (answer.status === 404) return [];
+  expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+  const text = await (await fetch(answer.body.url)).text();
+  return text
+    .split('\n')
+    .filter((line) => line.trim())
+    .map((line) => (JSON.parse(line) as { id: string }).id);
+}

@@ -6,6 +6,7 @@ import {
   Tally,
   control,
   failuresOf,
+  loggedIds,
   printTable,
   seedLoop,
   sleep,
@@ -26,6 +27,8 @@ const SCHEDULE_SECONDS = 6;
 /** The queues' visibility timeouts (6 × the consumer's timeout + its batching window). */
 const DELIVER_VISIBILITY_S = 6 * 12;
 const FANOUT_VISIBILITY_S = 6 * 30 + 1;
+/** The log writer's: 6 × 60 s + its 5 s batching window (logFlushSeconds=10 less 5). */
+const LOG_WRITER_VISIBILITY_S = 6 * 60 + 5;
 
 function queueUrl(name: string): string {
   const { resources } = inject('twin');
@@ -91,7 +94,30 @@ const deliverCrash = crashMidBatch(
 const fanoutCrash = deliverCrash.then(() =>
   crashMidBatch('FanoutFunction', 'dynamodb:Query', 'EventsQueue', 20, 'fanout killed mid-batch'),
 );
-const crashesSetUp = fanoutCrash.then(
+/**
+ * The log writer killed after its chunk object is written and before the file's index is: the
+ * records of its batch reach the log files after the visibility timeout, each once.
+ */
+const logWriterCrash = fanoutCrash.then(async () => {
+  const name = 'log writer killed mid-flush';
+  const setup = await scenario(name);
+  // The log writer also consumes its dead-letter queue: its poller is named by its queue.
+  const poller = `/pollers/${queueUrl('LogQueue').split('/').pop()}`;
+  await control('POST', `${poller}/pause`);
+  await setup.tally.send(setup.apiKey, 10, name.replace(/\W+/g, '-'));
+  await setup.tally.allDelivered(Date.now(), 60_000);
+  await until(
+    'log records waiting',
+    async () => (await messagesIn('LogQueue', 'ApproximateNumberOfMessages')) > 0,
+    30_000,
+  );
+  const crashed = control('POST', '/functions/LogWriterFunction/crash', { at: 's3:PutObject' });
+  await sleep(300);
+  await control('POST', `${poller}/resume`);
+  await crashed;
+  return { ...setup, crashedAt: Date.now() };
+});
+const crashesSetUp = logWriterCrash.then(
   () => undefined,
   () => undefined,
 );
@@ -165,6 +191,19 @@ describe.concurrent('nothing accepted is lost', () => {
     const { tally, crashedAt } = await fanoutCrash;
     expect(tally.receiver.delivered.size).toBe(0); // it died before queueing a delivery
     await tally.allDelivered(crashedAt, (FANOUT_VISIBILITY_S + 120) * 1000);
+  });
+
+  it(`writes the log records of a batch whose log writer was killed after ${LOG_WRITER_VISIBILITY_S} s visibility`, async () => {
+    const { tally, apiKey, crashedAt } = await logWriterCrash;
+    const logged = async () => [...(await loggedIds(apiKey, 'opens')), ...(await loggedIds(apiKey, 'clicks'))];
+    let ids: string[] = [];
+    await until(
+      'every accepted event in the log files',
+      async () => (ids = await logged()).length >= tally.accepted.size,
+      (LOG_WRITER_VISIBILITY_S + 120) * 1000,
+    );
+    tally.recoveredMs = Date.now() - crashedAt;
+    expect(ids.toSorted()).toEqual([...tally.accepted].toSorted());
   });
 
   for (const mode of ['refuse', 'error', 'hang'] as const) {
