@@ -12,6 +12,7 @@ import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
+import { buildDashboard } from '../lib/constructs/dashboard.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = path.join(ROOT, '.twin', 'bench-cold'); // ignored like the twin's own files
@@ -60,6 +61,8 @@ async function bundle(name: string, variant: Variant): Promise<string> {
       js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
     },
   });
+  // The dashboard's function reads its page and assets (built at synth time) when it loads.
+  if (name === 'dashboard') buildDashboard(path.join(path.dirname(outfile), 'public'));
   return outfile;
 }
 
