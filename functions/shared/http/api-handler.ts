@@ -51,6 +51,10 @@ export function apiHandler(route: (event: ApiEvent, context: Context) => Promise
         return jsonResponse(result.status, result.body, result.headers);
       } catch (error) {
         if (error instanceof ApiError) return errorResponse(error);
+        if (isAwsOutage(error)) {
+          logger.warn('An AWS service failed after the SDK’s retries; answered 503', { error: (error as Error).name });
+          return errorResponse(awsUnavailable());
+        }
         logger.error('Unhandled error', error as Error);
         return jsonResponse(500, {
           error: { code: 'internal_error', message: 'Something went wrong on our side; the request may be retried.' },
@@ -58,6 +62,25 @@ export function apiHandler(route: (event: ApiEvent, context: Context) => Promise
       }
     });
 }
+
+/**
+ * An AWS call that throttled, failed on the service's side or timed out, after the SDK's own retries:
+ * an outage the client can wait out (503 with `Retry-After`), not a bug of ours (500).
+ */
+export function isAwsOutage(error: unknown): boolean {
+  const failure = error as { name?: unknown; $fault?: unknown; $retryable?: unknown } | null;
+  if (typeof failure !== 'object' || failure === null) return false;
+  return (
+    failure.$fault === 'server' ||
+    failure.$retryable !== undefined ||
+    /Throttl|ProvisionedThroughputExceeded|RequestLimitExceeded|TimeoutError/.test(String(failure.name))
+  );
+}
+
+const awsUnavailable = () =>
+  new ApiError(503, 'service_unavailable', 'A service the API depends on is failing just now; try again shortly.', {
+    headers: { 'retry-after': '5' },
+  });
 
 const keyCheckUnavailable = () =>
   new ApiError(503, 'service_unavailable', 'The API key could not be checked just now; try again shortly.', {
