@@ -11,7 +11,7 @@ import { Pool } from 'undici';
 import { signedRequest } from '#shared/delivery/attempt.ts';
 import { toRecord } from '#shared/delivery/webhook-body.ts';
 import { send } from '#shared/outbound/client.ts';
-import { loopRecord, mailEvent } from '../test/unit/factories.ts';
+import { loopRecord, mailEvent } from '../test/support/factories.ts';
 import { HTTPS_TARGET_RATIO } from './delivery-https.ts';
 
 const CONCURRENCY = 10;

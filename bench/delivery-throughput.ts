@@ -12,7 +12,7 @@ import { request as undiciRequest } from 'undici';
 import { attempt, signedRequest } from '#shared/delivery/attempt.ts';
 import { toRecord } from '#shared/delivery/webhook-body.ts';
 import { send } from '#shared/outbound/client.ts';
-import { loopRecord, mailEvent } from '../test/unit/factories.ts';
+import { loopRecord, mailEvent } from '../test/support/factories.ts';
 
 const CONCURRENCY = 10;
 const DELIVERIES = 1000;

@@ -33,9 +33,9 @@ import {
   loopRecord,
   sqsEvent,
   sqsRecord,
-} from '../test/unit/factories.ts';
-import { FakeTable, type TableRequest } from '../test/unit/fake-table.ts';
-import { type Loopback, startLoopback } from '../test/unit/loopback.ts';
+} from '../test/support/factories.ts';
+import { FakeTable, type TableRequest } from '../test/support/fake-table.ts';
+import { type Loopback, startLoopback } from '../test/support/loopback.ts';
 import { logPath } from './log-path.ts';
 
 const TABLE_NAME = 'bench-table';

@@ -1,6 +1,7 @@
 import { InvalidSettingsError } from '../lib/settings.ts';
-import { FAULT_KINDS, type FaultKind, FaultSpecError, type FaultSettings, parseFaultSpec } from './faults.ts';
-import { SetupError, preflight } from './preflight.ts';
+import { FAULT_KINDS, type FaultKind, FaultSpecError, type FaultSettings, parseFaultSpec } from './faults/faults.ts';
+import { SetupError } from './emulator/launcher.ts';
+import { preflight } from './preflight.ts';
 import { watchLaunchers } from './processes.ts';
 import type { Twin } from './twin.ts';
 

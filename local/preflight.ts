@@ -1,9 +1,7 @@
 import { createServer } from 'node:net';
 import { readSettings } from '../lib/settings.ts';
-import { type LaunchedEmulator, SetupError, launchEmulator } from './launcher.ts';
-import { twinContext } from './synth.ts';
-
-export { SetupError } from './launcher.ts';
+import { type LaunchedEmulator, SetupError, launchEmulator } from './emulator/launcher.ts';
+import { twinContext } from './deploy/synth.ts';
 
 export interface Checked {
   /** The settings as the synth will see them (cdk.json's, the twin's defaults, the command line's). */

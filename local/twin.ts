@@ -2,18 +2,19 @@ import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'nod
 import { type Server, createServer } from 'node:http';
 import path from 'node:path';
 import { type FunctionConfiguration, LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
-import { clientConfig, deploy } from './deploy.ts';
-import { type Credentials, type Emulator, startEmulator } from './emulator.ts';
-import { type GatewayLog, readRoutes, startGateway } from './gateway.ts';
-import { type Invocation, LocalFunction } from './lambda-runtime.ts';
-import { type Controlled, handleControl } from './control.ts';
-import { type FaultSettings, FaultProxy } from './faults.ts';
+import { clientConfig, deploy } from './deploy/deploy.ts';
+import { type Credentials, type Emulator, startEmulator } from './emulator/emulator.ts';
+import { type GatewayLog, startGateway } from './gateway/gateway.ts';
+import { readRoutes } from './gateway/routes.ts';
+import { type Invocation, LocalFunction } from './lambda/runtime.ts';
+import { type Controlled, handleControl } from './faults/control.ts';
+import { type FaultSettings, FaultProxy } from './faults/faults.ts';
 import { type Checked, preflight } from './preflight.ts';
 import { isAlive } from './processes.ts';
-import { assumeFunctionRoles } from './roles.ts';
-import { Scheduler } from './scheduler.ts';
-import { SqsPoller, readEventSources } from './sqs-poller.ts';
-import { synthesize } from './synth.ts';
+import { assumeFunctionRoles } from './deploy/roles.ts';
+import { Scheduler } from './triggers/scheduler.ts';
+import { SqsPoller, readEventSources } from './triggers/sqs-poller.ts';
+import { synthesize } from './deploy/synth.ts';
 import { prop, resourcesOfType, variablesNaming } from './template.ts';
 
 export interface TwinOptions {

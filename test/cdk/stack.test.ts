@@ -2,10 +2,10 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES } from '#shared/http/routes.ts';
 import type { AddressInfo } from 'node:net';
-import { startGateway } from '../../local/gateway.ts';
-import type { LocalFunction } from '../../local/lambda-runtime.ts';
-import { readRoutes } from '../../local/routes.ts';
-import { readThrottling } from '../../local/throttle.ts';
+import { startGateway } from '../../local/gateway/gateway.ts';
+import type { LocalFunction } from '../../local/lambda/runtime.ts';
+import { readRoutes } from '../../local/gateway/routes.ts';
+import { readThrottling } from '../../local/gateway/throttle.ts';
 import { functionId, synth } from './synth.ts';
 
 type Json = { Resources: Record<string, { Type: string; Properties: Record<string, any> }> };

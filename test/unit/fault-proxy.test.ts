@@ -3,7 +3,7 @@ import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AwsCall, FaultProxy, FaultSpecError, parseFaultSpec } from '../../local/faults.ts';
+import { type AwsCall, FaultProxy, FaultSpecError, parseFaultSpec } from '../../local/faults/faults.ts';
 
 /**
  * The twin's fault proxy, with the real SDK v3 clients in front and a stand-in emulator behind: a

@@ -1,11 +1,11 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startGateway } from '../../local/gateway.ts';
-import type { LocalFunction } from '../../local/lambda-runtime.ts';
-import { readRoutes } from '../../local/routes.ts';
+import { startGateway } from '../../local/gateway/gateway.ts';
+import type { LocalFunction } from '../../local/lambda/runtime.ts';
+import { readRoutes } from '../../local/gateway/routes.ts';
 import type { Template } from '../../local/template.ts';
-import { TokenBucket, readThrottling } from '../../local/throttle.ts';
+import { TokenBucket, readThrottling } from '../../local/gateway/throttle.ts';
 
 /** A clock the test moves by hand, in milliseconds. */
 function manualClock() {

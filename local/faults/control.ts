@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { FAULT_KINDS, type FaultKind, type FaultProxy, FaultSpecError, parseFaultSpec } from './faults.ts';
-import type { LocalFunction } from './lambda-runtime.ts';
-import type { SqsPoller } from './sqs-poller.ts';
+import type { LocalFunction } from '../lambda/runtime.ts';
+import type { SqsPoller } from '../triggers/sqs-poller.ts';
 
 export interface Controlled {
   faults: FaultProxy;

@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 /** Starts moto with the twin's patches (see its docstring). */
-export const LAUNCHER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'emulator', 'moto_server.py');
+export const LAUNCHER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'moto_server.py');
 /** The launcher names the one moto version its patches fit. */
 const MOTO_VERSION = /^MOTO_VERSION = "([^"]+)"/m.exec(readFileSync(LAUNCHER, 'utf8'))?.[1];
 const INSTALL = `pip install "moto[server]==${MOTO_VERSION}" cfn-lint`;

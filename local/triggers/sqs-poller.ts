@@ -1,9 +1,9 @@
 import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { Deployment } from './deploy.ts';
-import type { Emulator } from './emulator.ts';
-import type { GatewayLog } from './gateway.ts';
-import type { LocalFunction } from './lambda-runtime.ts';
-import { type Template, prop, referencedId, resourcesOfType } from './template.ts';
+import type { Deployment } from '../deploy/deploy.ts';
+import type { Emulator } from '../emulator/emulator.ts';
+import type { GatewayLog } from '../gateway/gateway.ts';
+import type { LocalFunction } from '../lambda/runtime.ts';
+import { type Template, prop, referencedId, resourcesOfType } from '../template.ts';
 
 export interface EventSource {
   fn: LocalFunction;

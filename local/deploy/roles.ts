@@ -1,9 +1,9 @@
 import { IAMClient, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { clientConfig, type Deployment } from './deploy.ts';
-import type { Credentials, Emulator } from './emulator.ts';
+import type { Credentials, Emulator } from '../emulator/emulator.ts';
 import type { Assembly } from './synth.ts';
-import { prop, referencedId, resourcesOfType } from './template.ts';
+import { prop, referencedId, resourcesOfType } from '../template.ts';
 
 /**
  * Credentials for each function's role, so that every function calls AWS as itself and the

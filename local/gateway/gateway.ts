@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { LocalFunction } from './lambda-runtime.ts';
+import type { LocalFunction } from '../lambda/runtime.ts';
 import {
   type AuthorizerResult,
   authorizerResult,
@@ -12,8 +12,6 @@ import {
 } from './payload.ts';
 import { type Route, match } from './routes.ts';
 import { throttledAnswer } from './throttle.ts';
-
-export { readRoutes } from './routes.ts';
 
 /** API Gateway's own limits for HTTP APIs. */
 const MAX_BODY_BYTES = 10 * 1024 * 1024;

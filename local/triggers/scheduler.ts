@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { Emulator } from './emulator.ts';
-import type { GatewayLog } from './gateway.ts';
-import type { LocalFunction } from './lambda-runtime.ts';
-import { type Template, prop, referencedId, resourcesOfType } from './template.ts';
+import type { Emulator } from '../emulator/emulator.ts';
+import type { GatewayLog } from '../gateway/gateway.ts';
+import type { LocalFunction } from '../lambda/runtime.ts';
+import { type Template, prop, referencedId, resourcesOfType } from '../template.ts';
 
 interface Schedule {
   ruleId: string;

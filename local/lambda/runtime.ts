@@ -3,11 +3,11 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { Credentials } from './emulator.ts';
+import type { Credentials } from '../emulator/emulator.ts';
 import { meterInvocation, meterLogLine } from './meter.ts';
-import type { AwsCall } from './faults.ts';
+import type { AwsCall } from '../faults/faults.ts';
 
-const HOST = path.join(path.dirname(fileURLToPath(import.meta.url)), 'lambda', 'host.mjs');
+const HOST = path.join(path.dirname(fileURLToPath(import.meta.url)), 'host.mjs');
 
 export interface FunctionSpec {
   logicalId: string;

@@ -14,12 +14,12 @@ import {
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { InvalidSettingsError } from '../lib/settings.ts';
-import { isAlive } from './processes.ts';
-import type { Template } from './template.ts';
+import { InvalidSettingsError } from '../../lib/settings.ts';
+import { isAlive } from '../processes.ts';
+import type { Template } from '../template.ts';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const CHILD = path.join(ROOT, 'local', 'synth-child.ts');
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const CHILD = path.join(ROOT, 'local', 'deploy', 'synth-child.ts');
 /** What the synth writes next to the assembly, so that a reused assembly needs no CDK to read. */
 export const ASSEMBLY_SUMMARY = 'twin-assembly.json';
 /** What a synth depends on besides the context: the app, its functions, the dependencies installed. */
@@ -30,8 +30,8 @@ const INPUT_FILES = [
   'package-lock.json',
   'tsconfig.json',
   'node_modules/.package-lock.json',
-  'local/synth.ts',
-  'local/synth-child.ts',
+  'local/deploy/synth.ts',
+  'local/deploy/synth-child.ts',
 ];
 /** Assemblies kept for reuse; each is a few MB. */
 const KEEP = 4;

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { LocalFunction } from './lambda-runtime.ts';
+import type { LocalFunction } from '../lambda/runtime.ts';
 
 /** What API Gateway makes of requests and answers in payload format 2.0, and of an authoriser's answer. */
 

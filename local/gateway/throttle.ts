@@ -1,5 +1,5 @@
-import { ApiError } from '../functions/shared/runtime/errors.ts';
-import { type Template, prop, resourcesOfType } from './template.ts';
+import { ApiError } from '../../functions/shared/http/errors.ts';
+import { type Template, prop, resourcesOfType } from '../template.ts';
 
 /**
  * API Gateway's route throttling on this machine. An HTTP API stage's `DefaultRouteSettings` give

@@ -1,5 +1,5 @@
-import type { LocalFunction } from './lambda-runtime.ts';
-import { type Template, prop, referencedId, resourcesOfType } from './template.ts';
+import type { LocalFunction } from '../lambda/runtime.ts';
+import { type Template, prop, referencedId, resourcesOfType } from '../template.ts';
 import { type Clock, RouteThrottle, readThrottling } from './throttle.ts';
 
 export interface Authorizer {

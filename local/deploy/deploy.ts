@@ -12,9 +12,9 @@ import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { zipSync } from 'fflate';
-import type { Emulator } from './emulator.ts';
+import type { Emulator } from '../emulator/emulator.ts';
 import type { Assembly } from './synth.ts';
-import { prop, resourcesOfType } from './template.ts';
+import { prop, resourcesOfType } from '../template.ts';
 
 export interface Deployment {
   /** Logical id → physical id (name, URL or ARN, as CloudFormation reports it). */

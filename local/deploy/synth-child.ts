@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { createApp } from '../lib/app.ts';
-import { InvalidSettingsError } from '../lib/settings.ts';
+import { createApp } from '../../lib/app.ts';
+import { InvalidSettingsError } from '../../lib/settings.ts';
 import { ASSEMBLY_SUMMARY, type AssemblySummary, type SynthRequest, type SynthResult } from './synth.ts';
 
 /**
