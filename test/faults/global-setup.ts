@@ -1,7 +1,7 @@
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import type { TestProject } from 'vitest/node';
 import { startTwin } from '../../local/twin.ts';
-import type { TwinInfo } from '../twin/twin-info.ts';
+import type { TwinInfo } from '../support/twin-info.ts';
 
 /**
  * The outage and crash scenarios' own twin (they break things: faults, crashes, paused pollers). A

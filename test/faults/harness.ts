@@ -1,8 +1,8 @@
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import { expect, inject } from 'vitest';
-import { call } from '../twin/api.ts';
-import { createAccount } from '../twin/seed.ts';
+import { call } from '../support/twin-api.ts';
+import { createAccount } from '../support/twin-seed.ts';
 
 /**
  * What the outage and crash scenarios share: a receiver that can refuse, fail or hang, an account

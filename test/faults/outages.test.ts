@@ -1,6 +1,6 @@
 import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { call } from '../twin/api.ts';
+import { call } from '../support/twin-api.ts';
 import {
   type Mode,
   Tally,

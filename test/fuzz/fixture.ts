@@ -1,5 +1,5 @@
 import { EVENT_TYPES } from '#shared/events/mail-event.ts';
-import type { Receiver } from '../twin/receiver.ts';
+import type { Receiver } from '../support/twin-receiver.ts';
 import type { RawClient } from './http.ts';
 import { NO_SUCH } from './model.ts';
 

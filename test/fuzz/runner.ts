@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { ROUTES, routeKey } from '#shared/http/routes.ts';
-import { startReceiver } from '../twin/receiver.ts';
+import { startReceiver } from '../support/twin-receiver.ts';
 import { type FindingKind, checkAnswer } from './check.ts';
 import { Fixture } from './fixture.ts';
 import { RawClient, type TwinAccess } from './http.ts';

@@ -1,4 +1,4 @@
-import type { Credentials } from '../../local/emulator.ts';
+import type { Credentials } from '../../local/emulator/emulator.ts';
 
 /** What the global setup tells the twin tests about the twin it started. */
 export interface TwinInfo {

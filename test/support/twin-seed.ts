@@ -1,6 +1,6 @@
 import { expect, inject } from 'vitest';
-import { call } from './api.ts';
-import type { Receiver } from './receiver.ts';
+import { call } from './twin-api.ts';
+import type { Receiver } from './twin-receiver.ts';
 
 /** An account and its first API key, created by the operator through the API. */
 export async function createAccount(name = 'Acme') {

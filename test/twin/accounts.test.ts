@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { type ApiAnswer, call } from './api.ts';
+import { type ApiAnswer, call } from '../support/twin-api.ts';
 
 /** The operator's routes (SPEC §3, "Operator"), used with the admin key as the operator does. */
 

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { EVENT_TYPES } from '#shared/events/mail-event.ts';
-import { call } from './api.ts';
-import { type Receiver, startReceiver } from './receiver.ts';
-import { createAccount, createVerifiedLoop } from './seed.ts';
+import { call } from '../support/twin-api.ts';
+import { type Receiver, startReceiver } from '../support/twin-receiver.ts';
+import { createAccount, createVerifiedLoop } from '../support/twin-seed.ts';
 
 /**
  * Bad input, generated (fast-check), each case a real request to the twin: whatever arrives, the

@@ -1,8 +1,8 @@
 import { gzipSync } from 'node:zlib';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { call } from './api.ts';
-import { launchBrowser, openDashboard, overflow, signIn } from './browser.ts';
+import { call } from '../support/twin-api.ts';
+import { launchBrowser, openDashboard, overflow, signIn } from '../support/browser.ts';
 
 describe('the dashboard for the operator', () => {
   let browser: Browser;

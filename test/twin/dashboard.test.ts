@@ -2,10 +2,10 @@ import { readFile } from 'node:fs/promises';
 import { parse } from 'csv-parse/sync';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call } from './api.ts';
-import { launchBrowser, openDashboard, overflow, refreshUntil, signIn } from './browser.ts';
-import { type Receiver, startReceiver } from './receiver.ts';
-import { createAccount, createVerifiedLoop } from './seed.ts';
+import { call } from '../support/twin-api.ts';
+import { launchBrowser, openDashboard, overflow, refreshUntil, signIn } from '../support/browser.ts';
+import { type Receiver, startReceiver } from '../support/twin-receiver.ts';
+import { createAccount, createVerifiedLoop } from '../support/twin-seed.ts';
 
 /**
  * A new user's way through the dashboard, on a phone-sized window (375 px): sign in, create a loop,

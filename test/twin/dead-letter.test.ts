@@ -1,9 +1,9 @@
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { expect, inject, it } from 'vitest';
-import { call } from './api.ts';
-import { startReceiver } from './receiver.ts';
-import { physicalId } from './resources.ts';
-import { seedAccount } from './seed.ts';
+import { call } from '../support/twin-api.ts';
+import { startReceiver } from '../support/twin-receiver.ts';
+import { physicalId } from '../support/twin-resources.ts';
+import { seedAccount } from '../support/twin-seed.ts';
 
 /**
  * What lands in a dead-letter queue because a function kept failing on it (a crash, a bug) must not

@@ -1,8 +1,8 @@
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call } from './api.ts';
-import { type Receiver, startReceiver } from './receiver.ts';
-import { seedAccount } from './seed.ts';
+import { call } from '../support/twin-api.ts';
+import { type Receiver, startReceiver } from '../support/twin-receiver.ts';
+import { seedAccount } from '../support/twin-seed.ts';
 
 /** The JSON body of a delivery, after the Standard Webhooks library verified its signature. */
 function verified(secret: string, post: Receiver['received'][number]): Record<string, any> {

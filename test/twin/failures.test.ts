@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ApiAnswer, call } from './api.ts';
-import { type Received, type Receiver, startReceiver } from './receiver.ts';
-import { createAccount, createVerifiedLoop, seedAccount } from './seed.ts';
+import { type ApiAnswer, call } from '../support/twin-api.ts';
+import { type Received, type Receiver, startReceiver } from '../support/twin-receiver.ts';
+import { createAccount, createVerifiedLoop, seedAccount } from '../support/twin-seed.ts';
 
 /**
  * A loop's failures as an account meets them (SPEC §3, §5): deliveries that spent the retry

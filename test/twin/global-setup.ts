@@ -1,6 +1,6 @@
 import type { TestProject } from 'vitest/node';
 import { startTwin } from '../../local/twin.ts';
-import type { TwinInfo } from './twin-info.ts';
+import type { TwinInfo } from '../support/twin-info.ts';
 
 /**
  * One twin for every twin test: the real stack in the emulator, the real functions. A short retry

@@ -2,7 +2,7 @@ import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
-import { physicalId, roleOf } from './resources.ts';
+import { physicalId, roleOf } from '../support/twin-resources.ts';
 
 /** 'allowed', 'denied', or what else went wrong: a test must not pass on a failure of another kind. */
 const outcome = (promise: Promise<unknown>) =>

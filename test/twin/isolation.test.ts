@@ -1,9 +1,9 @@
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVENT_TYPES } from '#shared/events/mail-event.ts';
-import { type ApiAnswer, call } from './api.ts';
-import { type Receiver, startReceiver } from './receiver.ts';
-import { createAccount, createVerifiedLoop } from './seed.ts';
+import { type ApiAnswer, call } from '../support/twin-api.ts';
+import { type Receiver, startReceiver } from '../support/twin-receiver.ts';
+import { createAccount, createVerifiedLoop } from '../support/twin-seed.ts';
 
 /**
  * Tenant isolation (SPEC §3): another account's loop is answered exactly as a loop that does not

@@ -4,10 +4,10 @@ import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { XMLParser } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { call } from './api.ts';
-import { type Receiver, startReceiver } from './receiver.ts';
-import { physicalId } from './resources.ts';
-import { createAccount, seedAccount } from './seed.ts';
+import { call } from '../support/twin-api.ts';
+import { type Receiver, startReceiver } from '../support/twin-receiver.ts';
+import { physicalId } from '../support/twin-resources.ts';
+import { createAccount, seedAccount } from '../support/twin-seed.ts';
 
 /**
  * Log files as an account meets them: every accepted event, enriched, in the day's file of its

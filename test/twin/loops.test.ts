@@ -2,9 +2,9 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { EVENT_TYPES } from '#shared/events/mail-event.ts';
 import { ROUTES } from '#shared/http/routes.ts';
-import { call } from './api.ts';
-import { type Receiver, startReceiver } from './receiver.ts';
-import { createAccount, createVerifiedLoop } from './seed.ts';
+import { call } from '../support/twin-api.ts';
+import { type Receiver, startReceiver } from '../support/twin-receiver.ts';
+import { createAccount, createVerifiedLoop } from '../support/twin-seed.ts';
 
 describe('managing loops', () => {
   let receiver: Receiver;

@@ -1,8 +1,8 @@
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call } from './api.ts';
-import { startReceiver } from './receiver.ts';
-import { seedAccount } from './seed.ts';
+import { call } from '../support/twin-api.ts';
+import { startReceiver } from '../support/twin-receiver.ts';
+import { seedAccount } from '../support/twin-seed.ts';
 
 const formOf = (body: string) => new URLSearchParams(body);
 

@@ -2,10 +2,10 @@ import qs from 'qs';
 import { Webhook } from 'standardwebhooks';
 import { Webhook as SvixWebhook } from 'svix';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call } from './api.ts';
-import { EXAMPLE_KINDS, type ExampleReceiver, exampleReceiver, postRaw } from './example-receivers.ts';
-import { type Receiver, type Received, startReceiver } from './receiver.ts';
-import { createAccount, seedAccount } from './seed.ts';
+import { call } from '../support/twin-api.ts';
+import { EXAMPLE_KINDS, type ExampleReceiver, exampleReceiver, postRaw } from '../support/example-receivers.ts';
+import { type Receiver, type Received, startReceiver } from '../support/twin-receiver.ts';
+import { createAccount, seedAccount } from '../support/twin-seed.ts';
 
 /**
  * What receivers' code meets, judged by third-party code only: the example receivers (PHP under

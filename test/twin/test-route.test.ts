@@ -1,9 +1,9 @@
 import http from 'node:http';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call } from './api.ts';
-import { type Receiver, startReceiver } from './receiver.ts';
-import { createAccount, createVerifiedLoop, seedAccount } from './seed.ts';
+import { call } from '../support/twin-api.ts';
+import { type Receiver, startReceiver } from '../support/twin-receiver.ts';
+import { createAccount, createVerifiedLoop, seedAccount } from '../support/twin-seed.ts';
 
 /**
  * `POST /v1/loops/{loopId}/test` as an account uses it: one signed `test` event, sent while it

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { call } from './api.ts';
-import { type Receiver, startReceiver } from './receiver.ts';
-import { createAccount } from './seed.ts';
+import { call } from '../support/twin-api.ts';
+import { type Receiver, startReceiver } from '../support/twin-receiver.ts';
+import { createAccount } from '../support/twin-seed.ts';
 
 /** SPEC §6 as an account goes through it: create a loop, host the file, get verified. */
 describe('verifying a loop', () => {

@@ -2,7 +2,7 @@ import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ApiEvent } from '#shared/http/api-handler.ts';
 import type { AuthorizerContext } from '#shared/http/principal.ts';
-import { apiEvent, callers, lambdaContext } from './factories.ts';
+import { apiEvent, callers, lambdaContext } from '../support/factories.ts';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { apiHandler } from '#shared/http/api-handler.ts';
-import { apiEvent, lambdaContext } from './factories.ts';
+import { apiEvent, lambdaContext } from '../support/factories.ts';
 
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 

@@ -4,7 +4,7 @@ import packageJson from '../../package.json' with { type: 'json' };
 import { MAX_RESPONSE_BYTES, USER_AGENT, attempt, classifyResponse, signedRequest } from '#shared/delivery/attempt.ts';
 import { toRecord } from '#shared/delivery/webhook-body.ts';
 import { OutboundError, type OutboundRequest, type OutboundResponse } from '#shared/outbound/client.ts';
-import { loopRecord, mailEvent, secretFor } from './factories.ts';
+import { loopRecord, mailEvent, secretFor } from '../support/factories.ts';
 
 const HOUR_MS = 60 * 60 * 1000;
 const response = (status: number, headers: OutboundResponse['headers'] = {}): OutboundResponse => ({

@@ -9,7 +9,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { generateApiKey, hashApiKey } from '#shared/accounts/api-keys.ts';
 import type { AuthorizerContext } from '#shared/http/principal.ts';
-import { authorizerEvent, lambdaContext } from './factories.ts';
+import { authorizerEvent, lambdaContext } from '../support/factories.ts';
 
 const TABLE = 'feedback-loops-table';
 const SECRET_NAME = 'feedback-loops/admin-key';

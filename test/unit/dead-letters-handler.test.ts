@@ -13,8 +13,8 @@ import {
   queuedEvent,
   sqsEvent,
   sqsRecord,
-} from './factories.ts';
-import { FakeTable } from './fake-table.ts';
+} from '../support/factories.ts';
+import { FakeTable } from '../support/fake-table.ts';
 
 const TABLE_NAME = 'feedback-loops-table';
 const FANOUT_MAX_RECEIVES = 5;

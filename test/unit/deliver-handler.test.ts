@@ -14,9 +14,9 @@ import type { FailureRecord } from '#shared/delivery/failure.ts';
 import type { QueuedDelivery } from '#shared/events/messages.ts';
 import type { LoopRecord } from '#shared/loops/loop.ts';
 import { itemKeys } from '#shared/store/table.ts';
-import { lambdaContext, loopRecord, mailEvent, queuedDelivery, secretFor, sqsEvent, sqsRecord } from './factories.ts';
-import { FakeTable } from './fake-table.ts';
-import { type Loopback, startLoopback } from './loopback.ts';
+import { lambdaContext, loopRecord, mailEvent, queuedDelivery, secretFor, sqsEvent, sqsRecord } from '../support/factories.ts';
+import { FakeTable } from '../support/fake-table.ts';
+import { type Loopback, startLoopback } from '../support/loopback.ts';
 
 const TABLE_NAME = 'feedback-loops-table';
 const DELIVERIES_QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/deliveries';

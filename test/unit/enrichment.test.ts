@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { contextKey, contextOf, contextsInBatch, enrich } from '#shared/events/enrichment.ts';
-import { ACCOUNT_ID, mailEvent, sentEvent } from './factories.ts';
+import { ACCOUNT_ID, mailEvent, sentEvent } from '../support/factories.ts';
 
 const context = {
   recipient: 'jane@example.com',

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ApiError, type ErrorDetail } from '#shared/runtime/errors.ts';
+import { ApiError, type ErrorDetail } from '#shared/http/errors.ts';
 import { isEmailAddress } from '#shared/events/email-address.ts';
 import { EVENT_TYPES, eventsRequestSchema, type MailEvent, parseEventBatch } from '#shared/events/mail-event.ts';
 

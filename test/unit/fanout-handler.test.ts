@@ -22,8 +22,8 @@ import {
   sentEvent,
   sqsEvent,
   sqsRecord,
-} from './factories.ts';
-import { FakeTable } from './fake-table.ts';
+} from '../support/factories.ts';
+import { FakeTable } from '../support/fake-table.ts';
 
 const TABLE_NAME = 'feedback-loops-table';
 const DELIVERIES_QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/deliveries';

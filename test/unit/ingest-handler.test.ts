@@ -6,7 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import type { ApiEvent } from '#shared/http/api-handler.ts';
 import type { QueuedEvent } from '#shared/events/messages.ts';
 import type { AuthorizerContext } from '#shared/http/principal.ts';
-import { NOW, apiEvent, callers, lambdaContext } from './factories.ts';
+import { NOW, apiEvent, callers, lambdaContext } from '../support/factories.ts';
 
 const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/events';
 const ACCOUNT = callers.account();

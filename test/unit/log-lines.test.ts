@@ -4,9 +4,9 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { RetryLater, sqsBatchHandler } from '#shared/runtime/sqs-batch.ts';
 import { itemKeys } from '#shared/store/table.ts';
-import { lambdaContext, loopRecord, mailEvent, queuedDelivery, sqsEvent, sqsRecord } from './factories.ts';
-import { FakeTable } from './fake-table.ts';
-import { type Loopback, startLoopback } from './loopback.ts';
+import { lambdaContext, loopRecord, mailEvent, queuedDelivery, sqsEvent, sqsRecord } from '../support/factories.ts';
+import { FakeTable } from '../support/fake-table.ts';
+import { type Loopback, startLoopback } from '../support/loopback.ts';
 
 /**
  * What an operator pays for in CloudWatch Logs (issue 9): at INFO an invocation writes one summary

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { LogLineError, compact, dedupe, readJsonLines, type JsonLinesSource } from '#shared/logs/compaction.ts';
 import type { LogRecord } from '#shared/logs/log-record.ts';
-import { bytesOf, clickRecord, loopError, webhookRecord } from './logs-records.ts';
+import { bytesOf, clickRecord, loopError, webhookRecord } from '../support/log-records.ts';
 
 async function all<T>(items: AsyncIterable<T>): Promise<T[]> {
   const result: T[] = [];

@@ -25,7 +25,7 @@ import {
   readXml,
   readXmlStrict,
   webhookRecord,
-} from './logs-records.ts';
+} from '../support/log-records.ts';
 
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 

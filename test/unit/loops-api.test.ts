@@ -3,9 +3,9 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ApiEvent } from '#shared/http/api-handler.ts';
 import { itemKeys } from '#shared/store/table.ts';
-import { ACCOUNT_ID, NOW, apiEvent, callers, lambdaContext } from './factories.ts';
-import { FakeTable } from './fake-table.ts';
-import { type Loopback, startLoopback } from './loopback.ts';
+import { ACCOUNT_ID, NOW, apiEvent, callers, lambdaContext } from '../support/factories.ts';
+import { FakeTable } from '../support/fake-table.ts';
+import { type Loopback, startLoopback } from '../support/loopback.ts';
 
 /**
  * The loop routes through the real API handler, against the in-memory table: what the security pass

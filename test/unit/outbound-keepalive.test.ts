@@ -8,7 +8,7 @@ import { attempt, signedRequest } from '#shared/delivery/attempt.ts';
 import { toRecord } from '#shared/delivery/webhook-body.ts';
 import { OutboundError, type OutboundPolicy, type OutboundRequest, send } from '#shared/outbound/client.ts';
 import { IDLE_TIMEOUT_MS, MAX_TARGETS, connectionStats, resetConnections } from '#shared/outbound/connections.ts';
-import { loopRecord, mailEvent } from './factories.ts';
+import { loopRecord, mailEvent } from '../support/factories.ts';
 
 /**
  * Connection reuse in the guarded client (connections.ts): what is reused, and what never is. The

@@ -5,9 +5,9 @@ import type { LoopRecord } from '#shared/loops/loop.ts';
 import { PENDING_VERIFICATION, itemKeys } from '#shared/store/table.ts';
 import { nextCheckAt, recheckOrder } from '#shared/loops/verification.ts';
 import { USER_AGENT } from '#shared/delivery/attempt.ts';
-import { NOW, lambdaContext, loopRecord, scheduledEvent } from './factories.ts';
-import { FakeTable } from './fake-table.ts';
-import { type Loopback, startLoopback } from './loopback.ts';
+import { NOW, lambdaContext, loopRecord, scheduledEvent } from '../support/factories.ts';
+import { FakeTable } from '../support/fake-table.ts';
+import { type Loopback, startLoopback } from '../support/loopback.ts';
 
 const TABLE_NAME = 'feedback-loops-table';
 
