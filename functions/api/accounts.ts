@@ -1,12 +1,12 @@
 import * as z from 'zod';
 import { generateApiKey, hashApiKey } from '#shared/accounts/api-keys.ts';
 import { clock } from '#shared/runtime/clock.ts';
-import { notFound } from '#shared/runtime/errors.ts';
+import { notFound } from '#shared/http/errors.ts';
 import type { ApiEvent, ApiResult } from '#shared/http/api-handler.ts';
 import { isId, newId } from '#shared/runtime/ids.ts';
 import { addApiKey, createAccount, listAccounts, revokeApiKey } from '#shared/store/accounts.ts';
 import { ConditionFailed } from '#shared/store/table.ts';
-import { parseRequest } from '#shared/runtime/validation.ts';
+import { parseRequest } from '#shared/http/validation.ts';
 import { pageParams, readBody } from './request.ts';
 
 export const createAccountSchema = z

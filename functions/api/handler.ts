@@ -1,11 +1,11 @@
 import { requireEnv } from '#shared/runtime/config.ts';
-import { ApiError, notFound } from '#shared/runtime/errors.ts';
+import { ApiError, notFound } from '#shared/http/errors.ts';
 import { type ApiEvent, type ApiResult, apiHandler, requireAccount, requireAdmin } from '#shared/http/api-handler.ts';
 import { ROUTES, type RouteKey, routeKey } from '#shared/http/routes.ts';
 import { deleteKey, getAccounts, postAccount, postKey } from './accounts.ts';
 import { getFailures, replayFailures } from './failures.ts';
 import { downloadLogFile, getLogFiles } from './logfiles.ts';
-import { testLoop } from './loop-test.ts';
+import { testLoop } from './trial-delivery.ts';
 import { getLoops, getOneLoop, patchLoop, postLoop, removeLoop, rotateSecret, verifyLoop } from './loops.ts';
 import { openApiDocument } from './openapi.ts';
 

@@ -3,7 +3,7 @@ import { LOG_FORMATS, type LogFormat, isLogDate, logFileName, parseLogFileName }
 import * as z from 'zod';
 import { clock } from '#shared/runtime/clock.ts';
 import { requireIntEnv } from '#shared/runtime/config.ts';
-import { badRequest, notFound } from '#shared/runtime/errors.ts';
+import { badRequest, notFound } from '#shared/http/errors.ts';
 import { type LogFileEntry, getLogFile, listLogFiles } from '#shared/store/log-index.ts';
 import { writeDayFile, convertDayFile } from '#shared/store/log-files.ts';
 import { objectKeys, presignedUrl } from '#shared/store/log-objects.ts';

@@ -1,6 +1,6 @@
 import { clock } from '#shared/runtime/clock.ts';
 import { requireIntEnv } from '#shared/runtime/config.ts';
-import { ApiError, badRequest, conflict, notFound } from '#shared/runtime/errors.ts';
+import { ApiError, badRequest, conflict, notFound } from '#shared/http/errors.ts';
 import { type ApiEvent, type ApiResult, requireAccount } from '#shared/http/api-handler.ts';
 import { isId, newId } from '#shared/runtime/ids.ts';
 import { LOOP_LIMITS, createLoopSchema, toLoopView, updateLoopSchema } from '#shared/loops/schemas.ts';
@@ -11,7 +11,7 @@ import { generateSecret } from '#shared/delivery/signing.ts';
 import { type LoopRecord, withChange, withRotatedSecret } from '#shared/loops/loop.ts';
 import { createLoop, deleteLoop, getLoop, listLoopsPage, saveLoop } from '#shared/store/loops.ts';
 import { ConditionFailed } from '#shared/store/table.ts';
-import { parseRequest } from '#shared/runtime/validation.ts';
+import { parseRequest } from '#shared/http/validation.ts';
 import { applyVerification, checkVerification, newVerification } from '#shared/loops/verification.ts';
 import { pageParams, readBody } from './request.ts';
 

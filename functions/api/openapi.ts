@@ -6,7 +6,7 @@ import { ROUTES, type RouteKey } from '#shared/http/routes.ts';
 import { accountListSchema, apiKeySchema, createAccountSchema, createdAccountSchema } from './accounts.ts';
 import { failureListSchema, replayRequestSchema, replayedSchema } from './failures.ts';
 import { downloadSchema, LOGFILE_QUERY, logListSchema } from './logfiles.ts';
-import { testResultSchema } from './loop-test.ts';
+import { testResultSchema } from './trial-delivery.ts';
 import { PAGE } from './request.ts';
 
 const errorSchema = z

@@ -1,4 +1,4 @@
-import { badRequest } from '#shared/runtime/errors.ts';
+import { badRequest } from '#shared/http/errors.ts';
 import { type ApiEvent, readJsonBody } from '#shared/http/api-handler.ts';
 
 /** Management requests are small; SPEC §4's 1 MiB is for event batches. */

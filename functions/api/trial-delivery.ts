@@ -1,13 +1,13 @@
 import * as z from 'zod';
 import { type AttemptOutcome, attempt, signedRequest } from '#shared/delivery/attempt.ts';
-import { testEvent } from '#shared/delivery/test-event.ts';
+import { testEvent } from '#shared/delivery/trial-event.ts';
 import { toRecord } from '#shared/delivery/webhook-body.ts';
 import type { ApiEvent, ApiResult } from '#shared/http/api-handler.ts';
 import { send } from '#shared/outbound/client.ts';
 import { outboundPolicyFromEnv } from '#shared/outbound/policy.ts';
 import { clock } from '#shared/runtime/clock.ts';
 import { requireIntEnv } from '#shared/runtime/config.ts';
-import { conflict } from '#shared/runtime/errors.ts';
+import { conflict } from '#shared/http/errors.ts';
 import { countCheck } from '#shared/loops/check-limits.ts';
 import { ownLoop } from './loops.ts';
 

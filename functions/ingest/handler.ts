@@ -2,7 +2,7 @@ import { SendMessageBatchCommand, type SendMessageBatchRequestEntry } from '@aws
 import { sqs } from '#shared/runtime/sqs.ts';
 import { clock } from '#shared/runtime/clock.ts';
 import { requireEnv } from '#shared/runtime/config.ts';
-import { ApiError, payloadTooLarge } from '#shared/runtime/errors.ts';
+import { ApiError, payloadTooLarge } from '#shared/http/errors.ts';
 import { LIMITS, type MailEvent, parseEventBatch } from '#shared/events/mail-event.ts';
 import { apiHandler, readJsonBody, requireAccount } from '#shared/http/api-handler.ts';
 import { logger } from '#shared/runtime/logger.ts';

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { ADDRESS_MAX_BYTES, isEmailAddress, LOCAL_PART_MAX_BYTES, RECIPIENT_ERROR } from './email-address.ts';
-import { badRequest, type ErrorDetail } from '#shared/runtime/errors.ts';
-import { formatPath, humanMessage, issueDetails } from '#shared/runtime/validation.ts';
+import { badRequest, type ErrorDetail } from '#shared/http/errors.ts';
+import { formatPath, humanMessage, issueDetails } from '#shared/http/validation.ts';
 import { newId } from '#shared/runtime/ids.ts';
 
 /**

@@ -12,7 +12,7 @@ import {
   payloadTooLarge,
   unauthorized,
   unsupportedMediaType,
-} from '#shared/runtime/errors.ts';
+} from '#shared/http/errors.ts';
 import { logger } from '#shared/runtime/logger.ts';
 import { type AuthorizerContext, principalFromContext } from './principal.ts';
 

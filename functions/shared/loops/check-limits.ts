@@ -1,4 +1,4 @@
-import { ApiError } from '#shared/runtime/errors.ts';
+import { ApiError } from '#shared/http/errors.ts';
 import { type RateLimit, takeRateToken } from '#shared/store/rate-limits.ts';
 import { itemKeys } from '#shared/store/table.ts';
 import type { LoopRecord } from './loop.ts';

@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '#shared/runtime/dynamo.ts';
 import { requireEnv } from '#shared/runtime/config.ts';
-import { badRequest } from '#shared/runtime/errors.ts';
+import { badRequest } from '#shared/http/errors.ts';
 
 /**
  * The single table's items. Keys are built here and nowhere else:
