@@ -195,11 +195,15 @@ Queue.lambda_event_source_mappings = property(lambda self: {}, lambda self, valu
 # S3 requests are checked like any other (signature, then policy), with two repairs:
 # - moto rebuilds the canonical request from a decoded query string, so a signed ListObjectsV2
 #   with `prefix=logs/…` never matches: the query is re-encoded as SigV4 encodes it;
-# - a presigned URL (query-string auth, no Authorization header) crashed the check (a 500): its
-#   key, expiry and the key's policy are checked; its signature is not (the twin is not where
-#   URL signing is proven: AWS's S3 is).
+# - a presigned URL (query-string auth, no Authorization header) crashed the check (a 500): it is
+#   checked as S3 checks it: its SigV4 query signature over method, path, query and signed headers
+#   (so another key, another method, a longer expiry or a zeroed signature is refused), its expiry
+#   (at most 7 days), then the signing key's policy. A request that carries both a presigned query
+#   and an Authorization header is refused as S3 refuses it (400 InvalidArgument), not a 500.
 import datetime  # noqa: E402
-from urllib.parse import parse_qsl, quote, urlparse  # noqa: E402
+import hashlib  # noqa: E402
+import hmac  # noqa: E402
+from urllib.parse import parse_qsl, quote, unquote, urlparse  # noqa: E402
 
 from moto.core.authorization import ActionAuthenticatorMixin  # noqa: E402
 from moto.iam import access_control  # noqa: E402
@@ -222,18 +226,95 @@ access_control.IAMRequestBase._create_aws_request = _create_aws_request_encoded
 _authenticate_s3 = ActionAuthenticatorMixin._authenticate_and_authorize_s3_action
 
 
+from moto.s3.exceptions import S3ClientError  # noqa: E402
+
+_SIGV4_UNRESERVED = "-_.~"
+_PRESIGN_MAX_SECONDS = 7 * 24 * 3600
+
+
+def _hmac(key, text):
+    return hmac.new(key, text.encode("utf-8"), hashlib.sha256).digest()
+
+
 class _PresignedS3Request(access_control.S3IAMRequest):
+    """The URL as S3 checks it: the signature is recomputed from the request and the signing key."""
+
+    uri = ""
+
     def check_signature(self):
-        pass
+        parts = urlparse(self.uri)
+        pairs = parse_qsl(parts.query, keep_blank_values=True)
+        query = dict(pairs)
+        signed = query.get("X-Amz-SignedHeaders", "host").split(";")
+        headers = {name.lower(): value for name, value in self._headers.items()}
+        canonical_query = "&".join(
+            sorted(
+                f"{quote(k, safe=_SIGV4_UNRESERVED)}={quote(v, safe=_SIGV4_UNRESERVED)}"
+                for k, v in pairs
+                if k != "X-Amz-Signature"
+            )
+        )
+        canonical_headers = "".join(f"{name}:{' '.join(headers.get(name, '').split())}\n" for name in signed)
+        canonical_request = "\n".join(
+            [
+                self._method,
+                quote(unquote(parts.path), safe="/" + _SIGV4_UNRESERVED),
+                canonical_query,
+                canonical_headers,
+                ";".join(signed),
+                query.get("X-Amz-Content-Sha256", "UNSIGNED-PAYLOAD"),
+            ]
+        )
+        scope = query["X-Amz-Credential"].split("/", 1)[1]
+        date, region, service, _ = scope.split("/")
+        string_to_sign = "\n".join(
+            [
+                "AWS4-HMAC-SHA256",
+                query["X-Amz-Date"],
+                scope,
+                hashlib.sha256(canonical_request.encode("utf-8")).hexdigest(),
+            ]
+        )
+        key = self._access_key.create_credentials().secret_key
+        signing_key = _hmac(_hmac(_hmac(_hmac(f"AWS4{key}".encode("utf-8"), date), region), service), "aws4_request")
+        expected = hmac.new(signing_key, string_to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(expected, query.get("X-Amz-Signature", "")):
+            self._raise_signature_does_not_match()
 
 
 def _authenticate_s3_presigned(self, bucket_name=None, key_name=None):
     query = dict(parse_qsl(urlparse(self.uri).query))
-    if "Authorization" in self.headers or "X-Amz-Credential" not in query:
+    presigned = "X-Amz-Credential" in query or "X-Amz-Signature" in query
+    if presigned and "Authorization" in self.headers:
+        # S3's own answer; clients that forward Authorization across the API's 302 get it.
+        raise S3ClientError(
+            "InvalidArgument",
+            "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query"
+            " string parameter or the Authorization header should be specified",
+        )
+    if not presigned:
         return _authenticate_s3(self, bucket_name, key_name)
-    signed_at = datetime.datetime.strptime(query["X-Amz-Date"], "%Y%m%dT%H%M%SZ").replace(tzinfo=datetime.timezone.utc)
-    expires = signed_at + datetime.timedelta(seconds=int(query.get("X-Amz-Expires", "0")))
-    if datetime.datetime.now(datetime.timezone.utc) > expires:
+    if query.get("X-Amz-Algorithm") != "AWS4-HMAC-SHA256" or not all(
+        name in query for name in ("X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires", "X-Amz-Signature")
+    ):
+        raise S3ClientError(
+            "AuthorizationQueryParametersError",
+            "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential,"
+            " X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.",
+        )
+    try:
+        seconds = int(query["X-Amz-Expires"])
+        signed_at = datetime.datetime.strptime(query["X-Amz-Date"], "%Y%m%dT%H%M%SZ").replace(
+            tzinfo=datetime.timezone.utc
+        )
+    except ValueError:
+        seconds, signed_at = -1, None
+    if not 0 < seconds <= _PRESIGN_MAX_SECONDS or signed_at is None:
+        raise S3ClientError(
+            "AuthorizationQueryParametersError",
+            "X-Amz-Expires must be a whole number of seconds from 1 to 604800, and X-Amz-Date a date.",
+        )
+    if datetime.datetime.now(datetime.timezone.utc) > signed_at + datetime.timedelta(seconds=seconds):
         raise access_control.S3AccessDeniedError()
     # The check reads the credential from an Authorization header: give it one, from the query.
     from werkzeug.datastructures import Headers
@@ -245,7 +326,13 @@ def _authenticate_s3_presigned(self, bucket_name=None, key_name=None):
     if "X-Amz-Security-Token" in query:
         self.headers["X-Amz-Security-Token"] = query["X-Amz-Security-Token"]
     arn = f"{bucket_name or '*'}/{key_name}" if key_name else (bucket_name or "*")
-    self._authenticate_and_authorize_action(_PresignedS3Request, f"arn:aws:s3:::{arn}")
+    uri = self.uri
+
+    class _ThisRequest(_PresignedS3Request):
+        pass
+
+    _ThisRequest.uri = uri
+    self._authenticate_and_authorize_action(_ThisRequest, f"arn:aws:s3:::{arn}")
 
 
 ActionAuthenticatorMixin._authenticate_and_authorize_s3_action = _authenticate_s3_presigned
