@@ -14,7 +14,15 @@ import type { FailureRecord } from '#shared/delivery/failure.ts';
 import type { QueuedDelivery } from '#shared/events/messages.ts';
 import type { LoopRecord } from '#shared/loops/loop.ts';
 import { itemKeys } from '#shared/store/table.ts';
-import { lambdaContext, loopRecord, mailEvent, queuedDelivery, secretFor, sqsEvent, sqsRecord } from '../support/factories.ts';
+import {
+  lambdaContext,
+  loopRecord,
+  mailEvent,
+  queuedDelivery,
+  secretFor,
+  sqsEvent,
+  sqsRecord,
+} from '../support/factories.ts';
 import { FakeTable } from '../support/fake-table.ts';
 import { type Loopback, startLoopback } from '../support/loopback.ts';
 
