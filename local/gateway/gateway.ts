@@ -50,7 +50,9 @@ export function startGateway(options: {
   };
 
   const handle = async (request: IncomingMessage, response: ServerResponse, body: Buffer) => {
-    const url = new URL(request.url ?? '/', 'http://localhost');
+    // The path as sent: `//other.host/v1/health` is that path (no route), not a URL of another host.
+    const raw = request.url ?? '/';
+    const url = raw.startsWith('/') ? new URL(`http://localhost${raw}`) : new URL(raw);
     const method = request.method ?? 'GET';
     const matched = match(routes, method, url.pathname);
     if (!matched) return send(response, 404, { message: 'Not Found' });
