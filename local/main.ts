@@ -89,7 +89,9 @@ async function main(): Promise<void> {
       `Feedback Loops twin ready in ${(performance.now() / 1000).toFixed(1)} s`,
       `  Dashboard  ${twin.apiUrl}/            (sign in with the admin key, or an account's key)`,
       `  API        ${twin.apiUrl}/v1          (health: ${twin.apiUrl}/v1/health)`,
-      `  Admin key  ${twin.adminKey}`,
+      process.env.ADMIN_API_KEY
+        ? '  Admin key  taken from ADMIN_API_KEY (not printed)'
+        : `  Admin key  ${twin.adminKey}`,
       `  Emulator   ${twin.emulator.endpoint}    (stack ${twin.stackName}; function logs in ${twin.logDir})`,
       `  Schedules  ${twin.controlUrl}/schedules   (POST …/schedules/<rule> runs one now)`,
       `  Faults     ${twin.controlUrl}/faults      (${faults?.rules.length ? `failing ${faults.rules.map((r) => `${r.service}:${r.action}=${r.rate}`).join(',')}, seed ${faults.seed}` : 'none'}; …/functions/<name>/crash, …/pollers/<name>/pause)`,

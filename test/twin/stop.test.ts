@@ -1,5 +1,6 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { startThroughNpm } from '../support/npm-start.ts';
 
 /**
  * `npm start` is a chain: npm → tsx's CLI → node running local/main.ts, which runs moto, a host per
@@ -35,23 +36,6 @@ function tree(root: number): Proc[] {
 function survivors(procs: Proc[]): Proc[] {
   const now = processes();
   return procs.filter((proc) => now.some((other) => other.pid === proc.pid && other.args === proc.args));
-}
-
-async function startThroughNpm(): Promise<{ npm: ChildProcess; apiUrl: string }> {
-  const npm = spawn('npm', ['start', '--', '-c', 'retrySchedule=1,1,1', '-c', 'deliveryTimeoutSeconds=2'], {
-    env: { ...process.env, PORT: '0' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true, // signals go to the processes the cases name, not to a group
-  });
-  let output = '';
-  npm.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  npm.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const deadline = Date.now() + 90_000;
-  while (!/ready in/.test(output)) {
-    if (npm.exitCode !== null || Date.now() > deadline) throw new Error(`npm start did not get ready:\n${output}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return { npm, apiUrl: /API\s+(http:\/\/\S+)\/v1/.exec(output)![1]! };
 }
 
 const chain = {

@@ -1,0 +1,27 @@
+import { describe, expect, inject, it } from 'vitest';
+import { startThroughNpm } from '../support/npm-start.ts';
+
+/** Where the twin must behave as API Gateway does, and say no more than it should. */
+describe('the twin at its edges', () => {
+  it('answers a path that starts with two slashes as that path, not as another host’s URL', async () => {
+    const { apiUrl } = inject('twin');
+    const response = await fetch(`${apiUrl}//evil.example/v1/health`);
+    expect(response.status).toBe(404);
+    expect((await fetch(`${apiUrl}/v1/health`)).status).toBe(200);
+  });
+
+  it('does not print an admin key it was given in ADMIN_API_KEY, and uses it', async () => {
+    const adminKey = `fl-test-${'k'.repeat(40)}`;
+    const { npm, apiUrl, output } = await startThroughNpm({ ADMIN_API_KEY: adminKey });
+    try {
+      expect(output()).not.toContain(adminKey);
+      expect(output()).toMatch(/Admin key\s+taken from ADMIN_API_KEY/);
+      const accounts = await fetch(`${apiUrl}/v1/accounts`, { headers: { authorization: `Bearer ${adminKey}` } });
+      expect(accounts.status).toBe(200);
+    } finally {
+      const exited = new Promise((resolve) => npm.once('exit', resolve));
+      process.kill(npm.pid!, 'SIGINT');
+      await exited;
+    }
+  });
+});
