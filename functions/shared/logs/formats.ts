@@ -98,11 +98,12 @@ export async function* jsonLines(records: RecordSource): AsyncGenerator<string> 
  * (csv-parse `bom: true`, Python `encoding="utf-8-sig"`, pandas by default); a program that would
  * rather not deal with it has the JSON Lines file, the format meant for programs.
  *
- * Formula injection: not neutralised. A cell that begins with `=`, `+`, `-` or `@` (a user agent or
- * a profile field can) is written exactly as it is: the file is the account's own record of its
- * events, and prefixing `'` (OWASP's advice) would change its data — a phone number `+33…`, a
- * negative amount `-5`, a field `@handle` — for every program that reads it. A spreadsheet asks
- * before it runs an external formula; whoever opens the file in one should know what it holds.
+ * Formula injection: neutralised, as OWASP recommends. A cell that would begin with `=`, `+`, `-`,
+ * `@`, a tab or a CR (a user agent, a referer, a clicked URL, a profile field or a tag can, and they
+ * come from recipients' browsers and crafted clicks) gets a leading `'`, so that a spreadsheet shows
+ * it as text instead of running it: `=HYPERLINK(…)` arrives as `'=HYPERLINK(…)`. That changes such
+ * a value (a phone number `+33…` reads `'+33…`) for a program reading the CSV; the JSON Lines and
+ * XML files keep every value exact, and are the formats meant for programs.
  */
 export function toCsv(prefix: LogPrefix, records: RecordSource): Readable {
   return byteStream(csvChunks(prefix, records));
@@ -160,10 +161,16 @@ function csvRow(columns: readonly string[], record: LogRecord): unknown[] {
 
 function csvCell(column: string, value: unknown): unknown {
   if (value === undefined || value === null) return undefined;
-  if (column === 'tags' && Array.isArray(value)) return value.join(';');
+  if (column === 'tags' && Array.isArray(value)) return inert(value.join(';'));
   if (column === 'fields' && typeof value === 'object') return JSON.stringify(value);
-  return value;
+  return typeof value === 'string' ? inert(value) : value;
 }
+
+/** What a spreadsheet would take for the start of a formula (OWASP's list). */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/** A cell a spreadsheet shows as text: a leading `'` where it would otherwise run a formula. */
+const inert = (text: string): string => (FORMULA_START.test(text) ? `'${text}` : text);
 
 // ---- XML ----
 
