@@ -254,7 +254,7 @@ async function deployedFunctions(lambda: LambdaClient): Promise<Map<string, Func
   return found;
 }
 
-/** `POST /schedules/<rule logical id>` runs a scheduled rule now; `GET /schedules` lists them. */
+/** `POST /schedules/<rule>` runs a scheduled rule now (by its logical id or a unique part); `GET /schedules` lists them. */
 function startControl(scheduler: Scheduler, controlled: Controlled): Promise<Server> {
   const server = createServer(async (request, response) => {
     if (await handleControl(request, response, controlled)) return;
@@ -266,7 +266,7 @@ function startControl(scheduler: Scheduler, controlled: Controlled): Promise<Ser
     if (request.method === 'GET' && request.url === '/schedules') return reply(200, { schedules: scheduler.rules });
     if (request.method !== 'POST' || !rule) return reply(404, { error: 'POST /schedules/<rule> or GET /schedules' });
     scheduler.trigger(rule).then(
-      () => reply(200, { ran: rule }),
+      (ran) => reply(200, { ran }),
       (error: Error) => reply(404, { error: error.message }),
     );
   });

@@ -52,11 +52,22 @@ export class Scheduler {
     this.timers.forEach(clearInterval);
   }
 
-  /** Runs a rule now, as if its time had come (the tests use this rather than wait). */
-  async trigger(ruleId: string): Promise<void> {
-    const schedule = this.schedules.find((candidate) => candidate.ruleId === ruleId);
-    if (!schedule) throw new Error(`No scheduled rule ${ruleId}; there are: ${this.rules.join(', ')}`);
-    await this.run(schedule);
+  /**
+   * Runs a rule now, as if its time had come (the tests use this rather than wait); answers the rule's
+   * logical id. A rule is named by its logical id or a unique part of it, such as the name without
+   * CloudFormation's hash suffix (`LogCompactionSchedule` for `LogCompactionSchedule4DECF781`).
+   */
+  async trigger(name: string): Promise<string> {
+    const exact = this.schedules.filter((candidate) => candidate.ruleId === name);
+    const found = exact.length
+      ? exact
+      : this.schedules.filter((candidate) => candidate.ruleId.toLowerCase().includes(name.toLowerCase()));
+    if (found.length !== 1) {
+      const why = found.length ? `"${name}" names ${found.length} rules` : `No scheduled rule "${name}"`;
+      throw new Error(`${why}; there are: ${this.rules.join(', ')}`);
+    }
+    await this.run(found[0]!);
+    return found[0]!.ruleId;
   }
 
   private async run(schedule: Schedule): Promise<void> {

@@ -10,6 +10,18 @@ describe('the twin at its edges', () => {
     expect((await fetch(`${apiUrl}/v1/health`)).status).toBe(200);
   });
 
+  it('runs a schedule named without its CloudFormation hash suffix, and says which ran', async () => {
+    const { controlUrl } = inject('twin');
+    const ran = await fetch(`${controlUrl}/schedules/VerificationSchedule`, { method: 'POST' });
+    expect(ran.status).toBe(200);
+    expect(((await ran.json()) as { ran: string }).ran).toMatch(/^VerificationSchedule[0-9A-F]{8}$/);
+    const vague = await fetch(`${controlUrl}/schedules/Schedule`, { method: 'POST' });
+    expect(vague.status).toBe(404);
+    expect(((await vague.json()) as { error: string }).error).toMatch(/"Schedule" names 2 rules; there are: /);
+    const unknown = await fetch(`${controlUrl}/schedules/Nothing`, { method: 'POST' });
+    expect(((await unknown.json()) as { error: string }).error).toMatch(/No scheduled rule "Nothing"/);
+  });
+
   it('does not print an admin key it was given in ADMIN_API_KEY, and uses it', async () => {
     const adminKey = `fl-test-${'k'.repeat(40)}`;
     const { npm, apiUrl, output } = await startThroughNpm({ ADMIN_API_KEY: adminKey });
