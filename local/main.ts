@@ -1,4 +1,4 @@
-import { InvalidSettingsError } from '../lib/settings.ts';
+import { InvalidSettingsError, readSettings } from '../lib/settings.ts';
 import { FAULT_KINDS, type FaultKind, FaultSpecError, type FaultSettings, parseFaultSpec } from './faults/faults.ts';
 import { SetupError } from './emulator/launcher.ts';
 import { preflight } from './preflight.ts';
@@ -12,6 +12,7 @@ import type { Twin } from './twin.ts';
  * emulator that is already running instead of starting one.
  */
 function parseArgs(args: string[]): { context: Record<string, string>; faults?: FaultSettings } {
+  swallowedByNpm(process.env.npm_config_call);
   const context: Record<string, string> = {};
   let faults: FaultSettings | undefined;
   for (let i = 0; i < args.length; i++) {
@@ -29,6 +30,10 @@ function parseArgs(args: string[]): { context: Record<string, string>; faults?: 
     const pair =
       arg === '-c' || arg === '--context' ? args[++i] : arg.startsWith('--context=') ? arg.slice(10) : undefined;
     const match = pair ? /^([^=]+)=(.*)$/.exec(pair) : null;
+    if (!match && (arg === '-c' || arg === '--context'))
+      throw new InvalidSettingsError(
+        `${[arg, pair].filter(Boolean).join(' ')} needs a setting as key=value: npm start -- -c retrySchedule=1,1,2`,
+      );
     if (!match)
       throw new InvalidSettingsError(
         `Unknown argument "${arg}". Usage: npm start -- -c key=value ... [--faults service:Action=rate,... --faults-seed N]`,
@@ -36,6 +41,28 @@ function parseArgs(args: string[]): { context: Record<string, string>; faults?: 
     context[match[1]!] = match[2]!;
   }
   return { context, ...(faults ? { faults } : {}) };
+}
+
+/**
+ * `npm start -c key=value` (without `--`) is npm's own `-c` (`--call`): npm keeps the last one in
+ * npm_config_call and hands the twin nothing, so the twin would run with the default settings and
+ * say nothing. It stops instead, with the command that works.
+ */
+function swallowedByNpm(call: string | undefined): void {
+  if (!call || !/^[A-Za-z][A-Za-z0-9]*=/.test(call)) return;
+  throw new InvalidSettingsError(
+    `npm took "-c ${call}" for its own option (it passes no -c on, and keeps only the last one).\n` +
+      `Put the settings after --:  npm start -- -c ${call}`,
+  );
+}
+
+/** The settings that differ from their defaults (the twin's own defaults included), as `key=value`. */
+function changedSettings(context: Record<string, unknown>): string {
+  const now = readSettings((key) => context[key], Object.keys(context)) as Record<string, unknown>;
+  const defaults = readSettings(() => undefined) as Record<string, unknown>;
+  const changed = Object.keys(now).filter((key) => JSON.stringify(now[key]) !== JSON.stringify(defaults[key]));
+  const shown = (value: unknown) => (Array.isArray(value) ? value.join(',') : String(value));
+  return changed.length ? changed.map((key) => `${key}=${shown(now[key])}`).join(' ') : 'all as default';
 }
 
 async function main(): Promise<void> {
@@ -53,7 +80,10 @@ async function main(): Promise<void> {
     starting.abort(new Error(why));
     if (started.twin) {
       started.twin.stop().then(
-        () => process.exit(0),
+        () => {
+          console.log('The twin stopped: functions, pollers, schedules and the emulator.');
+          process.exit(0);
+        },
         (error: Error) => {
           console.error(`The twin did not stop cleanly: ${error.stack ?? error.message}`);
           process.exit(1);
@@ -92,6 +122,7 @@ async function main(): Promise<void> {
       process.env.ADMIN_API_KEY
         ? '  Admin key  taken from ADMIN_API_KEY (not printed)'
         : `  Admin key  ${twin.adminKey}`,
+      `  Settings   ${changedSettings(checked.context)}   (npm start -- -c key=value changes one)`,
       `  Emulator   ${twin.emulator.endpoint}    (stack ${twin.stackName}; function logs in ${twin.logDir})`,
       `  Schedules  ${twin.controlUrl}/schedules   (POST …/schedules/<rule> runs one now)`,
       `  Faults     ${twin.controlUrl}/faults      (${faults?.rules.length ? `failing ${faults.rules.map((r) => `${r.service}:${r.action}=${r.rate}`).join(',')}, seed ${faults.seed}` : 'none'}; …/functions/<name>/crash, …/pollers/<name>/pause)`,
@@ -104,7 +135,10 @@ async function main(): Promise<void> {
 let stopRequested = false;
 
 main().catch((error: Error) => {
-  if (stopRequested) process.exit(0); // stopped while it started, as asked
+  if (stopRequested) {
+    console.log('The twin stopped before it was ready.'); // stopped while it started, as asked
+    process.exit(0);
+  }
   const plain = error instanceof InvalidSettingsError || error instanceof SetupError || error instanceof FaultSpecError;
   console.error(plain ? error.message : `The twin could not start: ${error.stack ?? error.message}`);
   process.exit(1);

@@ -1,5 +1,5 @@
 import { describe, expect, inject, it } from 'vitest';
-import { startThroughNpm } from '../support/npm-start.ts';
+import { SETTINGS, runNpmStart, startThroughNpm } from '../support/npm-start.ts';
 
 /** Where the twin must behave as API Gateway does, and say no more than it should. */
 describe('the twin at its edges', () => {
@@ -25,15 +25,34 @@ describe('the twin at its edges', () => {
   it('does not print an admin key it was given in ADMIN_API_KEY, and uses it', async () => {
     const adminKey = `fl-test-${'k'.repeat(40)}`;
     const { npm, apiUrl, output } = await startThroughNpm({ ADMIN_API_KEY: adminKey });
+    const exited = new Promise((resolve) => npm.once('exit', resolve));
     try {
       expect(output()).not.toContain(adminKey);
       expect(output()).toMatch(/Admin key\s+taken from ADMIN_API_KEY/);
+      // The banner lists what differs from the defaults: the twin's own and the command line's.
+      expect(output()).toMatch(
+        /Settings\s+retrySchedule=1,1,1 deliveryTimeoutSeconds=2 allowHttpTargets=true allowedTargetCidrs=127\.0\.0\.0\/8,::1\/128\s/,
+      );
       const accounts = await fetch(`${apiUrl}/v1/accounts`, { headers: { authorization: `Bearer ${adminKey}` } });
       expect(accounts.status).toBe(200);
     } finally {
-      const exited = new Promise((resolve) => npm.once('exit', resolve));
       process.kill(npm.pid!, 'SIGINT');
       await exited;
     }
+    expect(output()).toMatch(/SIGINT: stopping the twin…\n[^]*The twin stopped: /);
+  });
+
+  it('stops with the right command when npm swallowed -c (given without --)', async () => {
+    const { code, output } = await runNpmStart(['-c', 'deliveryTimeoutSeconds=3', '-c', 'retrySchedule=1,1,2']);
+    expect(code).toBe(1);
+    expect(output).toContain('npm took "-c retrySchedule=1,1,2" for its own option');
+    expect(output).toContain('npm start -- -c retrySchedule=1,1,2');
+    expect(output).not.toMatch(/ready in/);
+  });
+
+  it('says what -c needs when it has no value', async () => {
+    const { code, output } = await runNpmStart(['--', ...SETTINGS, '-c']);
+    expect(code).toBe(1);
+    expect(output).toContain('-c needs a setting as key=value: npm start -- -c retrySchedule=1,1,2');
   });
 });
