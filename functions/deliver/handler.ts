@@ -142,7 +142,7 @@ async function disable(loop: LoopRecord, outcome: AttemptOutcome & { ok: false }
 
 /** A failed attempt as its record in the account's `loop-errors` log (SPEC §5, §8). */
 function loopError(
-  owner: string,
+  sourceMessageId: string,
   delivery: QueuedDelivery,
   loop: LoopRecord,
   attemptNumber: number,
@@ -158,7 +158,7 @@ function loopError(
     attempt: (delivery.replayOf?.attempts ?? 0) + attemptNumber,
     ...(outcome.status !== undefined ? { status: outcome.status } : { error: outcome.error }),
   };
-  return { accountId: loop.accountId, date: logDate(now), prefix: LOOP_ERRORS, record, owner };
+  return { accountId: loop.accountId, date: logDate(now), prefix: LOOP_ERRORS, record, sourceMessageId };
 }
 
 /**

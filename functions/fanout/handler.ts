@@ -94,7 +94,7 @@ export const handler = sqsBatchHandlerOfAll(async (records) => {
           date: logDate(queued.receivedAt),
           prefix: EVENT_LOG_PREFIXES[event.type as keyof typeof EVENT_LOG_PREFIXES],
           record: toRecord(enriched),
-          owner: record.messageId,
+          sourceMessageId: record.messageId,
         });
         const loops = (loopsByAccount.get(accountId) ?? []).filter(
           // A loop that a 410 disabled gets the delivery too: deliver records it as a failure to replay.
