@@ -85,6 +85,15 @@ export class ConditionFailed extends Error {
   }
 }
 
+/**
+ * Whether a single-item write failed its ConditionExpression (DynamoDB's
+ * ConditionalCheckFailedException, told by its name).
+ * A transaction's failed conditions come as a ConditionFailed from `transact`.
+ */
+export function isConditionalCheckFailure(error: unknown): boolean {
+  return (error as Error | undefined)?.name === 'ConditionalCheckFailedException';
+}
+
 /** Every function that uses the table has TABLE_NAME set by the stack (AppFunction.useTable). */
 export const TABLE = () => requireEnv('TABLE_NAME');
 
