@@ -1,8 +1,9 @@
 /**
- * What SQS takes: at most 10 messages and 256 KiB to a SendMessageBatch, and so to one message.
- * Plain numbers, free of the SDK, so that the domain can size what it queues by them.
+ * What SQS takes: at most 10 messages and 256 KiB to a SendMessageBatch, and so to one message; a
+ * message hidden (its visibility timeout) for at most 12 hours, which bounds every retry delay.
+ * Plain numbers, free of imports, so that the domain and the stack's settings (lib/) share them.
  */
-export const SQS_LIMITS = { batchEntries: 10, batchBytes: 256 * 1024 } as const;
+export const SQS_LIMITS = { batchEntries: 10, batchBytes: 256 * 1024, maxVisibilitySeconds: 12 * 60 * 60 } as const;
 
 /**
  * What an event may take once queued, with room left for the envelopes that carry it later (a
