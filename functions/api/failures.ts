@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { type FailureRecord, toFailureView } from '#shared/delivery/failure.ts';
-import { LIMITS } from '#shared/events/mail-event.ts';
+import { EVENT_ID_PATTERN, EVENT_ID_RULE } from '#shared/events/mail-event.ts';
 import type { QueuedDelivery } from '#shared/events/messages.ts';
 import type { ApiEvent, ApiResult } from '#shared/http/api-handler.ts';
 import { receivesEvent } from '#shared/loops/loop.ts';
@@ -22,7 +22,6 @@ import { pageParams, readBody } from './request.ts';
  */
 
 export const MAX_REPLAY_IDS = 1000;
-const EVENT_ID = new RegExp(`^[A-Za-z0-9._:-]{1,${LIMITS.idMaxLength}}$`);
 
 export const failureSchema = z
   .object({
@@ -40,11 +39,7 @@ export const failureListSchema = z.object({ failures: z.array(failureSchema), ne
 export const replayRequestSchema = z
   .strictObject({
     eventIds: z
-      .array(
-        z.string().regex(EVENT_ID, {
-          error: `must be an event id: 1 to ${LIMITS.idMaxLength} of A-Z, a-z, 0-9, '.', '_', ':', '-'`,
-        }),
-      )
+      .array(z.string().regex(EVENT_ID_PATTERN, { error: `must be an event id: ${EVENT_ID_RULE}` }))
       .min(1)
       .max(MAX_REPLAY_IDS)
       .optional()
