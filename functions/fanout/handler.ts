@@ -1,6 +1,12 @@
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
-import { contextKey, contextsInBatch, enrich, type MessageContext } from '#shared/events/enrichment.ts';
+import {
+  contextKey,
+  contextsInBatch,
+  enrich,
+  type MessageContext,
+  splitContextKey,
+} from '#shared/events/enrichment.ts';
 import type { MailEvent } from '#shared/events/mail-event.ts';
 import { toRecord } from '#shared/delivery/webhook-body.ts';
 import { LIMITS } from '#shared/events/mail-event.ts';
@@ -125,11 +131,6 @@ export const handler = sqsBatchHandlerOfAll(async (records) => {
 
 async function readLoops(accountIds: string[]): Promise<Map<string, LoopRecord[]>> {
   return new Map(await Promise.all(accountIds.map(async (id) => [id, await listLoops(id)] as const)));
-}
-
-function splitContextKey(key: string): [string, string] {
-  const space = key.indexOf(' ');
-  return [key.slice(0, space), key.slice(space + 1)];
 }
 
 /**
