@@ -8,7 +8,7 @@ import { AppFunction } from './constructs/app-function.ts';
 import { Dashboard } from './constructs/dashboard.ts';
 import { Storage } from './constructs/storage.ts';
 import { WorkQueue } from './constructs/work-queue.ts';
-import { type Settings } from './settings.ts';
+import { logFlushWindowSeconds, type Settings } from './settings.ts';
 
 export interface FeedbackLoopsStackProps extends StackProps {
   readonly settings: Settings;
@@ -116,9 +116,8 @@ export class FeedbackLoopsStack extends Stack {
       },
     }).useTable('TABLE_NAME', storage.table, 'readWrite');
 
-    // Log files: the log queue's batching window is the flush interval, a little inside logFlushSeconds
-    // for fanout's own window and the write (SQS allows at most 300 s).
-    const logFlushWindow = Duration.seconds(Math.max(1, Math.min(300, settings.logFlushSeconds - 5)));
+    // Log files: the log queue's batching window is the flush interval.
+    const logFlushWindow = Duration.seconds(logFlushWindowSeconds(settings.logFlushSeconds));
     const logWriter = new AppFunction(this, 'LogWriterFunction', {
       name: 'log-writer',
       observability,

@@ -145,3 +145,11 @@ function isCidr(value: string): boolean {
   if (z.ipv6().safeParse(address).success) return bits <= 128;
   return false;
 }
+
+/**
+ * The log queue's batching window: a little inside logFlushSeconds, for fanout's own window and the
+ * write, and within the 300 s that SQS allows. The stack sets it; the bench reads it from here.
+ */
+export function logFlushWindowSeconds(logFlushSeconds: number): number {
+  return Math.max(1, Math.min(300, logFlushSeconds - 5));
+}
