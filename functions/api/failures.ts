@@ -13,6 +13,7 @@ import { parseRequest } from '#shared/http/validation.ts';
 import { failuresToReplay, listFailures } from '#shared/store/failures.ts';
 import { ownLoop } from './loops.ts';
 import { pageParams, readBody } from './request.ts';
+import { ENV } from '#shared/runtime/env-names.ts';
 
 /**
  * A loop's failed deliveries (SPEC §3, §5): `GET …/failures` lists them, newest first;
@@ -107,7 +108,7 @@ const PARALLEL_CALLS = 10;
  */
 async function queueReplays(failures: FailureRecord[]): Promise<void> {
   const notSent = await sendBatches(
-    requireEnv('DELIVERIES_QUEUE_URL'),
+    requireEnv(ENV.DELIVERIES_QUEUE_URL),
     failures.map((failure) => ({ body: JSON.stringify(replayOf(failure)) })),
     { resendOnce: true, parallelCalls: PARALLEL_CALLS },
   );

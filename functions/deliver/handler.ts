@@ -18,12 +18,13 @@ import { clearFailure, recordFailure } from '#shared/store/failures.ts';
 import { type LogEntry, queueLogRecords } from '#shared/store/log-queue.ts';
 import { getLoop, readLoopsNow, saveLoop } from '#shared/store/loops.ts';
 import { ConditionFailed } from '#shared/store/table.ts';
+import { ENV } from '#shared/runtime/env-names.ts';
 
-const DELIVERIES_QUEUE_URL = requireEnv('DELIVERIES_QUEUE_URL');
-const DELIVERY_TIMEOUT_MS = requireIntEnv('DELIVERY_TIMEOUT_SECONDS') * 1000;
-const RETRY_SCHEDULE = requireListEnv('RETRY_SCHEDULE').map(Number);
+const DELIVERIES_QUEUE_URL = requireEnv(ENV.DELIVERIES_QUEUE_URL);
+const DELIVERY_TIMEOUT_MS = requireIntEnv(ENV.DELIVERY_TIMEOUT_SECONDS) * 1000;
+const RETRY_SCHEDULE = requireListEnv(ENV.RETRY_SCHEDULE).map(Number);
 const POLICY = outboundPolicyFromEnv();
-requireEnv('LOG_QUEUE_URL');
+requireEnv(ENV.LOG_QUEUE_URL);
 
 /**
  * One queued delivery → one signed POST, then by its outcome:

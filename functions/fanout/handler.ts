@@ -22,10 +22,11 @@ import { claimEventId } from '#shared/store/event-ids.ts';
 import { type LogEntry, queueLogRecords } from '#shared/store/log-queue.ts';
 import { listLoops } from '#shared/store/loops.ts';
 import { readMessageContexts, saveMessageContexts } from '#shared/store/message-contexts.ts';
+import { ENV } from '#shared/runtime/env-names.ts';
 
-const DELIVERIES_QUEUE_URL = requireEnv('DELIVERIES_QUEUE_URL');
-const MESSAGE_CONTEXT_TTL_DAYS = requireIntEnv('MESSAGE_CONTEXT_TTL_DAYS');
-requireEnv('LOG_QUEUE_URL');
+const DELIVERIES_QUEUE_URL = requireEnv(ENV.DELIVERIES_QUEUE_URL);
+const MESSAGE_CONTEXT_TTL_DAYS = requireIntEnv(ENV.MESSAGE_CONTEXT_TTL_DAYS);
+requireEnv(ENV.LOG_QUEUE_URL);
 /** SQS takes at most 10 messages and 256 KiB per batch (and per message). */
 const MAX_BATCH_ENTRIES = 10;
 const MAX_MESSAGE_BYTES = 256 * 1024;

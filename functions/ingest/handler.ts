@@ -7,8 +7,9 @@ import { LIMITS, type MailEvent, parseEventBatch } from '#shared/events/mail-eve
 import { apiHandler, readJsonBody, requireAccount } from '#shared/http/api-handler.ts';
 import { logger } from '#shared/runtime/logger.ts';
 import type { QueuedEvent } from '#shared/events/messages.ts';
+import { ENV } from '#shared/runtime/env-names.ts';
 
-const EVENTS_QUEUE_URL = requireEnv('EVENTS_QUEUE_URL');
+const EVENTS_QUEUE_URL = requireEnv(ENV.EVENTS_QUEUE_URL);
 
 /** SQS gets the function's time but this much: a slow SQS is answered 503, not cut off by the timeout (a 500). */
 const ANSWER_MARGIN_MS = 2000;

@@ -5,8 +5,9 @@ import { logger } from '#shared/runtime/logger.ts';
 import { parseBody, sqsBatchHandlerOfAll } from '#shared/runtime/sqs-batch.ts';
 import { addChunk } from '#shared/store/log-index.ts';
 import { putChunk } from '#shared/store/log-objects.ts';
+import { ENV } from '#shared/runtime/env-names.ts';
 
-const LOG_RETENTION_DAYS = requireIntEnv('LOG_RETENTION_DAYS');
+const LOG_RETENTION_DAYS = requireIntEnv(ENV.LOG_RETENTION_DAYS);
 
 const isQueuedLogRecords = (body: unknown): boolean => {
   const message = body as Partial<Record<keyof QueuedLogRecords, unknown>> | null;

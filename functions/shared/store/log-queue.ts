@@ -2,6 +2,7 @@ import type { LogPrefix, LogRecord, QueuedLogRecords } from '#shared/logs/log-re
 import { bySourceMessage, sendBatches } from '#shared/runtime/sqs-send.ts';
 import { SQS_LIMITS } from '#shared/runtime/sqs-limits.ts';
 import { requireEnv } from '#shared/runtime/config.ts';
+import { ENV } from '#shared/runtime/env-names.ts';
 
 /**
  * The log queue buffers records until the log writer flushes them (its batching window is
@@ -26,7 +27,7 @@ export interface LogEntry {
  * queued. Every function that logs has LOG_QUEUE_URL set by the stack (AppFunction.sendsTo).
  */
 export async function queueLogRecords(entries: LogEntry[]): Promise<Map<string, unknown>> {
-  const notSent = await sendBatches(requireEnv('LOG_QUEUE_URL'), pack(entries));
+  const notSent = await sendBatches(requireEnv(ENV.LOG_QUEUE_URL), pack(entries));
   return bySourceMessage(notSent, (message) => message.sources);
 }
 

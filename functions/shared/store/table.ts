@@ -11,6 +11,7 @@ import {
 import { dynamo } from '#shared/runtime/dynamo.ts';
 import { requireEnv } from '#shared/runtime/config.ts';
 import { badRequest } from '#shared/http/errors.ts';
+import { ENV } from '#shared/runtime/env-names.ts';
 
 /**
  * The single table's items. Keys are built here and nowhere else:
@@ -95,7 +96,7 @@ export function isConditionalCheckFailure(error: unknown): boolean {
 }
 
 /** Every function that uses the table has TABLE_NAME set by the stack (AppFunction.useTable). */
-export const TABLE = () => requireEnv('TABLE_NAME');
+export const TABLE = () => requireEnv(ENV.TABLE_NAME);
 
 type Key = { pk: string; sk: string };
 
