@@ -12,7 +12,7 @@ import { toRecord } from '#shared/delivery/webhook-body.ts';
 import { LIMITS } from '#shared/events/mail-event.ts';
 import { EVENT_LOG_PREFIXES, logDate } from '#shared/logs/log-record.ts';
 import { isQueuedEvent, type QueuedDelivery, type QueuedEvent } from '#shared/events/messages.ts';
-import { keepsForReplay, type LoopRecord, receivesEvent } from '#shared/loops/loop.ts';
+import { deliveryDecision, type LoopRecord } from '#shared/loops/loop.ts';
 import { sqs } from '#shared/runtime/sqs.ts';
 import { clock } from '#shared/runtime/clock.ts';
 import { requireEnv, requireIntEnv } from '#shared/runtime/config.ts';
@@ -105,7 +105,7 @@ export const handler = sqsBatchHandlerOfAll(async (records) => {
         });
         const loops = (loopsByAccount.get(accountId) ?? []).filter(
           // A loop that a 410 disabled gets the delivery too: deliver records it as a failure to replay.
-          (loop) => receivesEvent(loop, event.type) || keepsForReplay(loop, event.type),
+          (loop) => deliveryDecision(loop, event.type) !== 'drop',
         );
         for (const loop of loops) {
           deliveries.push({
