@@ -86,7 +86,7 @@ export const handler = sqsBatchHandlerOfAll(async (records) => {
     incoming.map(async ({ record, queued }) => {
       try {
         const { accountId, event } = queued;
-        if (queued.clientId) {
+        if (queued.idFromClient) {
           const owner = await claimEventId(accountId, event.id, record.messageId, LIMITS.idempotencyWindowDays, now);
           if (!owner) {
             duplicates++;
