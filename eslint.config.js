@@ -22,6 +22,13 @@ const LAYERS = {
   store: { below: ['runtime', 'events', 'accounts', 'outbound', 'loops', 'delivery', 'logs'] },
   http: { below: ['runtime', 'events', 'accounts', 'outbound', 'loops', 'delivery', 'logs', 'store'] },
 };
+/** What the stack may import from functions/shared: modules free of the SDK and of the functions' setup. */
+const LIB_MAY_IMPORT = [
+  'runtime/env-names\\.ts',
+  'runtime/sqs-limits\\.ts',
+  'delivery/retry-policy\\.ts',
+  'http/routes\\.ts',
+];
 const DOMAIN = ['events', 'accounts', 'outbound', 'loops', 'delivery', 'logs'];
 const layering = Object.entries(LAYERS).map(([name, { below }]) => {
   const forbidden = Object.keys(LAYERS).filter((other) => other !== name && !below.includes(other));
@@ -64,6 +71,23 @@ export default tseslint.config(
         {
           patterns: [
             { regex: `^\\.\\./(${HANDLERS.join('|')})/`, message: 'A handler never imports another function.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The stack imports from functions/ only plain modules: names, limits and the route table.
+    files: ['lib/**/*.ts', 'bin/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: `^#shared/(?!(${LIB_MAY_IMPORT.join('|')})$)`,
+              message: 'lib/ imports from functions/shared only plain modules (LIB_MAY_IMPORT in eslint.config.js).',
+            },
           ],
         },
       ],
