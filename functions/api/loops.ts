@@ -4,7 +4,7 @@ import { ApiError, badRequest, conflict, notFound } from '#shared/http/errors.ts
 import { type ApiEvent, type ApiResult, requireAccount } from '#shared/http/api-handler.ts';
 import { isId, newId } from '#shared/runtime/ids.ts';
 import { LOOP_LIMITS, createLoopSchema, toLoopView, updateLoopSchema } from '#shared/loops/schemas.ts';
-import { countCheck } from '#shared/loops/check-limits.ts';
+import { countCheck } from '#shared/store/rate-limits.ts';
 import { checkTargetUrl } from '#shared/outbound/guard.ts';
 import { outboundPolicyFromEnv } from '#shared/outbound/policy.ts';
 import { generateSecret } from '#shared/delivery/signing.ts';
@@ -14,8 +14,9 @@ import { ConditionFailed } from '#shared/store/table.ts';
 import { parseRequest } from '#shared/http/validation.ts';
 import { applyVerification, checkVerification, newVerification } from '#shared/loops/verification.ts';
 import { pageParams, readBody } from './request.ts';
+import { ENV } from '#shared/runtime/env-names.ts';
 
-const MAX_LOOPS_PER_ACCOUNT = requireIntEnv('MAX_LOOPS_PER_ACCOUNT');
+const MAX_LOOPS_PER_ACCOUNT = requireIntEnv(ENV.MAX_LOOPS_PER_ACCOUNT);
 const OUTBOUND = outboundPolicyFromEnv();
 
 /**

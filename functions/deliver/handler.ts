@@ -1,7 +1,7 @@
 import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { type AttemptOutcome, attempt, signedRequest } from '#shared/delivery/attempt.ts';
-import { failureOf } from '#shared/delivery/failure.ts';
+import { failureRecord } from '#shared/delivery/failure.ts';
 import { nextRetryDelay } from '#shared/delivery/retry-policy.ts';
 import { toRecord } from '#shared/delivery/webhook-body.ts';
 import { isQueuedDelivery, type QueuedDelivery } from '#shared/events/messages.ts';
@@ -12,18 +12,19 @@ import { outboundPolicyFromEnv } from '#shared/outbound/policy.ts';
 import { sqs } from '#shared/runtime/sqs.ts';
 import { clock } from '#shared/runtime/clock.ts';
 import { requireEnv, requireIntEnv, requireListEnv } from '#shared/runtime/config.ts';
-import { Tally, logger } from '#shared/runtime/logger.ts';
+import { SummaryCounts, logger } from '#shared/runtime/logger.ts';
 import { RetryLater, parseBody, sqsBatchHandler } from '#shared/runtime/sqs-batch.ts';
 import { clearFailure, recordFailure } from '#shared/store/failures.ts';
 import { type LogEntry, queueLogRecords } from '#shared/store/log-queue.ts';
 import { getLoop, readLoopsNow, saveLoop } from '#shared/store/loops.ts';
 import { ConditionFailed } from '#shared/store/table.ts';
+import { ENV } from '#shared/runtime/env-names.ts';
 
-const DELIVERIES_QUEUE_URL = requireEnv('DELIVERIES_QUEUE_URL');
-const DELIVERY_TIMEOUT_MS = requireIntEnv('DELIVERY_TIMEOUT_SECONDS') * 1000;
-const RETRY_SCHEDULE = requireListEnv('RETRY_SCHEDULE').map(Number);
+const DELIVERIES_QUEUE_URL = requireEnv(ENV.DELIVERIES_QUEUE_URL);
+const DELIVERY_TIMEOUT_MS = requireIntEnv(ENV.DELIVERY_TIMEOUT_SECONDS) * 1000;
+const RETRY_SCHEDULE = requireListEnv(ENV.RETRY_SCHEDULE).map(Number);
 const POLICY = outboundPolicyFromEnv();
-requireEnv('LOG_QUEUE_URL');
+requireEnv(ENV.LOG_QUEUE_URL);
 
 /**
  * One queued delivery → one signed POST, then by its outcome:
@@ -61,13 +62,13 @@ export const handler = sqsBatchHandler<Batch>(
     batch.loopErrors.push(loopError(record.messageId, delivery, loop, attemptNumber, outcome, now));
     if (outcome.gone) {
       await disable(loop, outcome, batch.tally);
-      await recordFailure(failureOf(delivery, attemptNumber, outcome, now));
+      await recordFailure(failureRecord(delivery, attemptNumber, outcome, now));
       batch.tally.add('recorded');
       return;
     }
     const delay = nextRetryDelay(RETRY_SCHEDULE, attemptNumber, outcome.retryAfter);
     if (delay === undefined) {
-      await recordFailure(failureOf(delivery, attemptNumber, outcome, now));
+      await recordFailure(failureRecord(delivery, attemptNumber, outcome, now));
       batch.tally.add('recorded');
       logger.debug('Retries exhausted; recorded under the loop’s failures', context);
       return;
@@ -86,7 +87,7 @@ export const handler = sqsBatchHandler<Batch>(
     ),
     loopErrors: [],
     deliveries: records.length,
-    tally: new Tally(),
+    tally: new SummaryCounts(),
   }),
   async (batch) => {
     await logLoopErrors(batch);
@@ -102,7 +103,7 @@ interface Batch {
   loops: Map<string, LoopRecord>;
   loopErrors: LogEntry[];
   deliveries: number;
-  tally: Tally;
+  tally: SummaryCounts;
 }
 
 /**
@@ -110,10 +111,10 @@ interface Batch {
  * failures, so that once it is back a replay sends it; otherwise the account chose (deleted,
  * disabled, unsubscribed, re-pointed) and the delivery is dropped.
  */
-async function notSent(delivery: QueuedDelivery, loop: LoopRecord | undefined, tally: Tally): Promise<void> {
+async function notSent(delivery: QueuedDelivery, loop: LoopRecord | undefined, tally: SummaryCounts): Promise<void> {
   if (keepsForReplay(loop, delivery.event.type)) {
     const reason = `not sent: the loop is disabled (${loop.disabledReason ?? 'no reason given'})`;
-    await recordFailure(failureOf(delivery, 0, { error: reason }, clock.now()));
+    await recordFailure(failureRecord(delivery, 0, { error: reason }, clock.now()));
     tally.add('recorded');
     return;
   }
@@ -125,7 +126,7 @@ async function notSent(delivery: QueuedDelivery, loop: LoopRecord | undefined, t
 }
 
 /** Disables the loop after a 410; a change made meanwhile is read again and the 410 applied to it. */
-async function disable(loop: LoopRecord, outcome: AttemptOutcome & { ok: false }, tally: Tally): Promise<void> {
+async function disable(loop: LoopRecord, outcome: AttemptOutcome & { ok: false }, tally: SummaryCounts): Promise<void> {
   let current: LoopRecord | undefined = loop;
   for (let tries = 0; current && current.status === 'verified' && tries < 3; tries++) {
     try {
@@ -142,7 +143,7 @@ async function disable(loop: LoopRecord, outcome: AttemptOutcome & { ok: false }
 
 /** A failed attempt as its record in the account's `loop-errors` log (SPEC §5, §8). */
 function loopError(
-  owner: string,
+  sourceMessageId: string,
   delivery: QueuedDelivery,
   loop: LoopRecord,
   attemptNumber: number,
@@ -158,7 +159,7 @@ function loopError(
     attempt: (delivery.replayOf?.attempts ?? 0) + attemptNumber,
     ...(outcome.status !== undefined ? { status: outcome.status } : { error: outcome.error }),
   };
-  return { accountId: loop.accountId, date: logDate(now), prefix: LOOP_ERRORS, record, owner };
+  return { accountId: loop.accountId, date: logDate(now), prefix: LOOP_ERRORS, record, sourceMessageId };
 }
 
 /**

@@ -1,12 +1,18 @@
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
-import { contextKey, contextsInBatch, enrich, type MessageContext } from '#shared/events/enrichment.ts';
+import {
+  contextKey,
+  contextsInBatch,
+  enrich,
+  type MessageContext,
+  splitContextKey,
+} from '#shared/events/enrichment.ts';
 import type { MailEvent } from '#shared/events/mail-event.ts';
 import { toRecord } from '#shared/delivery/webhook-body.ts';
 import { LIMITS } from '#shared/events/mail-event.ts';
 import { EVENT_LOG_PREFIXES, logDate } from '#shared/logs/log-record.ts';
 import { isQueuedEvent, type QueuedDelivery, type QueuedEvent } from '#shared/events/messages.ts';
-import { keepsForReplay, type LoopRecord, receivesEvent } from '#shared/loops/loop.ts';
+import { deliveryDecision, type LoopRecord } from '#shared/loops/loop.ts';
 import { sqs } from '#shared/runtime/sqs.ts';
 import { clock } from '#shared/runtime/clock.ts';
 import { requireEnv, requireIntEnv } from '#shared/runtime/config.ts';
@@ -16,10 +22,11 @@ import { claimEventId } from '#shared/store/event-ids.ts';
 import { type LogEntry, queueLogRecords } from '#shared/store/log-queue.ts';
 import { listLoops } from '#shared/store/loops.ts';
 import { readMessageContexts, saveMessageContexts } from '#shared/store/message-contexts.ts';
+import { ENV } from '#shared/runtime/env-names.ts';
 
-const DELIVERIES_QUEUE_URL = requireEnv('DELIVERIES_QUEUE_URL');
-const MESSAGE_CONTEXT_TTL_DAYS = requireIntEnv('MESSAGE_CONTEXT_TTL_DAYS');
-requireEnv('LOG_QUEUE_URL');
+const DELIVERIES_QUEUE_URL = requireEnv(ENV.DELIVERIES_QUEUE_URL);
+const MESSAGE_CONTEXT_TTL_DAYS = requireIntEnv(ENV.MESSAGE_CONTEXT_TTL_DAYS);
+requireEnv(ENV.LOG_QUEUE_URL);
 /** SQS takes at most 10 messages and 256 KiB per batch (and per message). */
 const MAX_BATCH_ENTRIES = 10;
 const MAX_MESSAGE_BYTES = 256 * 1024;
@@ -79,7 +86,7 @@ export const handler = sqsBatchHandlerOfAll(async (records) => {
     incoming.map(async ({ record, queued }) => {
       try {
         const { accountId, event } = queued;
-        if (queued.clientId) {
+        if (queued.idFromClient) {
           const owner = await claimEventId(accountId, event.id, record.messageId, LIMITS.idempotencyWindowDays, now);
           if (!owner) {
             duplicates++;
@@ -94,11 +101,11 @@ export const handler = sqsBatchHandlerOfAll(async (records) => {
           date: logDate(queued.receivedAt),
           prefix: EVENT_LOG_PREFIXES[event.type as keyof typeof EVENT_LOG_PREFIXES],
           record: toRecord(enriched),
-          owner: record.messageId,
+          sourceMessageId: record.messageId,
         });
         const loops = (loopsByAccount.get(accountId) ?? []).filter(
           // A loop that a 410 disabled gets the delivery too: deliver records it as a failure to replay.
-          (loop) => receivesEvent(loop, event.type) || keepsForReplay(loop, event.type),
+          (loop) => deliveryDecision(loop, event.type) !== 'drop',
         );
         for (const loop of loops) {
           deliveries.push({
@@ -125,11 +132,6 @@ export const handler = sqsBatchHandlerOfAll(async (records) => {
 
 async function readLoops(accountIds: string[]): Promise<Map<string, LoopRecord[]>> {
   return new Map(await Promise.all(accountIds.map(async (id) => [id, await listLoops(id)] as const)));
-}
-
-function splitContextKey(key: string): [string, string] {
-  const space = key.indexOf(' ');
-  return [key.slice(0, space), key.slice(space + 1)];
 }
 
 /**

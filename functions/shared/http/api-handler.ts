@@ -9,7 +9,9 @@ import {
   ApiError,
   badRequest,
   forbidden,
+  fromDomainError,
   payloadTooLarge,
+  serviceUnavailable,
   unauthorized,
   unsupportedMediaType,
 } from '#shared/http/errors.ts';
@@ -51,6 +53,8 @@ export function apiHandler(route: (event: ApiEvent, context: Context) => Promise
         return jsonResponse(result.status, result.body, result.headers);
       } catch (error) {
         if (error instanceof ApiError) return errorResponse(error);
+        const answer = fromDomainError(error);
+        if (answer) return errorResponse(answer);
         if (isAwsOutage(error)) {
           logger.warn('An AWS service failed after the SDK’s retries; answered 503', { error: (error as Error).name });
           return errorResponse(awsUnavailable());
@@ -77,15 +81,9 @@ export function isAwsOutage(error: unknown): boolean {
   );
 }
 
-const awsUnavailable = () =>
-  new ApiError(503, 'service_unavailable', 'A service the API depends on is failing just now; try again shortly.', {
-    headers: { 'retry-after': '5' },
-  });
+const awsUnavailable = () => serviceUnavailable('A service the API depends on is failing just now; try again shortly.');
 
-const keyCheckUnavailable = () =>
-  new ApiError(503, 'service_unavailable', 'The API key could not be checked just now; try again shortly.', {
-    headers: { 'retry-after': '5' },
-  });
+const keyCheckUnavailable = () => serviceUnavailable('The API key could not be checked just now; try again shortly.');
 
 /** The calling account, or 401 (no valid key) / 403 (the admin key on an account route). */
 export function requireAccount(event: ApiEvent): { accountId: string; keyId: string } {

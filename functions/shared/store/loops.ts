@@ -1,18 +1,17 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { LoopRecord } from '#shared/loops/loop.ts';
 import { dynamo } from '#shared/runtime/dynamo.ts';
+import { type Page, decodeCursor, pageOf } from './cursors.ts';
 import {
   ConditionFailed,
   INDEX_NAME,
   PENDING_VERIFICATION,
-  type Page,
   TABLE,
   batchGet,
-  decodeCursor,
   itemKeys,
-  pageOf,
   queryAll,
   transact,
+  isConditionalCheckFailure,
 } from './table.ts';
 
 /** Loops, one item each under their account; unverified ones also in the verifier's sparse index. */
@@ -50,8 +49,7 @@ export async function saveLoop(loop: LoopRecord, previousUpdatedAt: string): Pro
       }),
     );
   } catch (error) {
-    if ((error as Error).name === 'ConditionalCheckFailedException')
-      throw new ConditionFailed('the loop changed meanwhile');
+    if (isConditionalCheckFailure(error)) throw new ConditionFailed('the loop changed meanwhile');
     throw error;
   }
 }
@@ -88,7 +86,7 @@ export async function deleteLoop(accountId: string, loopId: string): Promise<boo
     await dynamo.send(new DeleteCommand(deleteItem));
     return true;
   } catch (error) {
-    if ((error as Error).name === 'ConditionalCheckFailedException') return false;
+    if (isConditionalCheckFailure(error)) return false;
     throw error;
   }
 }

@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '#shared/runtime/dynamo.ts';
 import { requireEnv } from '#shared/runtime/config.ts';
-import { badRequest } from '#shared/http/errors.ts';
+import { ENV } from '#shared/runtime/env-names.ts';
 
 /**
  * The single table's items. Keys are built here and nowhere else:
@@ -69,11 +69,6 @@ export const ACCOUNTS_INDEX = { gsi1pk: 'ACCOUNTS' };
 export const PENDING_VERIFICATION = 'VERIFY';
 export const INDEX_NAME = 'gsi1';
 
-export interface Page<T> {
-  items: T[];
-  nextCursor?: string;
-}
-
 /** A conditional write that lost: the item is not (or no longer) as the caller expected. */
 export class ConditionFailed extends Error {
   /** In a transaction: the positions of the items whose condition failed. */
@@ -85,8 +80,17 @@ export class ConditionFailed extends Error {
   }
 }
 
+/**
+ * Whether a single-item write failed its ConditionExpression (DynamoDB's
+ * ConditionalCheckFailedException, told by its name).
+ * A transaction's failed conditions come as a ConditionFailed from `transact`.
+ */
+export function isConditionalCheckFailure(error: unknown): boolean {
+  return (error as Error | undefined)?.name === 'ConditionalCheckFailedException';
+}
+
 /** Every function that uses the table has TABLE_NAME set by the stack (AppFunction.useTable). */
-export const TABLE = () => requireEnv('TABLE_NAME');
+export const TABLE = () => requireEnv(ENV.TABLE_NAME);
 
 type Key = { pk: string; sk: string };
 
@@ -163,53 +167,4 @@ export async function transact(
     }
     throw error;
   }
-}
-
-// Cursors: the last key of a page, opaque to clients. A cursor is only accepted for the list it
-// came from, so a client cannot page through another account's items by forging one.
-
-/**
- * A page of at most `limit` items, read as `limit + 1`: the extra item only tells that more exist,
- * so a cursor is given exactly when there is a next page. The cursor is the last item's key.
- */
-export function pageOf<T>(
-  items: Record<string, unknown>[],
-  limit: number,
-  keyNames: string[],
-  convert: (item: Record<string, unknown>) => T,
-): Page<T> {
-  const shown = items.slice(0, limit);
-  const last = shown.at(-1);
-  if (items.length <= limit || !last) return { items: shown.map(convert) };
-  const key = Object.fromEntries(keyNames.map((name) => [name, last[name]]));
-  return { items: shown.map(convert), nextCursor: Buffer.from(JSON.stringify(key)).toString('base64url') };
-}
-
-/**
- * A cursor's key must be exactly one of its list's keys: DynamoDB refuses (500) any other shape,
- * and any string that is not well-formed Unicode (a lone surrogate, which JSON can spell).
- */
-export function decodeCursor(
-  cursor: string | undefined,
-  expected: Record<string, (value: string) => boolean>,
-): Record<string, unknown> | undefined {
-  if (cursor === undefined) return undefined;
-  let key: unknown;
-  try {
-    key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    key = undefined;
-  }
-  const names = Object.keys(expected);
-  const valid =
-    key !== null &&
-    typeof key === 'object' &&
-    !Array.isArray(key) &&
-    Object.keys(key).length === names.length &&
-    names.every((name) => {
-      const value = (key as Record<string, unknown>)[name];
-      return typeof value === 'string' && value.length <= 200 && value.isWellFormed() && expected[name]!(value);
-    });
-  if (!valid) throw badRequest('invalid_cursor', 'The cursor is not one this list gave out; start again without it.');
-  return key as Record<string, unknown>;
 }
