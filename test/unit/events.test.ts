@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ApiError, type ErrorDetail } from '#shared/http/errors.ts';
 import { isEmailAddress } from '#shared/events/email-address.ts';
-import { EVENT_TYPES, eventsRequestSchema, type MailEvent, parseEventBatch } from '#shared/events/mail-event.ts';
+import { EVENT_TYPES } from '#shared/events/event-types.ts';
+import { eventsRequestSchema, type MailEvent, parseEventBatch } from '#shared/events/mail-event.ts';
 
 const receivedAt = new Date('2026-11-21T10:00:00.000Z');
 const MINUTE = 60_000;

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { EVENT_TYPES } from '#shared/events/mail-event.ts';
+import { EVENT_TYPES } from '#shared/events/event-types.ts';
 import type { LoopRecord } from './loop.ts';
 import { verificationLocations } from './verification.ts';
 
