@@ -73,4 +73,7 @@ export const loopSchema = z
   })
   .describe('A feedback loop');
 
+export const loopListSchema = z.object({ loops: z.array(loopSchema), nextCursor: z.string().optional() });
+export const secretSchema = z.object({ secret: z.string() });
+
 export type LoopView = z.infer<typeof loopSchema>;
