@@ -1,4 +1,4 @@
-/** Calls this origin's API with the signed-in key; every failure becomes an ApiError in words. */
+/** Calls this origin's API with the signed-in key; every failure becomes an ApiCallError in words. */
 import { session } from './session.ts';
 
 export interface ErrorDetail {
@@ -6,7 +6,8 @@ export interface ErrorDetail {
   message: string;
 }
 
-export class ApiError extends Error {
+/** A call to the API that failed: what it answered (status 0: it could not be reached). */
+export class ApiCallError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
@@ -28,7 +29,7 @@ export async function api<T>(method: string, path: string, body?: unknown, key =
   try {
     response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   } catch (error) {
-    throw new ApiError(0, 'network', `The API could not be reached (${(error as Error).message}). Try again.`);
+    throw new ApiCallError(0, 'network', `The API could not be reached (${(error as Error).message}). Try again.`);
   }
   const text = await response.text();
   let parsed: unknown;
@@ -41,9 +42,9 @@ export async function api<T>(method: string, path: string, body?: unknown, key =
   const error = (parsed as { error?: { code?: string; message?: string; details?: ErrorDetail[] } } | undefined)?.error;
   if (response.status === 401) {
     if (key === session.key()) onUnauthorized.handler();
-    throw new ApiError(401, 'unauthorized', 'This key is not valid: it is unknown or has been revoked.');
+    throw new ApiCallError(401, 'unauthorized', 'This key is not valid: it is unknown or has been revoked.');
   }
-  throw new ApiError(
+  throw new ApiCallError(
     response.status,
     error?.code ?? 'http_error',
     error?.message ?? `The API answered ${response.status} ${response.statusText}.`,

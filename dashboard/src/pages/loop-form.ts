@@ -1,4 +1,4 @@
-import { ApiError, EVENT_TYPES, type Loop } from '../api.ts';
+import { ApiCallError, EVENT_TYPES, type Loop } from '../api.ts';
 import { busy, clearError, field, h, showError, uid } from '../dom.ts';
 
 export interface LoopFields {
@@ -86,7 +86,7 @@ export function loopForm(options: {
 
 /** Each detail under its field (`events[2]` → events); whatever has no field goes to `fallback`. */
 function showFieldErrors(form: HTMLFormElement, fallback: HTMLElement, error: unknown): void {
-  const details = error instanceof ApiError ? error.details : [];
+  const details = error instanceof ApiCallError ? error.details : [];
   const unplaced = [];
   for (const detail of details) {
     const name = detail.path?.split(/[.[]/)[0] ?? '';
@@ -103,7 +103,7 @@ function showFieldErrors(form: HTMLFormElement, fallback: HTMLElement, error: un
   if (!details.length || unplaced.length) {
     showError(
       fallback,
-      error instanceof ApiError ? new ApiError(error.status, error.code, error.message, unplaced) : error,
+      error instanceof ApiCallError ? new ApiCallError(error.status, error.code, error.message, unplaced) : error,
     );
   }
 }
