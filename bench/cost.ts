@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { EVENT_TYPES } from '#shared/events/mail-event.ts';
+import { EVENT_TYPES } from '#shared/events/event-types.ts';
 import { type FunctionUsage, meterReading, resetMeter } from '../local/lambda/meter.ts';
 import { type Twin, startTwin } from '../local/twin.ts';
 import { type CostRun, priceRun, printRun } from './cost-report.ts';

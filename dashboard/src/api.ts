@@ -1,12 +1,37 @@
-/** Calls this origin's API with the signed-in key; every failure becomes an ApiError in words. */
+/**
+ * Calls this origin's API with the signed-in key; every failure becomes an ApiCallError in words.
+ * The API's types come from its own zod schemas, imported as types only: the bundle holds no zod.
+ */
+import type * as z from 'zod';
+import type { errorSchema } from '#shared/http/responses.ts';
+import type { createLoopSchema, loopListSchema, loopSchema, secretSchema } from '#shared/loops/schemas.ts';
 import { session } from './session.ts';
 
-export interface ErrorDetail {
-  path?: string;
-  message: string;
-}
+export { EVENT_TYPES } from '#shared/events/event-types.ts';
+export type {
+  Account,
+  AccountList,
+  ApiKey,
+  CreatedAccount,
+  Download,
+  Failure,
+  FailureList,
+  LogFile,
+  LogList,
+  Replayed,
+  TestResult,
+} from '#shared/http/responses.ts';
 
-export class ApiError extends Error {
+export type Loop = z.output<typeof loopSchema>;
+export type LoopList = z.output<typeof loopListSchema>;
+export type LoopInput = z.input<typeof createLoopSchema>;
+export type Secret = z.output<typeof secretSchema>;
+/** What the API answers when it refuses: `{"error": {code, message, details?}}`. */
+type ErrorAnswer = z.output<typeof errorSchema>;
+export type ErrorDetail = NonNullable<ErrorAnswer['error']['details']>[number];
+
+/** A call to the API that failed: what it answered (status 0: it could not be reached). */
+export class ApiCallError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
@@ -28,7 +53,7 @@ export async function api<T>(method: string, path: string, body?: unknown, key =
   try {
     response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   } catch (error) {
-    throw new ApiError(0, 'network', `The API could not be reached (${(error as Error).message}). Try again.`);
+    throw new ApiCallError(0, 'network', `The API could not be reached (${(error as Error).message}). Try again.`);
   }
   const text = await response.text();
   let parsed: unknown;
@@ -38,32 +63,15 @@ export async function api<T>(method: string, path: string, body?: unknown, key =
     parsed = undefined;
   }
   if (response.ok) return parsed as T;
-  const error = (parsed as { error?: { code?: string; message?: string; details?: ErrorDetail[] } } | undefined)?.error;
+  const error = (parsed as Partial<ErrorAnswer> | undefined)?.error;
   if (response.status === 401) {
     if (key === session.key()) onUnauthorized.handler();
-    throw new ApiError(401, 'unauthorized', 'This key is not valid: it is unknown or has been revoked.');
+    throw new ApiCallError(401, 'unauthorized', 'This key is not valid: it is unknown or has been revoked.');
   }
-  throw new ApiError(
+  throw new ApiCallError(
     response.status,
     error?.code ?? 'http_error',
     error?.message ?? `The API answered ${response.status} ${response.statusText}.`,
     error?.details ?? [],
   );
 }
-
-export interface Loop {
-  id: string;
-  url: string;
-  events: string[];
-  format: 'form' | 'json';
-  description: string;
-  enabled: boolean;
-  status: 'unverified' | 'verified' | 'disabled';
-  disabledReason?: string;
-  verification: { file: string; content: string; locations: string[]; lastCheckedAt?: string; lastError?: string };
-  createdAt: string;
-  updatedAt: string;
-  secret?: string;
-}
-
-export const EVENT_TYPES = ['sent', 'delivery', 'open', 'click', 'bounce', 'failure', 'unsubscribe', 'abuse'];

@@ -1,5 +1,5 @@
 /** A few DOM helpers: elements, loading states and errors shown next to what caused them. */
-import { ApiError } from './api.ts';
+import { ApiCallError } from './api.ts';
 
 type Child = Node | string | number | null | undefined | false;
 type Props = Record<string, string | number | boolean | undefined | EventListener>;
@@ -49,7 +49,7 @@ export function showError(slot: HTMLElement, error: unknown): void {
   slot.hidden = false;
   slot.setAttribute('role', 'alert');
   slot.replaceChildren(errorText(error));
-  if (error instanceof ApiError && error.details.length) {
+  if (error instanceof ApiCallError && error.details.length) {
     slot.append(h('ul', {}, ...error.details.map((d) => h('li', {}, d.path ? `${d.path}: ${d.message}` : d.message))));
   }
 }

@@ -1,4 +1,3 @@
-import * as z from 'zod';
 import { generateApiKey, hashApiKey } from '#shared/accounts/api-keys.ts';
 import { clock } from '#shared/runtime/clock.ts';
 import { notFound } from '#shared/http/errors.ts';
@@ -6,24 +5,7 @@ import type { ApiEvent, ApiResult } from '#shared/http/api-handler.ts';
 import { isId, newId } from '#shared/runtime/ids.ts';
 import { addApiKey, createAccount, listAccounts, revokeApiKey } from '#shared/store/accounts.ts';
 import { ConditionFailed } from '#shared/store/table.ts';
-import { parseRequest } from '#shared/http/validation.ts';
-import { pageParams, readBody } from './request.ts';
-
-export const createAccountSchema = z
-  .strictObject({ name: z.string().trim().min(1).max(200).describe("The account's name, for the operator.") })
-  .describe('A new account');
-
-export const accountSchema = z
-  .object({ id: z.string(), name: z.string(), createdAt: z.string() })
-  .describe('An account');
-export const apiKeySchema = z.object({
-  id: z.string(),
-  key: z.string().describe('Shown only in this answer; stored only as a hash.'),
-});
-export const createdAccountSchema = accountSchema
-  .extend({ apiKey: apiKeySchema })
-  .describe('The new account with its first API key');
-export const accountListSchema = z.object({ accounts: z.array(accountSchema), nextCursor: z.string().optional() });
+import type { RequestOf } from '#shared/http/routes.ts';
 
 /** A new API key of the account: the key shown once, its hash and the record stored under it. */
 function newKey(accountId: string) {
@@ -32,8 +14,8 @@ function newKey(accountId: string) {
   return { key, hash: hashApiKey(key), record };
 }
 
-export async function postAccount(event: ApiEvent): Promise<ApiResult> {
-  const { name } = parseRequest(createAccountSchema, readBody(event));
+export async function postAccount(_event: ApiEvent, request: RequestOf<'POST /v1/accounts'>): Promise<ApiResult> {
+  const { name } = request.body();
   const account = { id: newId('acc'), name, createdAt: clock.now().toISOString(), loopCount: 0 };
   const { key, hash, record } = newKey(account.id);
   await createAccount(account, { hash, record });
@@ -43,8 +25,8 @@ export async function postAccount(event: ApiEvent): Promise<ApiResult> {
   };
 }
 
-export async function getAccounts(event: ApiEvent): Promise<ApiResult> {
-  const { limit, cursor } = pageParams(event);
+export async function getAccounts(_event: ApiEvent, request: RequestOf<'GET /v1/accounts'>): Promise<ApiResult> {
+  const { limit, cursor } = request.page();
   const page = await listAccounts(limit, cursor);
   return {
     status: 200,

@@ -1,18 +1,15 @@
-import * as z from 'zod';
 import { type FailureRecord, toFailureView } from '#shared/delivery/failure.ts';
-import { EVENT_ID_PATTERN, EVENT_ID_RULE } from '#shared/events/mail-event.ts';
 import type { QueuedDelivery } from '#shared/events/messages.ts';
 import type { ApiEvent, ApiResult } from '#shared/http/api-handler.ts';
+import type { RequestOf } from '#shared/http/routes.ts';
 import { receivesEvent } from '#shared/loops/loop.ts';
 import { sendBatches } from '#shared/runtime/sqs-send.ts';
 import { clock } from '#shared/runtime/clock.ts';
 import { requireEnv } from '#shared/runtime/config.ts';
 import { conflict, serviceUnavailable } from '#shared/http/errors.ts';
 import { logger } from '#shared/runtime/logger.ts';
-import { parseRequest } from '#shared/http/validation.ts';
 import { failuresToReplay, listFailures } from '#shared/store/failures.ts';
 import { ownLoop } from './loops.ts';
-import { pageParams, readBody } from './request.ts';
 import { ENV } from '#shared/runtime/env-names.ts';
 
 /**
@@ -22,39 +19,12 @@ import { ENV } from '#shared/runtime/env-names.ts';
  * replay that fails again records it anew, with the attempts of both counted.
  */
 
-export const MAX_REPLAY_IDS = 1000;
-
-export const failureSchema = z
-  .object({
-    eventId: z.string(),
-    type: z.string(),
-    failedAt: z.string().describe('When the delivery gave up (its last attempt, or a 410).'),
-    attempts: z.number().int().describe('Every attempt made, those of earlier replays included.'),
-    lastStatus: z.number().int().optional().describe("The receiver's status at the last attempt, when it answered."),
-    lastError: z.string().describe('What went wrong at the last attempt.'),
-  })
-  .describe('A delivery that exhausted its retries or met a 410 Gone; kept 14 days');
-
-export const failureListSchema = z.object({ failures: z.array(failureSchema), nextCursor: z.string().optional() });
-
-export const replayRequestSchema = z
-  .strictObject({
-    eventIds: z
-      .array(z.string().regex(EVENT_ID_PATTERN, { error: `must be an event id: ${EVENT_ID_RULE}` }))
-      .min(1)
-      .max(MAX_REPLAY_IDS)
-      .optional()
-      .describe(`Replay only the failures of these events (1 to ${MAX_REPLAY_IDS} ids); ids without one are skipped.`),
-  })
-  .describe("Which failures to replay; no body (or {}) replays all of the loop's failures");
-
-export const replayedSchema = z
-  .object({ replayed: z.number().int().describe('How many failures were queued for delivery again.') })
-  .describe('The failures are queued; each leaves the list once its replay is delivered');
-
-export async function getFailures(event: ApiEvent): Promise<ApiResult> {
+export async function getFailures(
+  event: ApiEvent,
+  request: RequestOf<'GET /v1/loops/{loopId}/failures'>,
+): Promise<ApiResult> {
   const loop = await ownLoop(event);
-  const { limit, cursor } = pageParams(event);
+  const { limit, cursor } = request.page();
   const page = await listFailures(loop.accountId, loop.id, limit, cursor, clock.now());
   return {
     status: 200,
@@ -65,9 +35,12 @@ export async function getFailures(event: ApiEvent): Promise<ApiResult> {
   };
 }
 
-export async function replayFailures(event: ApiEvent): Promise<ApiResult> {
+export async function replayFailures(
+  event: ApiEvent,
+  request: RequestOf<'POST /v1/loops/{loopId}/failures/replay'>,
+): Promise<ApiResult> {
   const loop = await ownLoop(event);
-  const { eventIds } = parseRequest(replayRequestSchema, replayBody(event));
+  const { eventIds } = request.body();
   // deliver sends only to verified, enabled loops; a disabled loop would just record them again.
   if (loop.status !== 'verified' || !loop.enabled) {
     throw conflict(
@@ -87,11 +60,6 @@ export async function replayFailures(event: ApiEvent): Promise<ApiResult> {
     skipped: found.length - failures.length,
   });
   return { status: 202, body: { replayed: failures.length } };
-}
-
-/** The body is optional: none at all means `{}` (replay everything). One that is there must be JSON. */
-function replayBody(event: ApiEvent): unknown {
-  return event.body === undefined || event.body === null || event.body === '' ? {} : readBody(event);
 }
 
 /** The delivery as it was queued the first time, marked as the replay of this failure. */

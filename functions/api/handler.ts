@@ -1,20 +1,23 @@
 import { requireEnv } from '#shared/runtime/config.ts';
+import { ENV } from '#shared/runtime/env-names.ts';
 import { ApiError, notFound } from '#shared/http/errors.ts';
 import { type ApiEvent, type ApiResult, apiHandler, requireAccount, requireAdmin } from '#shared/http/api-handler.ts';
-import { ROUTES, type RouteKey, routeKey } from '#shared/http/routes.ts';
+import { ROUTES, type RequestOf, type KeyOf, type Route, routeKey } from '#shared/http/routes.ts';
 import { deleteKey, getAccounts, postAccount, postKey } from './accounts.ts';
 import { getFailures, replayFailures } from './failures.ts';
 import { downloadLogFile, getLogFiles } from './logfiles.ts';
 import { testLoop } from './trial-delivery.ts';
 import { getLoops, getOneLoop, patchLoop, postLoop, removeLoop, rotateSecret, verifyLoop } from './loops.ts';
 import { openApiDocument } from './openapi.ts';
+import { routeRequest } from './request.ts';
 
-type Route = (event: ApiEvent) => Promise<ApiResult>;
+type ApiRoute = Extract<Route, { fn: 'api' }>;
+type ApiRouteKey = KeyOf<ApiRoute>;
 
-/** The management API: operator and account routes, health and the OpenAPI document. */
-const handlers: Partial<Record<RouteKey, Route>> = {
+/** The management API: every `fn: 'api'` route of the table has its handler here (the type says so). */
+const handlers: { [K in ApiRouteKey]: (event: ApiEvent, request: RequestOf<K>) => Promise<ApiResult> } = {
   'GET /v1/health': async () => ({ status: 200, body: { status: 'ok' } }),
-  'GET /v1/openapi.json': async () => ({ status: 200, body: openApiDocument(requireEnv('API_URL')) }),
+  'GET /v1/openapi.json': async () => ({ status: 200, body: openApiDocument(requireEnv(ENV.API_URL)) }),
   'POST /v1/accounts': postAccount,
   'GET /v1/accounts': getAccounts,
   'POST /v1/accounts/{accountId}/keys': postKey,
@@ -35,12 +38,12 @@ const handlers: Partial<Record<RouteKey, Route>> = {
 
 export const handler = apiHandler(async (event) => {
   const route = ROUTES.find((candidate) => routeKey(candidate) === event.routeKey);
-  const answer = route && handlers[event.routeKey as RouteKey];
-  if (!route || !answer) return notMatched(event);
+  if (!route || route.fn !== 'api') return notMatched(event);
   // Access is checked here, from the route table, so that no route can forget it.
   if (route.access === 'admin') requireAdmin(event);
   if (route.access === 'account') requireAccount(event);
-  return answer(event);
+  const answer = handlers[routeKey(route) as ApiRouteKey] as (event: ApiEvent, request: unknown) => Promise<ApiResult>;
+  return answer(event, routeRequest(route, event));
 });
 
 /** `$default`: nothing matched. The same path with another method → 405 with the methods it has. */

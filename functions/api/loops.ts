@@ -2,8 +2,10 @@ import { clock } from '#shared/runtime/clock.ts';
 import { requireIntEnv } from '#shared/runtime/config.ts';
 import { ApiError, badRequest, conflict, notFound } from '#shared/http/errors.ts';
 import { type ApiEvent, type ApiResult, requireAccount } from '#shared/http/api-handler.ts';
+import type { RequestOf } from '#shared/http/routes.ts';
 import { isId, newId } from '#shared/runtime/ids.ts';
-import { LOOP_LIMITS, createLoopSchema, toLoopView, updateLoopSchema } from '#shared/loops/schemas.ts';
+import { LOOP_LIMITS } from '#shared/loops/schemas.ts';
+import { toLoopView } from '#shared/loops/view.ts';
 import { countCheck } from '#shared/store/rate-limits.ts';
 import { checkTargetUrl } from '#shared/outbound/guard.ts';
 import { outboundPolicyFromEnv } from '#shared/outbound/policy.ts';
@@ -11,9 +13,7 @@ import { generateSecret } from '#shared/delivery/signing.ts';
 import { type LoopRecord, withChange, withRotatedSecret } from '#shared/loops/loop.ts';
 import { createLoop, deleteLoop, getLoop, listLoopsPage, saveLoop } from '#shared/store/loops.ts';
 import { ConditionFailed } from '#shared/store/table.ts';
-import { parseRequest } from '#shared/http/validation.ts';
 import { applyVerification, checkVerification, newVerification } from '#shared/loops/verification.ts';
-import { pageParams, readBody } from './request.ts';
 import { ENV } from '#shared/runtime/env-names.ts';
 
 const MAX_LOOPS_PER_ACCOUNT = requireIntEnv(ENV.MAX_LOOPS_PER_ACCOUNT);
@@ -55,9 +55,9 @@ async function save(loop: LoopRecord, previous: LoopRecord): Promise<void> {
   }
 }
 
-export async function postLoop(event: ApiEvent): Promise<ApiResult> {
+export async function postLoop(event: ApiEvent, request: RequestOf<'POST /v1/loops'>): Promise<ApiResult> {
   const { accountId } = requireAccount(event);
-  const input = parseRequest(createLoopSchema, readBody(event));
+  const input = request.body();
   const url = targetUrl(input.url);
   const now = clock.now();
   const loop: LoopRecord = {
@@ -88,9 +88,9 @@ export async function postLoop(event: ApiEvent): Promise<ApiResult> {
   return { status: 201, body: toLoopView(loop, { withSecret: true }) };
 }
 
-export async function getLoops(event: ApiEvent): Promise<ApiResult> {
+export async function getLoops(event: ApiEvent, request: RequestOf<'GET /v1/loops'>): Promise<ApiResult> {
   const { accountId } = requireAccount(event);
-  const { limit, cursor } = pageParams(event);
+  const { limit, cursor } = request.page();
   const page = await listLoopsPage(accountId, limit, cursor);
   return {
     status: 200,
@@ -105,9 +105,9 @@ export async function getOneLoop(event: ApiEvent): Promise<ApiResult> {
   return { status: 200, body: toLoopView(await ownLoop(event)) };
 }
 
-export async function patchLoop(event: ApiEvent): Promise<ApiResult> {
+export async function patchLoop(event: ApiEvent, request: RequestOf<'PATCH /v1/loops/{loopId}'>): Promise<ApiResult> {
   const previous = await ownLoop(event);
-  const input = parseRequest(updateLoopSchema, readBody(event));
+  const input = request.body();
   // The URL it has passes as it is; another is checked and normalised (it may normalise to the same).
   const change =
     input.url === undefined || input.url === previous.url ? input : { ...input, url: targetUrl(input.url) };

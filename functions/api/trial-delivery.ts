@@ -1,8 +1,8 @@
-import * as z from 'zod';
 import { type AttemptOutcome, attempt, signedRequest } from '#shared/delivery/attempt.ts';
 import { testEvent } from '#shared/delivery/trial-event.ts';
 import { toRecord } from '#shared/delivery/webhook-body.ts';
 import type { ApiEvent, ApiResult } from '#shared/http/api-handler.ts';
+import type { TestResult } from '#shared/http/responses.ts';
 import { send } from '#shared/outbound/client.ts';
 import { outboundPolicyFromEnv } from '#shared/outbound/policy.ts';
 import { clock } from '#shared/runtime/clock.ts';
@@ -17,20 +17,6 @@ import { ENV } from '#shared/runtime/env-names.ts';
  * through the same guarded client, encoding and signing as every delivery, and answered with what
  * the receiver did. A manual check: it is not queued, not retried and leaves no failure behind.
  */
-
-export const testResultSchema = z
-  .object({
-    delivered: z.boolean().describe('Whether the receiver answered 2xx in time.'),
-    status: z.number().int().optional().describe("The receiver's HTTP status, when it answered."),
-    error: z
-      .string()
-      .optional()
-      .describe('What went wrong, when it was not delivered: `HTTP 500`, `timeout: …`, `connection: …`, `blocked: …`.'),
-    durationMs: z.number().int().describe('How long the attempt took, in milliseconds.'),
-  })
-  .describe('The outcome of a test delivery');
-
-export type TestResult = z.infer<typeof testResultSchema>;
 
 const OUTBOUND = outboundPolicyFromEnv();
 // Read when a test runs, not at import: the other routes do not need it.

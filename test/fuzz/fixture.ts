@@ -1,4 +1,4 @@
-import { EVENT_TYPES } from '#shared/events/mail-event.ts';
+import { EVENT_TYPES } from '#shared/events/event-types.ts';
 import type { Receiver } from '../support/twin-receiver.ts';
 import type { RawClient } from './http.ts';
 import { NO_SUCH } from './model.ts';

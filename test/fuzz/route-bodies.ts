@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { EVENT_TYPES } from '#shared/events/mail-event.ts';
+import { EVENT_TYPES } from '#shared/events/event-types.ts';
 import { type BodySpec, bytesOf, longText } from './bodies.ts';
 import { LIMIT, NO_SUCH } from './model.ts';
 import { notA, trickyText } from './text.ts';

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { XMLParser } from 'fast-xml-parser';
 import { SaxesParser } from 'saxes';
-import { EVENT_TYPES } from '#shared/events/mail-event.ts';
+import { EVENT_TYPES } from '#shared/events/event-types.ts';
 import type { WebhookRecord } from '#shared/delivery/webhook-body.ts';
 import type { LoopErrorRecord } from '#shared/logs/log-record.ts';
 

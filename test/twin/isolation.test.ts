@@ -1,6 +1,6 @@
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EVENT_TYPES } from '#shared/events/mail-event.ts';
+import { EVENT_TYPES } from '#shared/events/event-types.ts';
 import { type ApiAnswer, call } from '../support/twin-api.ts';
 import { type Receiver, startReceiver } from '../support/twin-receiver.ts';
 import { createAccount, createVerifiedLoop } from '../support/twin-seed.ts';

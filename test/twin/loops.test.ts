@@ -1,6 +1,6 @@
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { EVENT_TYPES } from '#shared/events/mail-event.ts';
+import { EVENT_TYPES } from '#shared/events/event-types.ts';
 import { ROUTES } from '#shared/http/routes.ts';
 import { call } from '../support/twin-api.ts';
 import { type Receiver, startReceiver } from '../support/twin-receiver.ts';

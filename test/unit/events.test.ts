@@ -3,13 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ApiError, type ErrorDetail, fromDomainError } from '#shared/http/errors.ts';
 import { isEmailAddress } from '#shared/events/email-address.ts';
-import {
-  EVENT_TYPES,
-  InvalidEvents,
-  eventsRequestSchema,
-  type MailEvent,
-  parseEventBatch,
-} from '#shared/events/mail-event.ts';
+import { EVENT_TYPES } from '#shared/events/event-types.ts';
+import { InvalidEvents, eventsRequestSchema, type MailEvent, parseEventBatch } from '#shared/events/mail-event.ts';
 
 const receivedAt = new Date('2026-11-21T10:00:00.000Z');
 const MINUTE = 60_000;

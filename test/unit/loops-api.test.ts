@@ -218,6 +218,37 @@ describe('lists: cursors are text', () => {
   });
 });
 
+describe('loops: a request is checked against its route after the loop is found', () => {
+  const missing = 'loop_01JD0000000000000000000000';
+
+  it('answers 404 for a loop that is not there, whatever the body or query', async () => {
+    expect((await loopRoute('PATCH', missing, { colour: 'red' })).status).toBe(404);
+    const failures = await call('GET /v1/loops/{loopId}/failures', `/v1/loops/${missing}/failures`, {
+      loopId: missing,
+      query: { limit: '0' },
+    });
+    expect(failures.status).toBe(404);
+    const replay = await call('POST /v1/loops/{loopId}/failures/replay', `/v1/loops/${missing}/failures/replay`, {
+      loopId: missing,
+      body: { eventIds: [] },
+    });
+    expect(replay.status).toBe(404);
+  });
+
+  it('answers 400 for the same requests on a loop that is there', async () => {
+    const loop = await createLoop();
+    const patched = await loopRoute('PATCH', loop.id, { colour: 'red' });
+    expect(patched.status).toBe(400);
+    expect(patched.json.error.details).toContainEqual({ path: 'colour', message: 'is not a known field' });
+    const failures = await call('GET /v1/loops/{loopId}/failures', `/v1/loops/${loop.id}/failures`, {
+      loopId: loop.id,
+      query: { limit: '0' },
+    });
+    expect(failures.status).toBe(400);
+    expect(failures.json.error.message).toBe('limit must be a whole number from 1 to 200.');
+  });
+});
+
 describe('the OpenAPI document', () => {
   it("names the deployment's URL as its server, whatever Host the request came with", async () => {
     const response = await handler(

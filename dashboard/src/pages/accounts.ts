@@ -1,29 +1,18 @@
-import { api } from '../api.ts';
+import { type Account, type AccountList, type ApiKey, type CreatedAccount, api } from '../api.ts';
 import { busy, field, h, loadInto, showError, shownOnce, when } from '../dom.ts';
-
-interface Account {
-  id: string;
-  name: string;
-  createdAt: string;
-}
 
 /** The operator's page: accounts, a new account (its key shown once), issuing and revoking keys. */
 export async function accountsPage(main: HTMLElement): Promise<void> {
   const list = h('div', { class: 'list' });
   const reload = () =>
     loadInto(list, 'Loading accounts…', async () => {
-      const { accounts, nextCursor } = await api<AccountPage>('GET', '/v1/accounts?limit=200');
+      const { accounts, nextCursor } = await api<AccountList>('GET', '/v1/accounts?limit=200');
       if (!accounts.length) return [h('p', {}, 'No accounts yet.')];
       const table = accountTable(accounts);
       return [table, moreButton(table, nextCursor)];
     });
   main.append(h('h1', {}, 'Accounts'), createAccountForm(reload), h('h2', {}, 'All accounts'), list);
   await reload();
-}
-
-interface AccountPage {
-  accounts: Account[];
-  nextCursor?: string;
 }
 
 /** "Show more accounts" while the API says there are more (`nextCursor`). */
@@ -35,7 +24,7 @@ function moreButton(table: HTMLTableElement, cursor: string | undefined): HTMLEl
   button.addEventListener('click', async () => {
     try {
       const page = await busy(button, 'Loading…', () =>
-        api<AccountPage>('GET', `/v1/accounts?limit=200&cursor=${encodeURIComponent(next!)}`),
+        api<AccountList>('GET', `/v1/accounts?limit=200&cursor=${encodeURIComponent(next!)}`),
       );
       table.tBodies[0]!.append(...page.accounts.map(accountRow));
       next = page.nextCursor;
@@ -64,7 +53,7 @@ function createAccountForm(reload: () => Promise<void>): HTMLFormElement {
     result.replaceChildren();
     try {
       const account = await busy(button, 'Creating…', () =>
-        api<Account & { apiKey: { id: string; key: string } }>('POST', '/v1/accounts', { name: name.value.trim() }),
+        api<CreatedAccount>('POST', '/v1/accounts', { name: name.value.trim() }),
       );
       name.value = '';
       result.replaceChildren(
@@ -98,9 +87,7 @@ function accountRow(account: Account): HTMLTableRowElement {
   issue.addEventListener('click', async () => {
     result.replaceChildren();
     try {
-      const key = await busy(issue, 'Issuing…', () =>
-        api<{ id: string; key: string }>('POST', `/v1/accounts/${account.id}/keys`),
-      );
+      const key = await busy(issue, 'Issuing…', () => api<ApiKey>('POST', `/v1/accounts/${account.id}/keys`));
       result.replaceChildren(shownOnce(`API key ${key.id}`, key.key, 'Shown only this once.'));
       revoke.querySelector('input')!.value = key.id;
     } catch (error) {

@@ -1,21 +1,5 @@
-import { api, type Loop } from '../api.ts';
+import { type Failure, type FailureList, type Loop, type Replayed, type TestResult, api } from '../api.ts';
 import { busy, h, loadInto, showError, when } from '../dom.ts';
-
-interface TestResult {
-  delivered: boolean;
-  status?: number;
-  error?: string;
-  durationMs: number;
-}
-
-interface Failure {
-  eventId: string;
-  type: string;
-  failedAt: string;
-  attempts: number;
-  lastStatus?: number;
-  lastError: string;
-}
 
 /** Sends one signed `test` event now and shows what the receiver answered. */
 export function testSection(loop: Loop): HTMLElement {
@@ -56,7 +40,7 @@ export function failuresSection(loop: Loop): HTMLElement {
   const refresh = h('button', { type: 'button' }, 'Refresh');
   const load = () =>
     loadInto(list, 'Loading failures…', async () => {
-      const { failures } = await api<{ failures: Failure[] }>('GET', `/v1/loops/${loop.id}/failures?limit=200`);
+      const { failures } = await api<FailureList>('GET', `/v1/loops/${loop.id}/failures?limit=200`);
       if (!failures.length) return [h('p', {}, 'No failed deliveries.')];
       return [failureTable(failures), replayButtons(loop, list, outcome, load)];
     });
@@ -121,7 +105,7 @@ function replayButtons(loop: Loop, list: HTMLElement, outcome: HTMLElement, relo
     try {
       const body = eventIds ? { eventIds } : undefined;
       const { replayed } = await busy(button, 'Replaying…', () =>
-        api<{ replayed: number }>('POST', `/v1/loops/${loop.id}/failures/replay`, body),
+        api<Replayed>('POST', `/v1/loops/${loop.id}/failures/replay`, body),
       );
       await reload();
       outcome.replaceChildren(

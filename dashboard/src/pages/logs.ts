@@ -1,14 +1,5 @@
-import { api } from '../api.ts';
+import { type Download, type LogFile, type LogList, api } from '../api.ts';
 import { busy, field, h, loadInto, showError } from '../dom.ts';
-
-interface LogFile {
-  name: string;
-  type: string;
-  date: string;
-  records: number;
-  size: number;
-  complete: boolean;
-}
 
 const FORMATS = ['json', 'csv', 'xml'] as const;
 
@@ -23,7 +14,7 @@ export async function logsPage(main: HTMLElement): Promise<void> {
     files,
   );
   await loadInto(days, 'Loading dates…', async () => {
-    const { dates } = await api<{ dates: string[] }>('GET', '/v1/logfiles');
+    const { dates } = await api<Extract<LogList, { dates: unknown }>>('GET', '/v1/logfiles');
     if (!dates.length) return [h('p', {}, 'No log files yet: they appear once events have been accepted.')];
     const select = h('select', { name: 'date' }, ...dates.map((date) => h('option', { value: date }, date)));
     const show = () => loadInto(files, 'Loading files…', () => dayFiles(select.value));
@@ -34,7 +25,10 @@ export async function logsPage(main: HTMLElement): Promise<void> {
 }
 
 async function dayFiles(date: string): Promise<Node[]> {
-  const { files } = await api<{ files: LogFile[] }>('GET', `/v1/logfiles?date=${encodeURIComponent(date)}`);
+  const { files } = await api<Extract<LogList, { files: unknown }>>(
+    'GET',
+    `/v1/logfiles?date=${encodeURIComponent(date)}`,
+  );
   if (!files.length) return [h('p', {}, `No files for ${date}.`)];
   const head = ['File', 'Records', 'Size', 'Complete', 'Download'];
   return [
@@ -75,7 +69,7 @@ async function download(button: HTMLButtonElement, file: LogFile, format: string
   error.hidden = true;
   try {
     const { url } = await busy(button, 'Preparing…', () =>
-      api<{ url: string }>('GET', `/v1/logfiles/${encodeURIComponent(file.name)}?format=${format}&redirect=false`),
+      api<Download>('GET', `/v1/logfiles/${encodeURIComponent(file.name)}?format=${format}&redirect=false`),
     );
     location.assign(url);
   } catch (problem) {

@@ -1,12 +1,8 @@
-import { ApiError, EVENT_TYPES, type Loop } from '../api.ts';
+import { ApiCallError, EVENT_TYPES, type Loop, type LoopInput } from '../api.ts';
 import { busy, clearError, field, h, showError, uid } from '../dom.ts';
 
-export interface LoopFields {
-  url: string;
-  events: string[];
-  format: 'form' | 'json';
-  description: string;
-}
+/** What the form sends: the fields of a new loop that it shows. */
+export type LoopFields = Required<Pick<LoopInput, 'url' | 'events' | 'format' | 'description'>>;
 
 /**
  * The loop's fields (URL, events, format, description) as a form, for creating or changing a loop.
@@ -71,8 +67,10 @@ export function loopForm(options: {
     for (const slot of form.querySelectorAll<HTMLElement>('.error')) clearError(slot);
     const fields: LoopFields = {
       url: url.value.trim(),
-      events: [...form.querySelectorAll<HTMLInputElement>('input[name=events]:checked')].map((box) => box.value),
-      format: format.value as 'form' | 'json',
+      events: [...form.querySelectorAll<HTMLInputElement>('input[name=events]:checked')].map(
+        (box) => box.value as LoopFields['events'][number],
+      ),
+      format: format.value as LoopFields['format'],
       description: description.value,
     };
     try {
@@ -86,7 +84,7 @@ export function loopForm(options: {
 
 /** Each detail under its field (`events[2]` → events); whatever has no field goes to `fallback`. */
 function showFieldErrors(form: HTMLFormElement, fallback: HTMLElement, error: unknown): void {
-  const details = error instanceof ApiError ? error.details : [];
+  const details = error instanceof ApiCallError ? error.details : [];
   const unplaced = [];
   for (const detail of details) {
     const name = detail.path?.split(/[.[]/)[0] ?? '';
@@ -103,7 +101,7 @@ function showFieldErrors(form: HTMLFormElement, fallback: HTMLElement, error: un
   if (!details.length || unplaced.length) {
     showError(
       fallback,
-      error instanceof ApiError ? new ApiError(error.status, error.code, error.message, unplaced) : error,
+      error instanceof ApiCallError ? new ApiCallError(error.status, error.code, error.message, unplaced) : error,
     );
   }
 }

@@ -1,4 +1,4 @@
-import { api, type Loop } from '../api.ts';
+import { type Loop, type Secret, api } from '../api.ts';
 import { busy, h, loadInto, showError, shownOnce, when } from '../dom.ts';
 import { go } from '../router.ts';
 import { failuresSection, testSection } from './deliveries.ts';
@@ -79,7 +79,7 @@ function actions(loop: Loop): HTMLElement {
   const rotate = h('button', { type: 'button' }, 'Rotate secret');
   rotate.addEventListener('click', () =>
     act(rotate, 'Rotating…', result, async () => {
-      const { secret } = await api<{ secret: string }>('POST', `/v1/loops/${loop.id}/secret/rotate`);
+      const { secret } = await api<Secret>('POST', `/v1/loops/${loop.id}/secret/rotate`);
       result.replaceChildren(
         shownOnce(
           'New signing secret',

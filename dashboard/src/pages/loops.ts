@@ -1,4 +1,4 @@
-import { api, type Loop } from '../api.ts';
+import { type Loop, type LoopList, api } from '../api.ts';
 import { h, loadInto } from '../dom.ts';
 import { go } from '../router.ts';
 import { loopForm } from './loop-form.ts';
@@ -12,7 +12,7 @@ export async function loopsPage(main: HTMLElement): Promise<void> {
     list,
   );
   await loadInto(list, 'Loading loops…', async () => {
-    const { loops } = await api<{ loops: Loop[] }>('GET', '/v1/loops?limit=200');
+    const { loops } = await api<LoopList>('GET', '/v1/loops?limit=200');
     if (!loops.length)
       return [h('p', {}, 'No loops yet. ', h('a', { href: '#/loops/new' }, 'Create your first loop'), '.')];
     return [

@@ -1,4 +1,4 @@
-import { api, ApiError } from '../api.ts';
+import { api, ApiCallError } from '../api.ts';
 import { busy, clearError, field, h, showError } from '../dom.ts';
 import { type Role, session } from '../session.ts';
 
@@ -55,7 +55,7 @@ async function whoIs(key: string): Promise<Role> {
     await api('GET', '/v1/loops?limit=1', undefined, key);
     return 'account';
   } catch (error) {
-    if (!(error instanceof ApiError) || error.status !== 403) throw error;
+    if (!(error instanceof ApiCallError) || error.status !== 403) throw error;
     await api('GET', '/v1/accounts?limit=1', undefined, key);
     return 'admin';
   }

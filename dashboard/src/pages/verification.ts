@@ -1,4 +1,4 @@
-import { api, ApiError, type Loop } from '../api.ts';
+import { api, ApiCallError, type Loop } from '../api.ts';
 import { busy, copy, h, saveFile, showError, when } from '../dom.ts';
 import { go } from '../router.ts';
 
@@ -68,7 +68,7 @@ export function verificationSection(loop: Loop): HTMLElement {
 /** A failed check: what each location answered (from the error's details), in a list. */
 function checkFailure(error: unknown): HTMLElement {
   const box = h('div', { class: 'error', role: 'alert' });
-  if (error instanceof ApiError && error.code === 'verification_failed') {
+  if (error instanceof ApiCallError && error.code === 'verification_failed') {
     box.append(
       h('p', {}, 'Not verified yet. What each location answered:'),
       h('ul', {}, ...error.details.map((detail) => h('li', {}, detail.message))),

@@ -7,18 +7,13 @@ import {
   type Problem as SchemaProblem,
 } from '#shared/runtime/schema-problems.ts';
 import { newId } from '#shared/runtime/ids.ts';
+import { type AnyEventType, EVENT_TYPES } from './event-types.ts';
 
 /**
  * The inbound e-mail event (SPEC §4): its schema, which also generates the OpenAPI document, and
  * `parseEventBatch`, which turns a request body into accepted events or one InvalidEvents listing
  * every problem.
  */
-
-export const EVENT_TYPES = ['sent', 'delivery', 'open', 'click', 'bounce', 'failure', 'unsubscribe', 'abuse'] as const;
-/** `test` is produced only by `POST /v1/loops/{id}/test`, never ingested. */
-export const ALL_EVENT_TYPES = [...EVENT_TYPES, 'test'] as const;
-export type EventType = (typeof EVENT_TYPES)[number];
-export type AnyEventType = (typeof ALL_EVENT_TYPES)[number];
 
 const KiB = 1024;
 const MINUTE_MS = 60 * 1000;

@@ -1,113 +1,292 @@
 /**
- * Every route of the HTTP API, in one place: the stack creates an API Gateway route for each, the
- * api function dispatches and answers 405s from it, and the OpenAPI document lists it.
+ * Every route of the HTTP API, one record each: the stack creates an API Gateway route for each, the
+ * api function dispatches, checks access, validates requests and answers 405s from it, and the
+ * OpenAPI document describes it. A record holds only data and schemas, no handler: the CDK app
+ * imports this table, and must not load function code.
  */
+import type * as z from 'zod';
+import { eventsRequestSchema } from '#shared/events/mail-event.ts';
+import { createLoopSchema, loopListSchema, loopSchema, secretSchema, updateLoopSchema } from '#shared/loops/schemas.ts';
+import { createAccountSchema, downloadQuery, logListQuery, replayRequestSchema } from './requests.ts';
+import {
+  acceptedSchema,
+  accountListSchema,
+  apiKeySchema,
+  createdAccountSchema,
+  downloadSchema,
+  failureListSchema,
+  healthSchema,
+  logListSchema,
+  replayedSchema,
+  testResultSchema,
+} from './responses.ts';
+
 export type RouteAccess = 'public' | 'admin' | 'account';
 /** The folder under functions/ whose handler answers the route. */
 export type RouteFunction = 'api' | 'ingest';
+export type RouteMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+
+/** A query parameter's schema: it takes the raw value, a string or undefined when absent. */
+export type QuerySchema = z.ZodType<unknown, string | undefined>;
 
 export interface RouteSpec {
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  method: RouteMethod;
   path: string;
   access: RouteAccess;
   fn: RouteFunction;
+  /** A name for the operation, `Resource_verb`: the OpenAPI operationId, and for other bindings. */
+  operation: string;
   summary: string;
+  /** The JSON body and its schema; `optional`: no body at all stands for `{}`. */
+  body?: { schema: z.ZodType; optional?: boolean };
+  /** The query parameters it takes, each with its schema; any other is refused. */
+  query?: Readonly<Record<string, QuerySchema>>;
+  /** A list: it takes `?limit=` and `?cursor=` (and no other parameter), and answers `nextCursor`. */
+  paged?: boolean;
+  /** The status of a success. */
+  status: number;
+  /** The body of a success. */
+  response?: z.ZodType;
+  /** Also answers 302 to a URL in `Location`: what that URL is. */
+  redirect?: string;
 }
 
 export const ROUTES = [
-  { method: 'GET', path: '/v1/health', access: 'public', fn: 'api', summary: 'Is the API up?' },
+  {
+    method: 'GET',
+    path: '/v1/health',
+    access: 'public',
+    fn: 'api',
+    operation: 'Health_get',
+    summary: 'Is the API up?',
+    status: 200,
+    response: healthSchema,
+  },
   {
     method: 'GET',
     path: '/v1/openapi.json',
     access: 'public',
     fn: 'api',
+    operation: 'OpenApi_get',
     summary: 'This API as an OpenAPI 3.1 document',
+    status: 200,
   },
   {
     method: 'POST',
     path: '/v1/accounts',
     access: 'admin',
     fn: 'api',
+    operation: 'Account_create',
     summary: 'Create an account and its first API key',
+    body: { schema: createAccountSchema },
+    status: 201,
+    response: createdAccountSchema,
   },
-  { method: 'GET', path: '/v1/accounts', access: 'admin', fn: 'api', summary: 'List accounts' },
+  {
+    method: 'GET',
+    path: '/v1/accounts',
+    access: 'admin',
+    fn: 'api',
+    operation: 'Account_list',
+    summary: 'List accounts',
+    paged: true,
+    status: 200,
+    response: accountListSchema,
+  },
   {
     method: 'POST',
     path: '/v1/accounts/{accountId}/keys',
     access: 'admin',
     fn: 'api',
+    operation: 'AccountKey_create',
     summary: 'Issue another API key for an account',
+    status: 201,
+    response: apiKeySchema,
   },
   {
     method: 'DELETE',
     path: '/v1/accounts/{accountId}/keys/{keyId}',
     access: 'admin',
     fn: 'api',
+    operation: 'AccountKey_revoke',
     summary: 'Revoke an API key',
+    status: 204,
   },
   {
     method: 'POST',
     path: '/v1/events',
     access: 'account',
     fn: 'ingest',
+    operation: 'Event_send',
     summary: 'Send one event or a batch of events',
+    body: { schema: eventsRequestSchema },
+    status: 202,
+    response: acceptedSchema,
   },
-  { method: 'POST', path: '/v1/loops', access: 'account', fn: 'api', summary: 'Create a feedback loop' },
-  { method: 'GET', path: '/v1/loops', access: 'account', fn: 'api', summary: 'List feedback loops' },
-  { method: 'GET', path: '/v1/loops/{loopId}', access: 'account', fn: 'api', summary: 'Get a feedback loop' },
-  { method: 'PATCH', path: '/v1/loops/{loopId}', access: 'account', fn: 'api', summary: 'Change a feedback loop' },
-  { method: 'DELETE', path: '/v1/loops/{loopId}', access: 'account', fn: 'api', summary: 'Delete a feedback loop' },
+  {
+    method: 'POST',
+    path: '/v1/loops',
+    access: 'account',
+    fn: 'api',
+    operation: 'Loop_create',
+    summary: 'Create a feedback loop',
+    body: { schema: createLoopSchema },
+    status: 201,
+    response: loopSchema,
+  },
+  {
+    method: 'GET',
+    path: '/v1/loops',
+    access: 'account',
+    fn: 'api',
+    operation: 'Loop_list',
+    summary: 'List feedback loops',
+    paged: true,
+    status: 200,
+    response: loopListSchema,
+  },
+  {
+    method: 'GET',
+    path: '/v1/loops/{loopId}',
+    access: 'account',
+    fn: 'api',
+    operation: 'Loop_get',
+    summary: 'Get a feedback loop',
+    status: 200,
+    response: loopSchema,
+  },
+  {
+    method: 'PATCH',
+    path: '/v1/loops/{loopId}',
+    access: 'account',
+    fn: 'api',
+    operation: 'Loop_update',
+    summary: 'Change a feedback loop',
+    body: { schema: updateLoopSchema },
+    status: 200,
+    response: loopSchema,
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/loops/{loopId}',
+    access: 'account',
+    fn: 'api',
+    operation: 'Loop_delete',
+    summary: 'Delete a feedback loop',
+    status: 204,
+  },
   {
     method: 'POST',
     path: '/v1/loops/{loopId}/verify',
     access: 'account',
     fn: 'api',
+    operation: 'Loop_verify',
     summary: 'Check the verification file now',
+    status: 200,
+    response: loopSchema,
   },
   {
     method: 'POST',
     path: '/v1/loops/{loopId}/secret/rotate',
     access: 'account',
     fn: 'api',
+    operation: 'LoopSecret_rotate',
     summary: 'Rotate the signing secret',
+    status: 200,
+    response: secretSchema,
   },
   {
     method: 'POST',
     path: '/v1/loops/{loopId}/test',
     access: 'account',
     fn: 'api',
+    operation: 'Loop_test',
     summary: 'Send one signed test event now and say what the receiver answered',
+    status: 200,
+    response: testResultSchema,
   },
   {
     method: 'GET',
     path: '/v1/loops/{loopId}/failures',
     access: 'account',
     fn: 'api',
+    operation: 'Failure_list',
     summary: 'List the deliveries that failed for good, newest first',
+    paged: true,
+    status: 200,
+    response: failureListSchema,
   },
   {
     method: 'POST',
     path: '/v1/loops/{loopId}/failures/replay',
     access: 'account',
     fn: 'api',
+    operation: 'Failure_replay',
     summary: 'Queue failed deliveries again (all, or some by event id)',
+    body: { schema: replayRequestSchema, optional: true },
+    status: 202,
+    response: replayedSchema,
   },
   {
     method: 'GET',
     path: '/v1/logfiles',
     access: 'account',
     fn: 'api',
+    operation: 'LogFile_list',
     summary: 'The dates that have log files, newest first; with ?date=, the files of that day',
+    query: logListQuery,
+    status: 200,
+    response: logListSchema,
   },
   {
     method: 'GET',
     path: '/v1/logfiles/{name}',
     access: 'account',
     fn: 'api',
+    operation: 'LogFile_download',
     summary: 'Download a log file (json, csv or xml) through a presigned URL',
+    query: downloadQuery,
+    status: 200,
+    response: downloadSchema,
+    redirect: 'Found: `Location` is a presigned URL of the file',
   },
 ] as const satisfies readonly RouteSpec[];
 
-export type RouteKey = `${(typeof ROUTES)[number]['method']} ${(typeof ROUTES)[number]['path']}`;
+export type Route = (typeof ROUTES)[number];
+/** `METHOD /path` of one route record (of each, for a union). */
+export type KeyOf<R extends RouteSpec> = R extends RouteSpec ? `${R['method']} ${R['path']}` : never;
+type RoutesByKey = { [R in Route as KeyOf<R>]: R };
+export type RouteKey = keyof RoutesByKey;
+/** The record of one route, by its key. */
+export type RouteOf<K extends RouteKey> = RoutesByKey[K];
 
 export const routeKey = (route: RouteSpec) => `${route.method} ${route.path}`;
+
+/** The names in a path template: `/v1/loops/{loopId}` → `['loopId']`. */
+export const pathParams = (route: RouteSpec): string[] =>
+  [...route.path.matchAll(/\{(\w+)\}/g)].map((match) => match[1]!);
+
+// ---- what a handler receives ----
+
+/** `?limit=` and `?cursor=` of a list, checked. */
+export interface Page {
+  limit: number;
+  cursor: string | undefined;
+}
+
+type BodyOf<R> = R extends { body: { schema: infer S extends z.ZodType } } ? z.output<S> : never;
+type QueryOf<R> = R extends { query: infer Q extends Readonly<Record<string, QuerySchema>> }
+  ? { [N in keyof Q]: z.output<Q[N]> }
+  : never;
+
+/**
+ * A request checked against its route's record, each part when the handler asks for it, so that the
+ * checks the handler makes first (the loop exists, say) still answer first. What fails is a 400 in
+ * the API's shape (415 and 413 for a body that is not JSON or too large).
+ */
+export type RouteRequest<R> = (R extends { body: object } ? { body(): BodyOf<R> } : unknown) &
+  (R extends { query: object } ? { query(): QueryOf<R> } : unknown) &
+  (R extends { paged: true } ? { page(): Page } : unknown);
+
+/** What the handler of the route `K` receives besides the event. */
+export type RequestOf<K extends RouteKey> = RouteRequest<RouteOf<K>>;

@@ -1,5 +1,5 @@
 import { RECORD_FIELDS, type WebhookRecord } from '#shared/delivery/webhook-body.ts';
-import type { EventType } from '#shared/events/mail-event.ts';
+import type { EventType } from '#shared/events/event-types.ts';
 
 /**
  * The log files (SPEC §8): per account, per UTC day (the day the event was accepted), per type,

@@ -1,4 +1,4 @@
-import type { AnyEventType } from '#shared/events/mail-event.ts';
+import type { AnyEventType } from '#shared/events/event-types.ts';
 
 /**
  * A feedback loop as stored, and the rules of its life: who receives what, which secrets sign,

@@ -1,7 +1,9 @@
+/**
+ * The loop as the API takes and shows it (SPEC §3). Only zod and constants: the route table (read by
+ * the CDK app) and the dashboard's types (checked without Node's types) import this file.
+ */
 import * as z from 'zod';
-import { EVENT_TYPES } from '#shared/events/mail-event.ts';
-import type { LoopRecord } from './loop.ts';
-import { verificationLocations } from './verification.ts';
+import { EVENT_TYPES } from '#shared/events/event-types.ts';
 
 /** SPEC §3: limits of a loop. */
 export const LOOP_LIMITS = { urlMaxLength: 2048, descriptionMaxLength: 1000 };
@@ -71,29 +73,7 @@ export const loopSchema = z
   })
   .describe('A feedback loop');
 
-export type LoopView = z.infer<typeof loopSchema>;
+export const loopListSchema = z.object({ loops: z.array(loopSchema), nextCursor: z.string().optional() });
+export const secretSchema = z.object({ secret: z.string() });
 
-/** The loop as the API shows it; the secret only when it was just made. */
-export function toLoopView(loop: LoopRecord, options: { withSecret?: boolean } = {}): LoopView {
-  const { verification } = loop;
-  return {
-    id: loop.id,
-    url: loop.url,
-    events: loop.events.filter((type): type is (typeof EVENT_TYPES)[number] => type !== 'test'),
-    format: loop.format,
-    description: loop.description,
-    enabled: loop.enabled,
-    status: loop.status,
-    ...(loop.disabledReason ? { disabledReason: loop.disabledReason } : {}),
-    verification: {
-      file: verification.file,
-      content: verification.content,
-      locations: verificationLocations(loop.url, verification.file),
-      ...(verification.lastCheckedAt ? { lastCheckedAt: verification.lastCheckedAt } : {}),
-      ...(verification.lastError ? { lastError: verification.lastError } : {}),
-    },
-    ...(options.withSecret ? { secret: loop.secrets[0]!.value } : {}),
-    createdAt: loop.createdAt,
-    updatedAt: loop.updatedAt,
-  };
-}
+export type LoopView = z.infer<typeof loopSchema>;
