@@ -145,9 +145,11 @@ async function outage(mode: Exclude<Mode, 'ok'>, longer: boolean) {
   const name = `receiver ${mode === 'refuse' ? 'refuses' : mode === 'error' ? 'answers 500' : 'hangs'} ${longer ? '> schedule' : '< schedule'}`;
   const { receiver, tally, apiKey, loopId } = await scenario(name);
   await receiver.setMode(mode);
+  const outageBegan = Date.now();
   for (let request = 0; request < 2; request++) await tally.send(apiKey, 5, `${name}-${request}`);
   if (!longer) {
-    await sleep(4000); // less than the schedule's 6 s
+    // 4 s from the outage's start, however long the sends took: less than the schedule's 6 s.
+    await sleep(Math.max(0, outageBegan + 4000 - Date.now()));
     await receiver.setMode('ok');
     await tally.allDelivered(Date.now(), 120_000);
     expect(await failuresOf(apiKey, loopId)).toEqual([]);

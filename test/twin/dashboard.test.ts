@@ -75,7 +75,7 @@ describe('the dashboard, as an account uses it', () => {
     // Test: a signed test event reaches the receiver.
     await page.getByRole('button', { name: 'Send a test event' }).click();
     await page.getByText(/^Delivered: HTTP 200, in \d+ ms\.$/).waitFor();
-    expect(receiver.posts().at(-1)!.body).toContain('type=test');
+    expect(receiver.posts().some((post) => post.body.includes('type=test'))).toBe(true);
 
     // The receiver fails: an event runs out of retries and shows under Failures.
     failing = true;
