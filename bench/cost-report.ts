@@ -18,7 +18,7 @@
  *   cost per flush is scaled to ASSUMED_RATE events a second over the default flush window
  *   (logFlushSeconds 60, a 55 s batching window) when the run had fewer events per flush.
  */
-import type { FunctionUsage } from '../local/lambda/meter.ts';
+import type { FunctionUsage } from './meter.ts';
 import type { Twin } from '../local/twin.ts';
 import { PRICES } from './prices.ts';
 import type { RecordedRequest } from './recording.ts';

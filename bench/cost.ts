@@ -11,7 +11,7 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { EVENT_TYPES } from '#shared/events/mail-event.ts';
-import { type FunctionUsage, meterReading, resetMeter } from '../local/lambda/meter.ts';
+import { type FunctionUsage, meterReading, resetMeter, startMeter } from './meter.ts';
 import { type Twin, startTwin } from '../local/twin.ts';
 import { type CostRun, priceRun, printRun } from './cost-report.ts';
 import { mailing } from './mix.ts';
@@ -169,6 +169,7 @@ export async function costBench(): Promise<CostFigures> {
   const recordingFile = path.join(recordingDir, 'moto_recording');
   // The launcher hands its environment to moto_server: the recorder writes here once started.
   process.env.MOTO_RECORDER_FILEPATH = recordingFile;
+  const stopMeter = startMeter();
   const twin = await startTwin({
     port: 0,
     // Short flushes keep the run short; cost-report.ts prices the log writer as at the default.
@@ -213,6 +214,7 @@ export async function costBench(): Promise<CostFigures> {
   } finally {
     await receiver.close();
     await twin.stop();
+    stopMeter();
     delete process.env.MOTO_RECORDER_FILEPATH;
     rmSync(recordingDir, { recursive: true, force: true });
   }
