@@ -45,7 +45,14 @@ import { toCsv, toXml } from '#shared/logs/formats.ts';
 import { LOG_PREFIXES, type LogPrefix, type LogRecord } from '#shared/logs/log-record.ts';
 import { itemKeys } from '#shared/store/table.ts';
 import { readSettings } from '../lib/settings.ts';
-import { lambdaContext, loopRecord, mailEvent, queuedDelivery, sqsEvent, sqsRecord } from '../test/support/factories.ts';
+import {
+  lambdaContext,
+  loopRecord,
+  mailEvent,
+  queuedDelivery,
+  sqsEvent,
+  sqsRecord,
+} from '../test/support/factories.ts';
 import type { FakeTable } from '../test/support/fake-table.ts';
 import type { Loopback } from '../test/support/loopback.ts';
 

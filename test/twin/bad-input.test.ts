@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { EVENT_TYPES } from '#shared/events/mail-event.ts';
 import { call } from '../support/twin-api.ts';
-import { type Receiver, startReceiver } from '../support/twin-receiver.ts';
+import { type Loopback, answerPosts, startLoopback } from '../support/loopback.ts';
 import { createAccount, createVerifiedLoop } from '../support/twin-seed.ts';
 
 /**
@@ -502,7 +502,7 @@ const eventFieldDefects = fc.oneof(
 // ---- the properties ----
 
 describe('bad input is refused with a fitting 4xx and changes nothing', () => {
-  let receiver: Receiver;
+  let receiver: Loopback;
   let apiKey: string;
   let target: any;
   const adminKey = () => inject('twin').adminKey;
@@ -527,7 +527,7 @@ describe('bad input is refused with a fitting 4xx and changes nothing', () => {
   };
 
   beforeAll(async () => {
-    receiver = await startReceiver();
+    receiver = await startLoopback();
     ({ apiKey } = await createAccount('Bad Input Ltd'));
     // Verified loops, so that the scheduled re-check has nothing to touch while the properties run.
     await createVerifiedLoop(apiKey, receiver, { path: '/all/hook.php', events: [...EVENT_TYPES], format: 'json' });
@@ -747,7 +747,7 @@ const wrongReplayFields = {
 };
 
 describe('POST /v1/loops/{loopId}/failures/replay: bad bodies are refused and replay nothing', () => {
-  let failing: Receiver;
+  let failing: Loopback;
   let apiKey: string;
   let loop: any;
   let failures: any[];
@@ -760,7 +760,7 @@ describe('POST /v1/loops/{loopId}/failures/replay: bad bodies are refused and re
 
   beforeAll(async () => {
     // A loop with a failure to replay, so that a body let through by mistake would show.
-    failing = await startReceiver(() => 500);
+    failing = await startLoopback({ answer: answerPosts(() => 500) });
     ({ apiKey } = await createAccount('Bad Replays Ltd'));
     loop = await createVerifiedLoop(apiKey, failing, { path: '/failing/hook.php', events: ['open'] });
     const id = `bad-replay-${Date.now()}`;

@@ -5,7 +5,7 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { XMLParser } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { call } from '../support/twin-api.ts';
-import { type Receiver, startReceiver } from '../support/twin-receiver.ts';
+import { type Loopback, answerPosts, startLoopback } from '../support/loopback.ts';
 import { physicalId } from '../support/twin-resources.ts';
 import { createAccount, seedAccount } from '../support/twin-seed.ts';
 
@@ -64,7 +64,7 @@ const xmlRecords = (xml: string): any[] => {
 };
 
 describe('the log files of a day', () => {
-  let receiver: Receiver;
+  let receiver: Loopback;
   let account: Awaited<ReturnType<typeof seedAccount>>;
   const message = `log-${Date.now()}`;
   const awkward = 'Zoë "the <best>" & co; 😀, ok';
@@ -72,9 +72,9 @@ describe('the log files of a day', () => {
 
   beforeAll(async () => {
     // The receiver takes opens and refuses clicks, so the loop-errors file fills too.
-    receiver = await startReceiver((request) =>
-      new URLSearchParams(request.body).get('type') === 'click' ? 500 : 200,
-    );
+    receiver = await startLoopback({
+      answer: answerPosts((request) => (new URLSearchParams(request.body).get('type') === 'click' ? 500 : 200)),
+    });
     account = await seedAccount(receiver, { path: '/hook', events: ['open', 'click'] });
     const answer = await call('POST', '/v1/events', {
       key: account.apiKey,
