@@ -8,6 +8,18 @@ import { createAccount, createVerifiedLoop } from '../support/twin-seed.ts';
 /**
  * Bad input, generated (fast-check), each case a real request to the twin: whatever arrives, the
  * answer is a fitting 4xx in the error shape, never a 5xx, and nothing changes.
+ *
+ * The fuzz (test/fuzz/, run here by fuzz.test.ts) also sends generated bad requests; this file is
+ * the per-route part of it, kept apart because it covers what the fuzz does not:
+ *  - one test per route and per kind of mistake, so a failure names the route and the field, and
+ *    fast-check shrinks it to the smallest failing body (the fuzz reports findings by index);
+ *  - the size limits at the byte: a body of exactly the limit is read (and refused for its content,
+ *    400) and one byte more is 413 (the fuzz sends only bodies over the limit);
+ *  - named unstorable text in each stored field (account name, loop description, event tag,
+ *    message), loop ids that are not valid percent-encoding under every method, sent raw;
+ *  - the replay route's accepted bodies (none, an empty one of any type, {}, a list of ids → 202)
+ *    next to its refused ones, each replaying nothing.
+ * What the fuzz covers that this file does not is said at the top of fuzz.test.ts.
  */
 
 const KiB = 1024;
