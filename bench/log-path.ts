@@ -54,6 +54,7 @@ import {
 } from '../test/support/factories.ts';
 import type { FakeTable } from '../test/support/fake-table.ts';
 import type { Loopback } from '../test/support/loopback.ts';
+import { MIX, random } from './mix.ts';
 import { benchStack } from './stack.ts';
 
 type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
@@ -90,23 +91,10 @@ const { batchSize: LOG_WRITER_MAX_BATCH, windowSeconds: LOG_WRITER_WINDOW_SECOND
 const POLLERS = [1, 5];
 const MESSAGES_PER_RECEIVE = 10;
 const TARGET_PUTS_PER_EVENT = 0.01;
-const MIX = { open: 0.3, click: 0.05 };
 const DAY_SECONDS = 86_400;
 const MiB = 1024 * 1024;
 const PART_BYTES = 5 * MiB;
 const MAX_PARTS = 10_000;
-
-/** A small deterministic generator, so every run measures the same stream. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const accountId = (index: number) => `acc_01JDBENCH${String(index).padStart(17, '0')}`;
 

@@ -37,6 +37,7 @@ import {
 import { FakeTable, type TableRequest } from '../test/support/fake-table.ts';
 import { type Loopback, startLoopback } from '../test/support/loopback.ts';
 import { logPath } from './log-path.ts';
+import { random } from './mix.ts';
 import { benchStack } from './stack.ts';
 
 // The functions' environments, queues and batch sizes as the template has them.
@@ -66,18 +67,6 @@ interface Handlers {
   ingest: ApiHandler;
   fanout: SqsHandler;
   deliver: SqsHandler;
-}
-
-/** A small deterministic generator, so every run measures the same mix. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**
