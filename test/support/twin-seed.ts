@@ -15,7 +15,7 @@ export async function createAccount(name = 'Acme') {
  */
 export async function createVerifiedLoop(
   apiKey: string,
-  receiver: Loopback,
+  receiver: Pick<Loopback, 'origin' | 'serve'>,
   loop: { path?: string; events?: string[]; format?: 'form' | 'json' } = {},
 ) {
   const path = loop.path ?? '/hooks/copernica.php';
