@@ -4,7 +4,7 @@
  * ARN) replaced by a plausible fixed value. The unit project's global setup
  * (test/unit/global-setup.ts) synthesizes once and provides them; a test calls
  * `functionEnvironment('deliver', overrides)` before it imports the handler. The bench reads the
- * same from its own synth (bench/template.ts).
+ * same from its own synth (bench/stack.ts).
  */
 import { inject } from 'vitest';
 import { prop, type Template } from '../../local/template.ts';

@@ -1,3 +1,4 @@
+/** Twin and faults tests: accounts and verified loops, made through the API as an account makes them. */
 import { expect, inject } from 'vitest';
 import { call } from './twin-api.ts';
 import type { Loopback } from './loopback.ts';
