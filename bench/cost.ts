@@ -16,6 +16,7 @@ import { type CostRun, priceRun, printRun } from './cost-report.ts';
 import { mailing } from './mix.ts';
 import { type RecordedRequest, readRecording } from './recording.ts';
 import { type Loopback, startLoopback } from '../test/support/loopback.ts';
+import { sleep, until } from '../test/support/wait.ts';
 
 const BATCHED_MESSAGES = 150;
 const SINGLE_MESSAGES = 30;
@@ -31,16 +32,6 @@ async function api(twin: Twin, method: string, route: string, key: string, body?
   const text = await response.text();
   if (response.status >= 300) throw new Error(`${method} ${route} answered ${response.status}: ${text}`);
   return JSON.parse(text || '{}');
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(what: string, done: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`cost bench: ${what} did not happen within ${timeoutMs / 1000} s`);
-    await sleep(200);
-  }
 }
 
 const sumOf = (reading: Map<string, FunctionUsage>, id: string | undefined, key: 'invocations' | 'records') =>

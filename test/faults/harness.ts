@@ -3,13 +3,12 @@ import type { Socket } from 'node:net';
 import { expect, inject } from 'vitest';
 import { call } from '../support/twin-api.ts';
 import { createAccount, createVerifiedLoop } from '../support/twin-seed.ts';
+import { sleep } from '../support/wait.ts';
 
 /**
  * What the outage and crash scenarios share: a receiver that can refuse, fail or hang, an account
  * with one verified loop on it, the counts of each scenario, and the twin's controls.
  */
-
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * How the receiver answers webhook POSTs: 200, connection refused, 500, or not at all. It is not

@@ -1,6 +1,7 @@
 import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { call } from '../support/twin-api.ts';
+import { sleep, until } from '../support/wait.ts';
 import {
   type Mode,
   Tally,
@@ -9,7 +10,6 @@ import {
   loggedIds,
   printTable,
   seedLoop,
-  sleep,
   startFaultyReceiver,
   tallies,
 } from './harness.ts';
@@ -49,13 +49,6 @@ async function messagesIn(name: string, attribute: 'ApproximateNumberOfMessages'
   );
   const visible = Number(Attributes.ApproximateNumberOfMessages);
   return attribute === 'All' ? visible + Number(Attributes.ApproximateNumberOfMessagesNotVisible) : visible;
-}
-async function until(what: string, done: () => Promise<boolean> | boolean, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
-    await sleep(250);
-  }
 }
 
 async function scenario(name: string) {

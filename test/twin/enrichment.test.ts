@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call } from '../support/twin-api.ts';
 import { type Loopback, startLoopback } from '../support/loopback.ts';
 import { seedAccount } from '../support/twin-seed.ts';
+import { sleep } from '../support/wait.ts';
 
 /** The JSON body of a delivery, after the Standard Webhooks library verified its signature. */
 function verified(secret: string, post: Loopback['received'][number]): Record<string, any> {
@@ -12,8 +13,6 @@ function verified(secret: string, post: Loopback['received'][number]): Record<st
     'webhook-signature': String(post.headers['webhook-signature']),
   }) as Record<string, any>;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('enrichment: later events of a message carry what its sent event said', () => {
   let receiver: Loopback;

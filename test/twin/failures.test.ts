@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiAnswer, call } from '../support/twin-api.ts';
 import { type Loopback, type ReceivedRequest, answerPosts, startLoopback } from '../support/loopback.ts';
 import { createAccount, createVerifiedLoop, seedAccount } from '../support/twin-seed.ts';
+import { sleep } from '../support/wait.ts';
 
 /**
  * A loop's failures as an account meets them (SPEC §3, §5): deliveries that spent the retry
@@ -15,7 +16,6 @@ const SCHEDULE_LENGTH = 3;
 const ATTEMPTS = 1 + SCHEDULE_LENGTH;
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const idOf = (request: ReceivedRequest) => String(request.headers['webhook-id']);
 
 async function failuresOf(apiKey: string, loopId: string, query = ''): Promise<ApiAnswer> {

@@ -8,6 +8,7 @@ import { call } from '../support/twin-api.ts';
 import { type Loopback, answerPosts, startLoopback } from '../support/loopback.ts';
 import { physicalId } from '../support/twin-resources.ts';
 import { createAccount, seedAccount } from '../support/twin-seed.ts';
+import { sleep } from '../support/wait.ts';
 
 /**
  * Log files as an account meets them: every accepted event, enriched, in the day's file of its
@@ -16,7 +17,6 @@ import { createAccount, seedAccount } from '../support/twin-seed.ts';
  */
 
 const today = () => new Date().toISOString().slice(0, 10);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface FileView {
   name: string;
