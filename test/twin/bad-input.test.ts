@@ -13,8 +13,9 @@ import { createAccount, createVerifiedLoop } from '../support/twin-seed.ts';
  * the per-route part of it, kept apart because it covers what the fuzz does not:
  *  - one test per route and per kind of mistake, so a failure names the route and the field, and
  *    fast-check shrinks it to the smallest failing body (the fuzz reports findings by index);
- *  - the size limits at the byte: a body of exactly the limit is read (and refused for its content,
- *    400) and one byte more is 413 (the fuzz sends only bodies over the limit);
+ *  - the size limits at the byte, a test per route: a body of exactly the limit is read (and
+ *    refused for its content, 400), one byte more is 413 (the fuzz pads valid bodies to the limit
+ *    and sends bodies 1 byte to 64 KiB over it, at random);
  *  - named unstorable text in each stored field (account name, loop description, event tag,
  *    message), loop ids that are not valid percent-encoding under every method, sent raw;
  *  - the replay route's accepted bodies (none, an empty one of any type, {}, a list of ids → 202)
