@@ -9,17 +9,18 @@ import { createAccount, createVerifiedLoop } from '../support/twin-seed.ts';
  * Bad input, generated (fast-check), each case a real request to the twin: whatever arrives, the
  * answer is a fitting 4xx in the error shape, never a 5xx, and nothing changes.
  *
- * The fuzz (test/fuzz/, run here by fuzz.test.ts) also sends generated bad requests; this file is
- * the per-route part of it, kept apart because it covers what the fuzz does not:
- *  - one test per route and per kind of mistake, so a failure names the route and the field, and
- *    fast-check shrinks it to the smallest failing body (the fuzz reports findings by index);
- *  - the size limits at the byte, a test per route: a body of exactly the limit is read (and
- *    refused for its content, 400), one byte more is 413 (the fuzz pads valid bodies to the limit
- *    and sends bodies 1 byte to 64 KiB over it, at random);
- *  - named unstorable text in each stored field (account name, loop description, event tag,
- *    message), loop ids that are not valid percent-encoding under every method, sent raw;
- *  - the replay route's accepted bodies (none, an empty one of any type, {}, a list of ids → 202)
- *    next to its refused ones, each replaying nothing.
+ * The fuzz (test/fuzz/, run here by fuzz.test.ts) sends generated bad requests too, and draws
+ * many of the same mistakes. What this file has that the fuzz does not:
+ *  - a test per route and per kind of mistake, each shrunk by fast-check to the smallest failing
+ *    body, so a failure names the route and the field (the fuzz is one seeded run of a thousand
+ *    requests, its findings reported by index);
+ *  - the size limits pinned at the byte, per route: a body of exactly the limit is read (and refused
+ *    for its content, 400), one byte more is 413 (the fuzz pads valid bodies to the limit and goes
+ *    over it by a random 1 byte to 64 KiB);
+ *  - fixed cases that are in every run, where the fuzz draws such cases at random: unstorable text in
+ *    each stored field, a loop id that is not valid percent-encoding under GET, PATCH and DELETE,
+ *    the replay route's accepted bodies (none, empty of any type, {}, a list of ids) next to its
+ *    refused ones.
  * What the fuzz covers that this file does not is said at the top of fuzz.test.ts.
  */
 
