@@ -15,18 +15,20 @@
  *   rest (Lambda's default sampling), each as a trace, at ASSUMED_RATE events a second.
  * - API Gateway: one HTTP API request per ingest request (512 KB increments).
  * - The log writer runs once per flush window whatever the load, so what it and its event source
- *   cost per flush is scaled to ASSUMED_RATE events a second over the default flush window
- *   (logFlushSeconds 60, a 55 s batching window) when the run had fewer events per flush.
+ *   cost per flush is scaled to ASSUMED_RATE events a second over the default flush window (the
+ *   log queue's batching window in the template with the default settings) when the run had fewer
+ *   events per flush.
  */
-import type { FunctionUsage } from '../local/lambda/meter.ts';
+import type { FunctionUsage } from './meter.ts';
 import type { Twin } from '../local/twin.ts';
 import { PRICES } from './prices.ts';
 import type { RecordedRequest } from './recording.ts';
+import { benchStack } from './stack.ts';
 
 /** Events a second at which sampling (X-Ray) is priced: the load the log-path figures use too. */
 export const ASSUMED_RATE = 100;
-/** The log queue's batching window with the default logFlushSeconds (60 s). */
-const DEFAULT_FLUSH_WINDOW_SECONDS = 55;
+/** The log queue's batching window with the default settings (the bench's twin runs shorter ones). */
+const DEFAULT_FLUSH_WINDOW_SECONDS = (await benchStack()).eventSource('log-writer', 'LogQueue').windowSeconds;
 const LOG_WRITER = /^LogWriter/;
 const LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'];
 const SCHEDULED = /^(Verifier|LogCompactor)/;

@@ -7,50 +7,21 @@
  * meter) are priced per million events (cost-report.ts).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { EVENT_TYPES } from '#shared/events/event-types.ts';
-import { type FunctionUsage, meterReading, resetMeter } from '../local/lambda/meter.ts';
+import { type FunctionUsage, meterReading, resetMeter, startMeter } from './meter.ts';
 import { type Twin, startTwin } from '../local/twin.ts';
 import { type CostRun, priceRun, printRun } from './cost-report.ts';
 import { mailing } from './mix.ts';
 import { type RecordedRequest, readRecording } from './recording.ts';
+import { type Loopback, startLoopback } from '../test/support/loopback.ts';
+import { sleep, until } from '../test/support/wait.ts';
 
 const BATCHED_MESSAGES = 150;
 const SINGLE_MESSAGES = 30;
 /** One at a time: a function's CPU time is its process's, which concurrent invocations would share. */
 const SINGLE_CONCURRENCY = 1;
-
-interface Receiver {
-  url: string;
-  posts: number;
-  serve(path: string, body: string): void;
-  close(): Promise<void>;
-}
-
-async function startReceiver(): Promise<Receiver> {
-  const files = new Map<string, string>();
-  const receiver = {
-    url: '',
-    posts: 0,
-    serve: (file: string, body: string) => void files.set(file, body),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-  const server = http.createServer((request, response) => {
-    request.resume();
-    request.on('end', () => {
-      if (request.method === 'POST') receiver.posts++;
-      const file = request.method === 'GET' ? files.get(request.url ?? '') : undefined;
-      response.writeHead(request.method === 'GET' && file === undefined ? 404 : 200);
-      response.end(file ?? '');
-    });
-  });
-  server.keepAliveTimeout = 30_000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  receiver.url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-  return receiver;
-}
 
 async function api(twin: Twin, method: string, route: string, key: string, body?: unknown) {
   const response = await fetch(`${twin.apiUrl}${route}`, {
@@ -63,16 +34,6 @@ async function api(twin: Twin, method: string, route: string, key: string, body?
   return JSON.parse(text || '{}');
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(what: string, done: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`cost bench: ${what} did not happen within ${timeoutMs / 1000} s`);
-    await sleep(200);
-  }
-}
-
 const sumOf = (reading: Map<string, FunctionUsage>, id: string | undefined, key: 'invocations' | 'records') =>
   id ? (reading.get(id)?.[key] ?? 0) : 0;
 
@@ -80,7 +41,7 @@ const sumOf = (reading: Map<string, FunctionUsage>, id: string | undefined, key:
 async function runMix(
   twin: Twin,
   recordingFile: string,
-  receiver: Receiver,
+  receiver: Loopback,
   apiKey: string,
   options: { name: string; messages: number; perRequest: number; concurrency: number; seed: number },
 ): Promise<CostRun> {
@@ -89,7 +50,7 @@ async function runMix(
   await fetch(`${endpoint}/moto-api/recorder/reset-recording`, { method: 'POST' });
   await fetch(`${endpoint}/moto-api/recorder/start-recording`, { method: 'POST' });
   resetMeter();
-  const postsBefore = receiver.posts;
+  const postsBefore = receiver.counts.posts;
   const started = performance.now();
 
   const requests: Record<string, unknown>[][] = [];
@@ -107,9 +68,9 @@ async function runMix(
   );
   const progress = setInterval(() => {
     if (process.stdout.isTTY)
-      process.stdout.write(`\r  ${options.name}: ${receiver.posts - postsBefore}/${events.length} delivered`);
+      process.stdout.write(`\r  ${options.name}: ${receiver.counts.posts - postsBefore}/${events.length} delivered`);
   }, 2000);
-  await until('every delivery', () => receiver.posts - postsBefore >= events.length, 240_000).finally(() =>
+  await until('every delivery', () => receiver.counts.posts - postsBefore >= events.length, 240_000).finally(() =>
     clearInterval(progress),
   );
   if (process.stdout.isTTY) process.stdout.write('\r\x1b[K');
@@ -132,7 +93,7 @@ async function runMix(
     eventBytes: events.reduce((sum, event) => sum + Buffer.byteLength(JSON.stringify(event)), 0),
     apiRequests: requests.length,
     apiRequestBytes: requestBytes,
-    delivered: receiver.posts - postsBefore,
+    delivered: receiver.counts.posts - postsBefore,
     seconds,
     requests: attribute(twin, readRecording(recordingFile)),
     functions: meterReading(),
@@ -169,27 +130,32 @@ export async function costBench(): Promise<CostFigures> {
   const recordingFile = path.join(recordingDir, 'moto_recording');
   // The launcher hands its environment to moto_server: the recorder writes here once started.
   process.env.MOTO_RECORDER_FILEPATH = recordingFile;
+  const stopMeter = startMeter();
   const twin = await startTwin({
     port: 0,
     // Short flushes keep the run short; cost-report.ts prices the log writer as at the default.
     context: { logFlushSeconds: '20' },
     print: (line) => /ERR|WARN|ERROR/.test(line) && console.log(line),
   });
-  const receiver = await startReceiver();
+  // Counting, not recording: thousands of deliveries.
+  const receiver = await startLoopback({ record: false });
   try {
     console.log(`\nCost per million events on the twin (started in ${(twin.startupMs / 1000).toFixed(1)} s)`);
     const account = await api(twin, 'POST', '/v1/accounts', twin.adminKey, { name: 'Bench' });
     const apiKey = account.apiKey.key as string;
     const hook = '/hooks/feedback.php';
-    const loop = await api(twin, 'POST', '/v1/loops', apiKey, { url: `${receiver.url}${hook}`, events: EVENT_TYPES });
-    receiver.serve(`/hooks/${loop.verification.file}`, `${loop.verification.content}\n`);
+    const loop = await api(twin, 'POST', '/v1/loops', apiKey, {
+      url: `${receiver.origin}${hook}`,
+      events: EVENT_TYPES,
+    });
+    receiver.serve(`/hooks/${loop.verification.file}`, { body: `${loop.verification.content}\n` });
     await api(twin, 'POST', `/v1/loops/${loop.id}/verify`, apiKey);
     const template = JSON.parse(readFileSync(templatePath(twin), 'utf8'));
     // Every function of the path loaded once before the count, as in a warm deployment.
     const warmUp = mailing(3, 99);
-    const before = receiver.posts;
+    const before = receiver.counts.posts;
     await api(twin, 'POST', '/v1/events', apiKey, { events: warmUp });
-    await until('the warm-up deliveries', () => receiver.posts - before >= warmUp.length, 120_000);
+    await until('the warm-up deliveries', () => receiver.counts.posts - before >= warmUp.length, 120_000);
 
     const batched = await runMix(twin, recordingFile, receiver, apiKey, {
       name: '100 events per request',
@@ -213,6 +179,7 @@ export async function costBench(): Promise<CostFigures> {
   } finally {
     await receiver.close();
     await twin.stop();
+    stopMeter();
     delete process.env.MOTO_RECORDER_FILEPATH;
     rmSync(recordingDir, { recursive: true, force: true });
   }

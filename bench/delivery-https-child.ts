@@ -4,14 +4,12 @@
  * undici keep-alive pool, each client once per round, the order turning. Prints its figures, then
  * one JSON line with the median of the per-round ratios.
  */
-import { fork } from 'node:child_process';
-import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 import { signedRequest } from '#shared/delivery/attempt.ts';
 import { toRecord } from '#shared/delivery/webhook-body.ts';
 import { send } from '#shared/outbound/client.ts';
 import { loopRecord, mailEvent } from '../test/support/factories.ts';
+import { startReceiverProcess } from './receiver-process.ts';
 import { HTTPS_TARGET_RATIO } from './delivery-https.ts';
 
 const CONCURRENCY = 10;
@@ -20,13 +18,7 @@ const ROUNDS = 9;
 const HOST = 'receiver.test';
 
 const [cert, key] = process.argv.slice(2);
-const receiver = fork(fileURLToPath(new URL('./receiver.mjs', import.meta.url)), [cert!, key!], { stdio: 'inherit' });
-const [{ port }] = (await once(receiver, 'message')) as [{ port: number }];
-const accepted = async () => {
-  const answer = once(receiver, 'message') as Promise<[{ connections: number }]>;
-  receiver.send('count');
-  return (await answer)[0].connections;
-};
+const { port, accepted, child: receiver } = await startReceiverProcess({ certFile: cert!, keyFile: key! });
 
 // The receiver's name resolves to loopback, which this policy allows; https only, as in production.
 const policy = { allowHttp: false, allowedCidrs: ['127.0.0.0/8'], resolve: async () => ['127.0.0.1'] };

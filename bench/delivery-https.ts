@@ -1,7 +1,7 @@
 /**
  * Delivery throughput over HTTPS on loopback: the guarded client (`send`, with its keep-alive
  * pools) against `undici` with a keep-alive pool, posting the same signed bodies with the same
- * concurrency to a receiver (receiver.mjs, its own process) with a self-signed certificate for
+ * concurrency to a receiver (bench/receiver-child.ts, its own process) with a self-signed certificate for
  * `receiver.test`, made with openssl now. The clients run in a child process that trusts the
  * certificate through NODE_EXTRA_CA_CERTS, as a deployment trusts a public CA: the guarded client
  * verifies the host name as it always does (no option of the product is loosened for the bench).

@@ -5,14 +5,12 @@
  * guarded `send` alone (the same pre-signed requests as undici gets), and how many connections
  * each opened: the guarded client keeps connections alive within an instance (connections.ts).
  */
-import { fork } from 'node:child_process';
-import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import { request as undiciRequest } from 'undici';
 import { attempt, signedRequest } from '#shared/delivery/attempt.ts';
 import { toRecord } from '#shared/delivery/webhook-body.ts';
 import { send } from '#shared/outbound/client.ts';
 import { loopRecord, mailEvent } from '../test/support/factories.ts';
+import { startReceiverProcess } from './receiver-process.ts';
 
 const CONCURRENCY = 10;
 const DELIVERIES = 1000;
@@ -33,15 +31,8 @@ async function rate(count: number, concurrency: number, one: (i: number) => Prom
 }
 
 export async function deliveryThroughput(): Promise<void> {
-  const receiver = fork(fileURLToPath(new URL('./receiver.mjs', import.meta.url)), [], { stdio: 'inherit' });
+  const { port, accepted, child: receiver } = await startReceiverProcess();
   try {
-    const [{ port }] = (await once(receiver, 'message')) as [{ port: number }];
-    /** Connections the receiver has accepted so far. */
-    const accepted = async () => {
-      const answer = once(receiver, 'message') as Promise<[{ connections: number }]>;
-      receiver.send('count');
-      return (await answer)[0].connections;
-    };
     const loop = loopRecord({ url: `http://127.0.0.1:${port}/hooks/feedback.php`, format: 'form' });
     const records = Array.from({ length: 200 }, (_, i) =>
       toRecord(

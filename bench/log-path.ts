@@ -8,11 +8,11 @@
  * The model, stated so the numbers can be checked:
  *  - events arrive evenly at `rate` per second, each of one of `accounts` accounts picked at random,
  *    in the realistic mix (per mail message one sent, one delivery, 0.3 open, 0.05 click);
- *  - fanout's batches hold what one second brings (its batching window), at most 25;
+ *  - fanout's batches hold what its batching window brings, at most its batch size (the template's);
  *  - a message of the log queue is there once the fanout batch that sent it is complete; the sample
  *    repeats to fill the window;
- *  - the log writer's event source gathers for its batching window (logFlushSeconds − 5, as the
- *    stack sets it) and invokes when the window ends or 10,000 messages are in; the next window starts
+ *  - the log writer's event source gathers for its batching window (the template's) and invokes
+ *    when the window ends or its batch size (10,000 messages) is in; the next window starts
  *    then. One gatherer is the ideal; Lambda starts an SQS mapping with five pollers, and the second
  *    row of each scenario has each of five gather its own batch (messages dealt ten to a receive):
  *    a model, not measured on AWS;
@@ -44,7 +44,6 @@ import type { QueuedLogRecords } from '#shared/logs/log-record.ts';
 import { toCsv, toXml } from '#shared/logs/formats.ts';
 import { LOG_PREFIXES, type LogPrefix, type LogRecord } from '#shared/logs/log-record.ts';
 import { itemKeys } from '#shared/store/table.ts';
-import { readSettings } from '../lib/settings.ts';
 import {
   lambdaContext,
   loopRecord,
@@ -55,6 +54,8 @@ import {
 } from '../test/support/factories.ts';
 import type { FakeTable } from '../test/support/fake-table.ts';
 import type { Loopback } from '../test/support/loopback.ts';
+import { MIX, random } from './mix.ts';
+import { benchStack } from './stack.ts';
 
 type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 
@@ -77,30 +78,23 @@ const SAMPLE_EVENTS = 1000;
  * is like the next, and playing the window's dozens would only take time.
  */
 const MAX_INVOCATIONS = 6;
-const FANOUT_MAX_BATCH = 25;
-const FANOUT_WINDOW_SECONDS = 1;
-/** The stack's batch size for the log writer (Lambda also stops a batch at 6 MB: not reached here). */
-const LOG_WRITER_MAX_BATCH = 10_000;
+// The event sources as the template has them (Lambda also stops a batch at 6 MB: not reached here).
+const STACK = await benchStack();
+const { batchSize: FANOUT_MAX_BATCH, windowSeconds: FANOUT_WINDOW_SECONDS } = STACK.eventSource(
+  'fanout',
+  'EventsQueue',
+);
+const { batchSize: LOG_WRITER_MAX_BATCH, windowSeconds: LOG_WRITER_WINDOW_SECONDS } = STACK.eventSource(
+  'log-writer',
+  'LogQueue',
+);
 const POLLERS = [1, 5];
 const MESSAGES_PER_RECEIVE = 10;
 const TARGET_PUTS_PER_EVENT = 0.01;
-const MIX = { open: 0.3, click: 0.05 };
 const DAY_SECONDS = 86_400;
 const MiB = 1024 * 1024;
 const PART_BYTES = 5 * MiB;
 const MAX_PARTS = 10_000;
-
-/** A small deterministic generator, so every run measures the same stream. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const accountId = (index: number) => `acc_01JDBENCH${String(index).padStart(17, '0')}`;
 
@@ -401,9 +395,7 @@ const fmt = (n: number, digits = 4) => n.toFixed(digits);
 const pad = (text: string | number, width: number) => String(text).padStart(width);
 
 export async function logPath(deps: LogPathDeps): Promise<void> {
-  const { logFlushSeconds } = readSettings(() => undefined);
-  // As the stack sets the log queue's batching window (lib/feedback-loops-stack.ts).
-  const window = Math.max(1, Math.min(300, logFlushSeconds - 5));
+  const window = LOG_WRITER_WINDOW_SECONDS;
 
   const { s3 } = await import('#shared/runtime/s3.ts');
   const s3Mock = mockClient(s3);
@@ -424,13 +416,14 @@ export async function logPath(deps: LogPathDeps): Promise<void> {
       counters.updates++;
       return {};
     });
+  Object.assign(process.env, STACK.environments['log-writer']);
   const logWriter = ((await import('../functions/log-writer/handler.ts')) as unknown as { handler: SqsHandler })
     .handler;
 
   try {
     console.log(
       `\nlog path at steady load (fanout on ${SAMPLE_EVENTS} events per scenario, its batches what ${FANOUT_WINDOW_SECONDS} s brings, ≤ ${FANOUT_MAX_BATCH};` +
-        ` log writer: batching window ${window} s (logFlushSeconds ${logFlushSeconds} − 5), ≤ ${LOG_WRITER_MAX_BATCH} messages an invocation;` +
+        ` log writer: batching window ${window} s, ≤ ${LOG_WRITER_MAX_BATCH} messages an invocation (the template's);` +
         ` receivers answering 2xx, so no loop-errors)`,
     );
     console.log(

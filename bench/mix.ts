@@ -5,7 +5,8 @@
  */
 export const MIX = { open: 0.3, click: 0.05 };
 
-function random(seed: number): () => number {
+/** A small deterministic generator (mulberry32), so every run measures the same stream. */
+export function random(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;

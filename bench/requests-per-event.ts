@@ -37,16 +37,21 @@ import {
 import { FakeTable, type TableRequest } from '../test/support/fake-table.ts';
 import { type Loopback, startLoopback } from '../test/support/loopback.ts';
 import { logPath } from './log-path.ts';
+import { random } from './mix.ts';
+import { benchStack } from './stack.ts';
 
-const TABLE_NAME = 'bench-table';
+// The functions' environments, queues and batch sizes as the template has them.
+const STACK = await benchStack();
+const ENVIRONMENTS = STACK.environments;
+const TABLE_NAME = ENVIRONMENTS.fanout!.TABLE_NAME!;
 const QUEUES = {
-  events: 'https://sqs.eu-west-1.amazonaws.com/123456789012/events',
-  deliveries: 'https://sqs.eu-west-1.amazonaws.com/123456789012/deliveries',
-  logs: 'https://sqs.eu-west-1.amazonaws.com/123456789012/logs',
+  events: ENVIRONMENTS.ingest!.EVENTS_QUEUE_URL!,
+  deliveries: ENVIRONMENTS.fanout!.DELIVERIES_QUEUE_URL!,
+  logs: ENVIRONMENTS.fanout!.LOG_QUEUE_URL!,
 };
 const EVENTS_PER_REQUEST = 100;
-const FANOUT_BATCH = 25;
-const DELIVER_BATCH = 10;
+const FANOUT_BATCH = STACK.eventSource('fanout', 'EventsQueue').batchSize;
+const DELIVER_BATCH = STACK.eventSource('deliver', 'DeliveriesQueue').batchSize;
 const MESSAGES = 2000;
 const MIX = { open: 0.3, click: 0.05 };
 
@@ -62,18 +67,6 @@ interface Handlers {
   ingest: ApiHandler;
   fanout: SqsHandler;
   deliver: SqsHandler;
-}
-
-/** A small deterministic generator, so every run measures the same mix. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**
@@ -338,22 +331,8 @@ function printRun(title: string, run: Run): void {
 }
 
 export async function requestsPerEvent(): Promise<void> {
-  Object.assign(process.env, {
-    AWS_REGION: process.env.AWS_REGION ?? 'eu-west-1',
-    POWERTOOLS_LOG_LEVEL: 'SILENT',
-    TABLE_NAME,
-    ADMIN_SECRET_NAME: 'bench/admin-key',
-    EVENTS_QUEUE_URL: QUEUES.events,
-    DELIVERIES_QUEUE_URL: QUEUES.deliveries,
-    LOG_QUEUE_URL: QUEUES.logs,
-    MESSAGE_CONTEXT_TTL_DAYS: '90',
-    DELIVERY_TIMEOUT_SECONDS: '10',
-    RETRY_SCHEDULE: '5,60,300,1800,7200,18000,36000,43200',
-    ALLOW_HTTP_TARGETS: 'true',
-    ALLOWED_TARGET_CIDRS: '127.0.0.0/8',
-    LOGS_BUCKET: 'bench-logs',
-    LOG_RETENTION_DAYS: '90',
-  });
+  process.env.AWS_REGION ??= 'eu-west-1';
+  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
   const aws = {
     ...(await import('#shared/runtime/dynamo.ts')),
     ...(await import('#shared/runtime/sqs.ts')),
@@ -366,8 +345,12 @@ export async function requestsPerEvent(): Promise<void> {
     secrets: mockClient(aws.secrets),
     receiver: await startLoopback(),
   };
-  const load = async <T>(name: string) =>
-    ((await import(`../functions/${name}/handler.ts`)) as unknown as { handler: T }).handler;
+  // Each handler loaded with its own function's environment (they read it when loaded); the
+  // variables two of them share take the last one's value.
+  const load = async <T>(name: string) => {
+    Object.assign(process.env, ENVIRONMENTS[name]);
+    return ((await import(`../functions/${name}/handler.ts`)) as unknown as { handler: T }).handler;
+  };
   const handlers: Handlers = {
     authorizer: await load<AuthorizerHandler>('authorizer'),
     ingest: await load<ApiHandler>('ingest'),

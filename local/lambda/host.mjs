@@ -42,7 +42,7 @@ process.on('message', async (message) => {
     fail() {},
     succeed() {},
   };
-  // CPU time of the invocation (loading included), for the bench's cost meter (local/lambda/meter.ts).
+  // CPU time of the invocation (loading included), for the runtime's observers (the bench's meter).
   const cpuStart = process.cpuUsage();
   const cpuMs = () => {
     const used = process.cpuUsage(cpuStart);

@@ -4,10 +4,28 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Credentials } from '../emulator/emulator.ts';
-import { meterInvocation, meterLogLine } from './meter.ts';
 import type { AwsCall } from '../faults/faults.ts';
 
 const HOST = path.join(path.dirname(fileURLToPath(import.meta.url)), 'host.mjs');
+
+/**
+ * Told of every invocation and every log line of the functions run in this process (the bench's
+ * cost meter, bench/meter.ts, is one). The twin itself registers none.
+ */
+export interface RuntimeObserver {
+  /** `cpuMs`: the CPU time the invocation used in its environment, when it answered. */
+  invoked?(logicalId: string, event: unknown, durationMs: number, cpuMs: number | undefined): void;
+  /** A line the function wrote to stdout or stderr (what Lambda sends to CloudWatch Logs). */
+  logged?(logicalId: string, line: string): void;
+}
+
+const observers = new Set<RuntimeObserver>();
+
+/** Registers `observer` until the function it returns is called. */
+export function observeRuntime(observer: RuntimeObserver): () => void {
+  observers.add(observer);
+  return () => observers.delete(observer);
+}
 
 export interface FunctionSpec {
   logicalId: string;
@@ -107,7 +125,10 @@ export class LocalFunction {
         deadline: Date.now() + timeoutMs,
         event,
       });
-    }).finally(() => meterInvocation(this.spec.logicalId, event, performance.now() - started, cpuMs));
+    }).finally(() => {
+      const durationMs = performance.now() - started;
+      for (const observer of observers) observer.invoked?.(this.spec.logicalId, event, durationMs, cpuMs);
+    });
   }
 
   async stop(): Promise<void> {
@@ -184,7 +205,7 @@ export class LocalFunction {
     });
     for (const stream of [child.stdout!, child.stderr!]) {
       createInterface({ input: stream }).on('line', (line) => {
-        meterLogLine(spec.logicalId, line);
+        for (const observer of observers) observer.logged?.(spec.logicalId, line);
         this.onLogLine(spec.name, line);
       });
     }

@@ -1,7 +1,7 @@
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import type { TestProject } from 'vitest/node';
 import { startTwin } from '../../local/twin.ts';
-import type { TwinInfo } from '../support/twin-info.ts';
+import { twinInfo } from '../support/twin-info.ts';
 
 /**
  * The outage and crash scenarios' own twin (they break things: faults, crashes, paused pollers). A
@@ -19,17 +19,7 @@ export default async function setup(project: TestProject) {
     print: (line) => appendFileSync(INVOCATIONS, `${line}\n`),
   });
   console.log(`faults twin started in ${(twin.startupMs / 1000).toFixed(1)} s; invocations in ${INVOCATIONS}`);
-  const info: TwinInfo = {
-    apiUrl: twin.apiUrl,
-    controlUrl: twin.controlUrl,
-    adminKey: twin.adminKey,
-    endpoint: twin.emulator.endpoint,
-    region: twin.emulator.region,
-    credentials: twin.emulator.credentials,
-    resources: Object.fromEntries(twin.resources),
-    roleCredentials: Object.fromEntries(twin.roleCredentials),
-  };
-  project.provide('twin', info);
+  project.provide('twin', twinInfo(twin));
   return async () => {
     await twin.stop();
   };

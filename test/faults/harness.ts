@@ -2,16 +2,18 @@ import http from 'node:http';
 import type { Socket } from 'node:net';
 import { expect, inject } from 'vitest';
 import { call } from '../support/twin-api.ts';
-import { createAccount } from '../support/twin-seed.ts';
+import { createAccount, createVerifiedLoop } from '../support/twin-seed.ts';
+import { sleep } from '../support/wait.ts';
 
 /**
  * What the outage and crash scenarios share: a receiver that can refuse, fail or hang, an account
  * with one verified loop on it, the counts of each scenario, and the twin's controls.
  */
 
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** How the receiver answers webhook POSTs: 200, connection refused, 500, or not at all. */
+/**
+ * How the receiver answers webhook POSTs: 200, connection refused, 500, or not at all. It is not
+ * test/support/loopback.ts: it closes its port to refuse and holds answers to hang.
+ */
 export type Mode = 'ok' | 'refuse' | 'error' | 'hang';
 
 export async function startFaultyReceiver() {
@@ -51,10 +53,10 @@ export async function startFaultyReceiver() {
   await listen(0);
   const { port } = server.address() as { port: number };
   return {
-    url: `http://127.0.0.1:${port}`,
+    origin: `http://127.0.0.1:${port}`,
     delivered,
     lastDeliveredAt: () => lastDeliveredAt,
-    serve: (path: string, body: string) => files.set(path, body),
+    serve: (path: string, file: { body?: string }) => void files.set(path, file.body ?? ''),
     async setMode(next: Mode) {
       if (next === mode) return;
       if (mode === 'refuse') await listen(port);
@@ -70,15 +72,8 @@ export type FaultyReceiver = Awaited<ReturnType<typeof startFaultyReceiver>>;
 /** An account with one verified loop (open and click) on the receiver. */
 export async function seedLoop(receiver: FaultyReceiver, name: string) {
   const { apiKey } = await createAccount(name);
-  const created = await call('POST', '/v1/loops', {
-    key: apiKey,
-    body: { url: `${receiver.url}/hooks/${name}.php`, events: ['open', 'click'] },
-  });
-  expect(created.status, JSON.stringify(created.body)).toBe(201);
-  receiver.serve(`/hooks/${created.body.verification.file}`, `${created.body.verification.content}\n`);
-  const verified = await call('POST', `/v1/loops/${created.body.id}/verify`, { key: apiKey });
-  expect(verified.body.status).toBe('verified');
-  return { apiKey, loopId: created.body.id as string };
+  const loop = await createVerifiedLoop(apiKey, receiver, { path: `/hooks/${name}.php`, events: ['open', 'click'] });
+  return { apiKey, loopId: loop.id as string };
 }
 
 /** One scenario's figures, as the table at the end shows them. */

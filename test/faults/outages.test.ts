@@ -1,6 +1,7 @@
 import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { call } from '../support/twin-api.ts';
+import { sleep, until } from '../support/wait.ts';
 import {
   type Mode,
   Tally,
@@ -9,7 +10,6 @@ import {
   loggedIds,
   printTable,
   seedLoop,
-  sleep,
   startFaultyReceiver,
   tallies,
 } from './harness.ts';
@@ -49,13 +49,6 @@ async function messagesIn(name: string, attribute: 'ApproximateNumberOfMessages'
   );
   const visible = Number(Attributes.ApproximateNumberOfMessages);
   return attribute === 'All' ? visible + Number(Attributes.ApproximateNumberOfMessagesNotVisible) : visible;
-}
-async function until(what: string, done: () => Promise<boolean> | boolean, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
-    await sleep(250);
-  }
 }
 
 async function scenario(name: string) {
@@ -145,9 +138,11 @@ async function outage(mode: Exclude<Mode, 'ok'>, longer: boolean) {
   const name = `receiver ${mode === 'refuse' ? 'refuses' : mode === 'error' ? 'answers 500' : 'hangs'} ${longer ? '> schedule' : '< schedule'}`;
   const { receiver, tally, apiKey, loopId } = await scenario(name);
   await receiver.setMode(mode);
+  const outageBegan = Date.now();
   for (let request = 0; request < 2; request++) await tally.send(apiKey, 5, `${name}-${request}`);
   if (!longer) {
-    await sleep(4000); // less than the schedule's 6 s
+    // 4 s from the outage's start, however long the sends took: less than the schedule's 6 s.
+    await sleep(Math.max(0, outageBegan + 4000 - Date.now()));
     await receiver.setMode('ok');
     await tally.allDelivered(Date.now(), 120_000);
     expect(await failuresOf(apiKey, loopId)).toEqual([]);

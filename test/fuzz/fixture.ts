@@ -1,5 +1,5 @@
 import { EVENT_TYPES } from '#shared/events/event-types.ts';
-import type { Receiver } from '../support/twin-receiver.ts';
+import type { Loopback } from '../support/loopback.ts';
 import type { RawClient } from './http.ts';
 import { NO_SUCH } from './model.ts';
 
@@ -23,13 +23,13 @@ export class Fixture {
 
   private constructor(
     private readonly client: RawClient,
-    readonly receiver: Receiver,
+    readonly receiver: Loopback,
     adminKey: string,
   ) {
     this.keys.admin = adminKey;
   }
 
-  static async create(client: RawClient, receiver: Receiver, adminKey: string): Promise<Fixture> {
+  static async create(client: RawClient, receiver: Loopback, adminKey: string): Promise<Fixture> {
     const fixture = new Fixture(client, receiver, adminKey);
     await fixture.setUp();
     return fixture;
@@ -71,7 +71,7 @@ export class Fixture {
   private async loop(side: Side, path: string, events: string[], verify: boolean, format = 'form'): Promise<string> {
     const { receiver, client } = this;
     const key = this.keys[side]!;
-    const url = `${receiver.url}${path}`;
+    const url = `${receiver.origin}${path}`;
     const loop = await client.json('POST', '/v1/loops', key, { url, events, format }, [201]);
     if (verify) {
       const { file, content } = loop.verification;
@@ -151,13 +151,13 @@ export class Fixture {
   private token(name: string, marker: string): string {
     const day = (offset: number) => new Date(Date.now() - offset * 86_400_000).toISOString().slice(0, 10);
     if (name === 'msg') return marker;
-    if (name === 'receiver') return this.receiver.url;
+    if (name === 'receiver') return this.receiver.origin;
     if (name === 'today') return day(0);
     if (name === 'yesterday') return day(1);
     if (name === 'A.created') return this.created.at(-1) ?? NO_SUCH.loop;
     if (name === 'A.createdKey') return this.createdKeys.at(-1) ?? NO_SUCH.key;
     if (name.startsWith('url:')) {
-      const prefix = `${this.receiver.url}/fz/`;
+      const prefix = `${this.receiver.origin}/fz/`;
       return prefix + 'u'.repeat(Number(name.slice(4)) - prefix.length);
     }
     if (name.startsWith('key:')) return this.need(this.keys, name.slice(4));

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { ROUTES, routeKey } from '#shared/http/routes.ts';
-import { startReceiver } from '../support/twin-receiver.ts';
+import { type Loopback, startLoopback } from '../support/loopback.ts';
 import { type FindingKind, checkAnswer } from './check.ts';
 import { Fixture } from './fixture.ts';
 import { RawClient, type TwinAccess } from './http.ts';
@@ -28,7 +28,7 @@ export async function runFuzz(twin: TwinAccess, options: FuzzOptions): Promise<T
   const log = options.log ?? (() => {});
   const roundSize = options.round ?? 200;
   const client = new RawClient(twin.apiUrl, options.concurrency ?? 8);
-  const receiver = await startReceiver();
+  const receiver = await startLoopback();
   const tally = new Tally(options.seed, options.runs, log);
   try {
     const fixture = await Fixture.create(client, receiver, twin.adminKey);
@@ -189,12 +189,7 @@ async function checkRouteList(client: RawClient, tally: Tally) {
  * Once the pipeline is quiet, every event delivered came from a request the API accepted (202): a
  * refused batch delivers nothing, not even its good events.
  */
-async function checkDeliveries(
-  receiver: Awaited<ReturnType<typeof startReceiver>>,
-  accepted: Set<string>,
-  tally: Tally,
-  log: (line: string) => void,
-) {
+async function checkDeliveries(receiver: Loopback, accepted: Set<string>, tally: Tally, log: (line: string) => void) {
   let seen = -1;
   for (let quiet = 0; quiet < 3;) {
     await new Promise((resolve) => setTimeout(resolve, 1000));

@@ -1,3 +1,7 @@
+/**
+ * The dashboard's browser tests' Chromium (Playwright drives it): a browser, a page signed in to the
+ * twin's dashboard, and the screenshots of its steps, written to test-results/ when a test fails.
+ */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { type Browser, type Page, chromium } from 'playwright-core';

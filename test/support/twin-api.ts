@@ -1,3 +1,4 @@
+/** Twin tests: a request to the twin's API (`inject('twin')`) as a client makes it, its answer read. */
 import { inject } from 'vitest';
 
 export interface ApiAnswer {

@@ -1,3 +1,4 @@
+/** Twin tests: what the twin deployed, by logical id — a resource's physical id, a function's role. */
 import { inject } from 'vitest';
 
 /** The physical id of the resource whose logical id is `<name><8 hex digits>`, as CDK names them. */

@@ -1,6 +1,7 @@
+/** Twin and faults tests: accounts and verified loops, made through the API as an account makes them. */
 import { expect, inject } from 'vitest';
 import { call } from './twin-api.ts';
-import type { Receiver } from './twin-receiver.ts';
+import type { Loopback } from './loopback.ts';
 
 /** An account and its first API key, created by the operator through the API. */
 export async function createAccount(name = 'Acme') {
@@ -15,14 +16,14 @@ export async function createAccount(name = 'Acme') {
  */
 export async function createVerifiedLoop(
   apiKey: string,
-  receiver: Receiver,
+  receiver: Pick<Loopback, 'origin' | 'serve'>,
   loop: { path?: string; events?: string[]; format?: 'form' | 'json' } = {},
 ) {
   const path = loop.path ?? '/hooks/copernica.php';
   const created = await call('POST', '/v1/loops', {
     key: apiKey,
     body: {
-      url: `${receiver.url}${path}`,
+      url: `${receiver.origin}${path}`,
       events: loop.events ?? ['open', 'click'],
       ...(loop.format ? { format: loop.format } : {}),
     },
@@ -37,7 +38,7 @@ export async function createVerifiedLoop(
 }
 
 /** An account with one verified loop on `receiver`. */
-export async function seedAccount(receiver: Receiver, loop: Parameters<typeof createVerifiedLoop>[2] = {}) {
+export async function seedAccount(receiver: Loopback, loop: Parameters<typeof createVerifiedLoop>[2] = {}) {
   const account = await createAccount();
   return { ...account, loop: await createVerifiedLoop(account.apiKey, receiver, loop) };
 }

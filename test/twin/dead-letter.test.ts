@@ -1,7 +1,7 @@
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { expect, inject, it } from 'vitest';
 import { call } from '../support/twin-api.ts';
-import { startReceiver } from '../support/twin-receiver.ts';
+import { startLoopback } from '../support/loopback.ts';
 import { physicalId } from '../support/twin-resources.ts';
 import { seedAccount } from '../support/twin-seed.ts';
 
@@ -28,7 +28,7 @@ function emulatorSqs() {
 }
 
 it('records a dead-lettered delivery under its loop, where a replay delivers it', async () => {
-  const receiver = await startReceiver();
+  const receiver = await startLoopback();
   const account = await seedAccount(receiver, { path: '/hook' });
   const id = `crashed-${Date.now()}`;
   const event = { id, type: 'click', message: id, timestamp: new Date().toISOString() };
@@ -54,7 +54,7 @@ it('records a dead-lettered delivery under its loop, where a replay delivers it'
 });
 
 it('records a dead-lettered event as a failure of each loop that takes it', async () => {
-  const receiver = await startReceiver();
+  const receiver = await startLoopback();
   const account = await seedAccount(receiver, { path: '/hook', events: ['open'] });
   const id = `unfanned-${Date.now()}`;
   const event = { id, type: 'open', message: id, timestamp: new Date().toISOString() };

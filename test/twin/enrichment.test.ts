@@ -1,11 +1,12 @@
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call } from '../support/twin-api.ts';
-import { type Receiver, startReceiver } from '../support/twin-receiver.ts';
+import { type Loopback, startLoopback } from '../support/loopback.ts';
 import { seedAccount } from '../support/twin-seed.ts';
+import { sleep } from '../support/wait.ts';
 
 /** The JSON body of a delivery, after the Standard Webhooks library verified its signature. */
-function verified(secret: string, post: Receiver['received'][number]): Record<string, any> {
+function verified(secret: string, post: Loopback['received'][number]): Record<string, any> {
   return new Webhook(secret).verify(post.body, {
     'webhook-id': String(post.headers['webhook-id']),
     'webhook-timestamp': String(post.headers['webhook-timestamp']),
@@ -13,15 +14,13 @@ function verified(secret: string, post: Receiver['received'][number]): Record<st
   }) as Record<string, any>;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 describe('enrichment: later events of a message carry what its sent event said', () => {
-  let receiver: Receiver;
+  let receiver: Loopback;
   let account: Awaited<ReturnType<typeof seedAccount>>;
   const events = ['sent', 'open', 'click', 'bounce', 'unsubscribe'];
 
   beforeAll(async () => {
-    receiver = await startReceiver();
+    receiver = await startLoopback();
     account = await seedAccount(receiver, { path: '/hook', format: 'json', events });
   });
   afterAll(() => receiver.close());
@@ -126,7 +125,7 @@ describe('enrichment: later events of a message carry what its sent event said',
     const message = `shared-${Date.now()}`;
     const [sentId] = await send({ type: 'sent', message, recipient: 'private@example.com', tags: ['secret'] });
     await deliveryOf(sentId!);
-    const otherReceiver = await startReceiver();
+    const otherReceiver = await startLoopback();
     try {
       const other = await seedAccount(otherReceiver, { path: '/hook', format: 'json', events: ['open'] });
       const answer = await call('POST', '/v1/events', { key: other.apiKey, body: { type: 'open', message } });
@@ -142,11 +141,11 @@ describe('enrichment: later events of a message carry what its sent event said',
 });
 
 describe('idempotency by client id', () => {
-  let receiver: Receiver;
+  let receiver: Loopback;
   let account: Awaited<ReturnType<typeof seedAccount>>;
 
   beforeAll(async () => {
-    receiver = await startReceiver();
+    receiver = await startLoopback();
     account = await seedAccount(receiver, { path: '/hook', events: ['open', 'click'] });
   });
   afterAll(() => receiver.close());
@@ -181,7 +180,7 @@ describe('idempotency by client id', () => {
 
   it('keeps ids apart per account', async () => {
     const id = `mine-${Date.now()}`;
-    const otherReceiver = await startReceiver();
+    const otherReceiver = await startLoopback();
     try {
       const other = await seedAccount(otherReceiver, { path: '/hook', events: ['open'] });
       await call('POST', '/v1/events', { key: account.apiKey, body: { id, type: 'open', message: id } });

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiAnswer, call } from '../support/twin-api.ts';
-import { type Received, type Receiver, startReceiver } from '../support/twin-receiver.ts';
+import { type Loopback, type ReceivedRequest, answerPosts, startLoopback } from '../support/loopback.ts';
 import { createAccount, createVerifiedLoop, seedAccount } from '../support/twin-seed.ts';
+import { sleep } from '../support/wait.ts';
 
 /**
  * A loop's failures as an account meets them (SPEC §3, §5): deliveries that spent the retry
@@ -15,8 +16,7 @@ const SCHEDULE_LENGTH = 3;
 const ATTEMPTS = 1 + SCHEDULE_LENGTH;
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const idOf = (request: Received) => String(request.headers['webhook-id']);
+const idOf = (request: ReceivedRequest) => String(request.headers['webhook-id']);
 
 async function failuresOf(apiKey: string, loopId: string, query = ''): Promise<ApiAnswer> {
   const answer = await call('GET', `/v1/loops/${loopId}/failures${query}`, { key: apiKey });
@@ -44,16 +44,16 @@ const replay = (apiKey: string, loopId: string, body?: unknown) =>
   call('POST', `/v1/loops/${loopId}/failures/replay`, { key: apiKey, ...(body === undefined ? {} : { body }) });
 
 describe('a receiver that keeps failing', () => {
-  let receiver: Receiver;
+  let receiver: Loopback;
   let status = 500;
   let account: Awaited<ReturnType<typeof seedAccount>>;
   const run = `f${Date.now()}`;
   const ids = [`${run}-1`, `${run}-2`, `${run}-3`];
   /** The first POST of each event, as it went out before it failed. */
-  const firstPosts = new Map<string, Received>();
+  const firstPosts = new Map<string, ReceivedRequest>();
 
   beforeAll(async () => {
-    receiver = await startReceiver(() => status);
+    receiver = await startLoopback({ answer: answerPosts(() => status) });
     account = await seedAccount(receiver, { path: '/hooks/failing.php', events: ['open', 'click'] });
   });
   afterAll(() => receiver.close());
@@ -195,10 +195,10 @@ describe('a receiver that keeps failing', () => {
 });
 
 describe('a receiver that answers 410 Gone', () => {
-  let receiver: Receiver;
+  let receiver: Loopback;
   let status = 410;
   beforeAll(async () => {
-    receiver = await startReceiver(() => status);
+    receiver = await startLoopback({ answer: answerPosts(() => status) });
   });
   afterAll(() => receiver.close());
 
@@ -294,7 +294,7 @@ describe('a receiver that answers 410 Gone', () => {
 
 describe('replaying into a loop that cannot take it', () => {
   it('answers 409 loop_not_active for a loop its account disabled, and for an unverified one', async () => {
-    const receiver = await startReceiver();
+    const receiver = await startLoopback();
     const { apiKey } = await createAccount('Inactive Replays');
     const loop = await createVerifiedLoop(apiKey, receiver, { path: '/paused/hook' });
     expect((await call('PATCH', `/v1/loops/${loop.id}`, { key: apiKey, body: { enabled: false } })).status).toBe(200);
@@ -304,7 +304,7 @@ describe('replaying into a loop that cannot take it', () => {
 
     const unverified = await call('POST', '/v1/loops', {
       key: apiKey,
-      body: { url: `${receiver.url}/unverified/hook`, events: ['open'] },
+      body: { url: `${receiver.origin}/unverified/hook`, events: ['open'] },
     });
     const answer = await replay(apiKey, unverified.body.id);
     expect(answer.status).toBe(409);

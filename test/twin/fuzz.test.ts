@@ -5,6 +5,12 @@ import { runFuzz } from '../fuzz/runner.ts';
  * The short fuzz run (the full one is `npm run fuzz`): ~1,000 generated requests over every route of
  * the API, with a fixed seed unless FUZZ_SEED names another. No 5xx, every refusal in the error shape,
  * nothing changed by a refused request, no other account's ids in an answer, no refused event delivered.
+ *
+ * What it covers that bad-input.test.ts (the per-route suite of bad bodies) does not: every route
+ * of the route table, reads included, and the route list itself; wrong keys, methods, path
+ * parameters (other accounts' ids, junk and dot segments) and queries (limits, forged cursors, log
+ * file dates and formats), not only bodies; valid writes interleaved with the bad requests, the
+ * whole fixture's state compared before and after each round; and any seed, for longer runs.
  */
 const seed = process.env.FUZZ_SEED === undefined ? 20261129 : Number(process.env.FUZZ_SEED);
 const runs = 1000;

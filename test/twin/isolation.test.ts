@@ -2,7 +2,7 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVENT_TYPES } from '#shared/events/event-types.ts';
 import { type ApiAnswer, call } from '../support/twin-api.ts';
-import { type Receiver, startReceiver } from '../support/twin-receiver.ts';
+import { type Loopback, answerPosts, startLoopback } from '../support/loopback.ts';
 import { createAccount, createVerifiedLoop } from '../support/twin-seed.ts';
 
 /**
@@ -27,18 +27,18 @@ const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('
 const ids = (answer: ApiAnswer) => answer.body.loops.map((loop: { id: string }) => loop.id).sort();
 
 describe("one account cannot reach another account's loops", () => {
-  let receiver: Receiver;
+  let receiver: Loopback;
   let a: { apiKey: string; loops: any[] };
   let b: { apiKey: string; loops: any[] };
   let bVerified: any;
 
   beforeAll(async () => {
-    receiver = await startReceiver();
+    receiver = await startLoopback();
     const [accountA, accountB] = [await createAccount('Tenant A'), await createAccount('Tenant B')];
     const newLoop = async (apiKey: string, path: string) => {
       const answer = await call('POST', '/v1/loops', {
         key: apiKey,
-        body: { url: `${receiver.url}${path}`, events: ['open', 'click'] },
+        body: { url: `${receiver.origin}${path}`, events: ['open', 'click'] },
       });
       expect(answer.status).toBe(201);
       return answer.body;
@@ -189,15 +189,15 @@ describe("one account cannot reach another account's loops", () => {
 });
 
 describe("one account cannot see, replay or test another account's loop's failures", () => {
-  let failing: Receiver;
-  let other: Receiver;
+  let failing: Loopback;
+  let other: Loopback;
   let a: { apiKey: string; loop: any };
   let b: { apiKey: string; loop: any; failures: any[]; cursor: string };
   const eventIds = [`iso-${Date.now()}-1`, `iso-${Date.now()}-2`];
 
   beforeAll(async () => {
-    failing = await startReceiver(() => 500);
-    other = await startReceiver();
+    failing = await startLoopback({ answer: answerPosts(() => 500) });
+    other = await startLoopback();
     const [accountA, accountB] = [await createAccount('Failures A'), await createAccount('Failures B')];
     a = { apiKey: accountA.apiKey, loop: await createVerifiedLoop(accountA.apiKey, other, { path: '/a/hook.php' }) };
     const bLoop = await createVerifiedLoop(accountB.apiKey, failing, { path: '/b/hook.php' });

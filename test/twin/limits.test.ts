@@ -1,15 +1,15 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { call } from '../support/twin-api.ts';
-import { type Receiver, startReceiver } from '../support/twin-receiver.ts';
+import { type Loopback, startLoopback } from '../support/loopback.ts';
 import { createAccount } from '../support/twin-seed.ts';
 
 /**
  * Limits that must hold under concurrent requests, across execution environments: what the real
  * functions do against the emulator's DynamoDB (its transactions serialized as DynamoDB's are).
  */
-let receiver: Receiver;
+let receiver: Loopback;
 beforeAll(async () => {
-  receiver = await startReceiver();
+  receiver = await startLoopback();
 });
 afterAll(() => receiver.close());
 
@@ -22,7 +22,7 @@ describe('the loop limit under concurrent creations', () => {
       Array.from({ length: 30 }, (_, index) =>
         call('POST', '/v1/loops', {
           key: apiKey,
-          body: { url: `${receiver.url}/hooks/${index}.php`, events: ['open'] },
+          body: { url: `${receiver.origin}/hooks/${index}.php`, events: ['open'] },
         }),
       ),
     );
@@ -48,7 +48,7 @@ describe('the loop limit under concurrent creations', () => {
       Array.from({ length: MAX_LOOPS }, (_, index) =>
         call('POST', '/v1/loops', {
           key: apiKey,
-          body: { url: `${receiver.url}/again/${index}.php`, events: ['open'] },
+          body: { url: `${receiver.origin}/again/${index}.php`, events: ['open'] },
         }),
       ),
     );
@@ -60,7 +60,7 @@ describe('verify and test are rate-limited (SPEC §3)', () => {
   it('answers the 11th verification of a loop within a minute with 429 and Retry-After, without fetching', async () => {
     const { apiKey } = await createAccount('Prober Inc');
     const create = async (path: string) =>
-      (await call('POST', '/v1/loops', { key: apiKey, body: { url: `${receiver.url}${path}`, events: ['open'] } }))
+      (await call('POST', '/v1/loops', { key: apiKey, body: { url: `${receiver.origin}${path}`, events: ['open'] } }))
         .body;
     const loop = await create('/probe/script.php');
     for (let index = 0; index < 10; index++) {

@@ -3,14 +3,14 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { EVENT_TYPES } from '#shared/events/event-types.ts';
 import { ROUTES } from '#shared/http/routes.ts';
 import { call } from '../support/twin-api.ts';
-import { type Receiver, startReceiver } from '../support/twin-receiver.ts';
+import { type Loopback, startLoopback } from '../support/loopback.ts';
 import { createAccount, createVerifiedLoop } from '../support/twin-seed.ts';
 
 describe('managing loops', () => {
-  let receiver: Receiver;
+  let receiver: Loopback;
   let apiKey: string;
   beforeAll(async () => {
-    receiver = await startReceiver();
+    receiver = await startLoopback();
     ({ apiKey } = await createAccount('Loops Ltd'));
   });
   afterAll(() => receiver.close());

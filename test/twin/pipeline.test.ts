@@ -1,17 +1,17 @@
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call } from '../support/twin-api.ts';
-import { startReceiver } from '../support/twin-receiver.ts';
+import { type Loopback, answerPosts, startLoopback } from '../support/loopback.ts';
 import { seedAccount } from '../support/twin-seed.ts';
 
 const formOf = (body: string) => new URLSearchParams(body);
 
 describe('an event from the API to the receiver', () => {
-  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  let receiver: Loopback;
   let account: Awaited<ReturnType<typeof seedAccount>>;
 
   beforeAll(async () => {
-    receiver = await startReceiver();
+    receiver = await startLoopback();
     account = await seedAccount(receiver);
   });
   afterAll(() => receiver.close());
@@ -81,7 +81,7 @@ describe('an event from the API to the receiver', () => {
 
 describe('a loop in json format', () => {
   it('receives one JSON object per event that a Standard Webhooks library verifies', async () => {
-    const receiver = await startReceiver();
+    const receiver = await startLoopback();
     const account = await seedAccount(receiver, { path: '/hook', format: 'json', events: ['bounce'] });
     const message = `json-${Date.now()}`;
     const sent = {
@@ -115,7 +115,7 @@ describe('a loop in json format', () => {
 
 describe('a receiver that fails', () => {
   it('gets the same event again, with the same webhook-id, until it answers 2xx', async () => {
-    const receiver = await startReceiver((_request, index) => (index < 2 ? 503 : 204));
+    const receiver = await startLoopback({ answer: answerPosts((_request, index) => (index < 2 ? 503 : 204)) });
     const account = await seedAccount(receiver, { path: '/hook' });
     const message = `retry-${Date.now()}`;
     expect((await call('POST', '/v1/events', { key: account.apiKey, body: { type: 'open', message } })).status).toBe(

@@ -4,7 +4,7 @@ import { Webhook as SvixWebhook } from 'svix';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call } from '../support/twin-api.ts';
 import { EXAMPLE_KINDS, type ExampleReceiver, exampleReceiver, postRaw } from '../support/example-receivers.ts';
-import { type Receiver, type Received, startReceiver } from '../support/twin-receiver.ts';
+import { type Loopback, type ReceivedRequest, startLoopback } from '../support/loopback.ts';
 import { createAccount, seedAccount } from '../support/twin-seed.ts';
 
 /**
@@ -223,23 +223,23 @@ describe.each(EXAMPLE_KINDS)('the %s example receiver as a loop target', (kind) 
 });
 
 describe('a captured delivery, judged by third-party verifiers and parsers', () => {
-  let receiver: Receiver;
+  let receiver: Loopback;
   let account: Awaited<ReturnType<typeof seedAccount>>;
 
   beforeAll(async () => {
-    receiver = await startReceiver();
+    receiver = await startLoopback();
     account = await seedAccount(receiver, { path: '/raw/hook', events: ['sent', 'open', 'click'] });
   });
   afterAll(() => receiver.close());
 
-  const headersOf = (post: Received) => ({
+  const headersOf = (post: ReceivedRequest) => ({
     'webhook-id': String(post.headers['webhook-id']),
     'webhook-timestamp': String(post.headers['webhook-timestamp']),
     'webhook-signature': String(post.headers['webhook-signature']),
   });
-  const byId = (id: string) => (request: Received) => request.headers['webhook-id'] === id;
+  const byId = (id: string) => (request: ReceivedRequest) => request.headers['webhook-id'] === id;
 
-  function expectVerifiedByBoth(post: Received, secrets: { standard: string; svix: string }) {
+  function expectVerifiedByBoth(post: ReceivedRequest, secrets: { standard: string; svix: string }) {
     const headers = headersOf(post);
     expect(() => new Webhook(secrets.standard).verify(post.body, headers, { jsonParse: false })).not.toThrow();
     expect(() => new SvixWebhook(secrets.svix).verify(post.body, headers)).not.toThrow();

@@ -2,7 +2,7 @@ import http from 'node:http';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call } from '../support/twin-api.ts';
-import { type Receiver, startReceiver } from '../support/twin-receiver.ts';
+import { type Loopback, answerPosts, startLoopback } from '../support/loopback.ts';
 import { createAccount, createVerifiedLoop, seedAccount } from '../support/twin-seed.ts';
 
 /**
@@ -33,11 +33,11 @@ const headersOf = (request: { headers: http.IncomingHttpHeaders }) => ({
 const test = (apiKey: string, loopId: string) => call('POST', `/v1/loops/${loopId}/test`, { key: apiKey });
 
 describe('testing a loop', () => {
-  let receiver: Receiver;
+  let receiver: Loopback;
   let status = 200;
 
   beforeAll(async () => {
-    receiver = await startReceiver(() => status);
+    receiver = await startLoopback({ answer: answerPosts(() => status) });
   });
   afterAll(() => receiver.close());
 
@@ -165,7 +165,7 @@ describe('testing a loop', () => {
   });
 
   it('says a receiver that is down could not be reached: an error, no status', async () => {
-    const down = await startReceiver();
+    const down = await startLoopback();
     const account = await seedAccount(down, { path: '/down/hook' });
     await down.close();
     const answer = await test(account.apiKey, account.loop.id);
@@ -176,11 +176,11 @@ describe('testing a loop', () => {
 
   it('gives up after the deployment’s test timeout on a receiver that does not answer', async () => {
     // The twin runs with deliveryTimeoutSeconds=2, so the test waits 2 s (TEST_TIMEOUT_SECONDS).
-    const hanging = await startReceiver();
+    const hanging = await startLoopback();
     const account = await seedAccount(hanging, { path: '/slow/hook' });
     const server = http.createServer((request) => request.resume()); // reads, never answers
     await hanging.close();
-    const port = Number(new URL(hanging.url).port);
+    const port = Number(new URL(hanging.origin).port);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, '127.0.0.1', resolve);
@@ -207,7 +207,7 @@ describe('testing a loop', () => {
     const { apiKey } = await createAccount('Unverified Tests');
     const created = await call('POST', '/v1/loops', {
       key: apiKey,
-      body: { url: `${receiver.url}/unverified/hook`, events: ['open'] },
+      body: { url: `${receiver.origin}/unverified/hook`, events: ['open'] },
     });
     expect(created.status).toBe(201);
     const answer = await test(apiKey, created.body.id);

@@ -1,21 +1,21 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { call } from '../support/twin-api.ts';
-import { type Receiver, startReceiver } from '../support/twin-receiver.ts';
+import { type Loopback, startLoopback } from '../support/loopback.ts';
 import { createAccount } from '../support/twin-seed.ts';
 
 /** SPEC §6 as an account goes through it: create a loop, host the file, get verified. */
 describe('verifying a loop', () => {
-  let receiver: Receiver;
+  let receiver: Loopback;
   let apiKey: string;
 
   beforeAll(async () => {
-    receiver = await startReceiver();
+    receiver = await startLoopback();
     ({ apiKey } = await createAccount('Verifier Inc'));
   });
   afterAll(() => receiver.close());
 
   const newLoop = async (path = '/dir/script.php', events = ['open']) => {
-    const answer = await call('POST', '/v1/loops', { key: apiKey, body: { url: `${receiver.url}${path}`, events } });
+    const answer = await call('POST', '/v1/loops', { key: apiKey, body: { url: `${receiver.origin}${path}`, events } });
     expect(answer.status).toBe(201);
     return answer.body;
   };
@@ -28,8 +28,8 @@ describe('verifying a loop', () => {
     expect(first.status).toBe('unverified');
     expect(first.verification.file).toMatch(/^fl-[0-9a-f]{20}\.txt$/);
     expect(first.verification.locations).toEqual([
-      `${receiver.url}/dir/${first.verification.file}`,
-      `${receiver.url}/${first.verification.file}`,
+      `${receiver.origin}/dir/${first.verification.file}`,
+      `${receiver.origin}/${first.verification.file}`,
     ]);
     expect(second.verification.file).not.toBe(first.verification.file);
     expect(second.verification.content).not.toBe(first.verification.content);
@@ -130,13 +130,13 @@ describe('verifying a loop', () => {
 
     const moved = await call('PATCH', `/v1/loops/${loop.id}`, {
       key: apiKey,
-      body: { url: `${receiver.url}/moved/hook.php` },
+      body: { url: `${receiver.origin}/moved/hook.php` },
     });
     expect(moved.status).toBe(200);
     expect(moved.body.status).toBe('unverified');
     expect(moved.body.verification.file).not.toBe(loop.verification.file);
     expect(moved.body.verification.content).not.toBe(loop.verification.content);
-    expect(moved.body.verification.locations[0]).toBe(`${receiver.url}/moved/${moved.body.verification.file}`);
+    expect(moved.body.verification.locations[0]).toBe(`${receiver.origin}/moved/${moved.body.verification.file}`);
 
     // The old file proves nothing about the new address.
     receiver.serve(`/moved/${loop.verification.file}`, { body: loop.verification.content });

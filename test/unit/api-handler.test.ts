@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { ApiEvent } from '#shared/http/api-handler.ts';
 import type { AuthorizerContext } from '#shared/http/principal.ts';
 import { apiEvent, callers, lambdaContext } from '../support/factories.ts';
+import { functionEnvironment } from '../support/function-environment.ts';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
@@ -10,17 +11,8 @@ type Handler = (event: ApiEvent, context: Context) => Promise<APIGatewayProxyStr
 let handler: Handler;
 
 beforeAll(async () => {
-  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-  process.env.ROUTE_KEYS = '["GET /v1/health","POST /v1/events","GET /v1/loops/{loopId}"]';
   // What the management routes read at import; none of these tests reaches the table.
-  process.env.TABLE_NAME ??= 'feedback-loops-table';
-  process.env.MAX_LOOPS_PER_ACCOUNT ??= '20';
-  process.env.ALLOW_HTTP_TARGETS ??= 'false';
-  process.env.ALLOWED_TARGET_CIDRS ??= '';
-  process.env.PRESIGN_EXPIRY_SECONDS ??= '300';
-  process.env.LOGS_BUCKET ??= 'feedback-loops-logs';
-  process.env.DELIVERIES_QUEUE_URL ??= 'https://sqs.eu-west-1.amazonaws.com/123456789012/deliveries';
-  process.env.TEST_TIMEOUT_SECONDS ??= '10';
+  functionEnvironment('api');
   ({ handler } = (await import('../../functions/api/handler.ts')) as unknown as { handler: Handler });
 });
 

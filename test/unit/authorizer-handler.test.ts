@@ -10,9 +10,9 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { generateApiKey, hashApiKey } from '#shared/accounts/api-keys.ts';
 import type { AuthorizerContext } from '#shared/http/principal.ts';
 import { authorizerEvent, lambdaContext } from '../support/factories.ts';
+import { functionEnvironment } from '../support/function-environment.ts';
 
-const TABLE = 'feedback-loops-table';
-const SECRET_NAME = 'feedback-loops/admin-key';
+const { TABLE_NAME: TABLE, ADMIN_SECRET_NAME: SECRET_NAME } = functionEnvironment('authorizer');
 const ADMIN_KEY = generateApiKey();
 
 type Result = APIGatewaySimpleAuthorizerWithContextResult<AuthorizerContext>;
@@ -26,10 +26,6 @@ const keyItems = new Map<string, { keyId: string; accountId: string; createdAt: 
 let adminSecret = ADMIN_KEY;
 
 beforeAll(async () => {
-  process.env.AWS_REGION ??= 'eu-west-1';
-  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-  process.env.TABLE_NAME = TABLE;
-  process.env.ADMIN_SECRET_NAME = SECRET_NAME;
   const { dynamo } = await import('#shared/runtime/dynamo.ts');
   const { secrets } = await import('#shared/runtime/secrets.ts');
   dynamoMock = mockClient(dynamo);

@@ -15,10 +15,12 @@ import {
   sqsRecord,
 } from '../support/factories.ts';
 import { FakeTable } from '../support/fake-table.ts';
+import { functionEnvironment } from '../support/function-environment.ts';
 
-const TABLE_NAME = 'feedback-loops-table';
-const FANOUT_MAX_RECEIVES = 5;
-const DELIVER_MAX_RECEIVES = 9;
+const ENVIRONMENT = functionEnvironment('dead-letters');
+const TABLE_NAME = ENVIRONMENT.TABLE_NAME!;
+const FANOUT_MAX_RECEIVES = Number(ENVIRONMENT.FANOUT_MAX_RECEIVES);
+const DELIVER_MAX_RECEIVES = Number(ENVIRONMENT.DELIVER_MAX_RECEIVES);
 
 type Handler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 let handler: Handler;
@@ -27,11 +29,6 @@ const table = new FakeTable(TABLE_NAME);
 const context = lambdaContext('dead-letters');
 
 beforeAll(async () => {
-  process.env.AWS_REGION ??= 'eu-west-1';
-  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-  process.env.TABLE_NAME = TABLE_NAME;
-  process.env.FANOUT_MAX_RECEIVES = String(FANOUT_MAX_RECEIVES);
-  process.env.DELIVER_MAX_RECEIVES = String(DELIVER_MAX_RECEIVES);
   const { dynamo } = await import('#shared/runtime/dynamo.ts');
   const { clock } = await import('#shared/runtime/clock.ts');
   vi.spyOn(clock, 'now').mockImplementation(() => new Date(NOW));

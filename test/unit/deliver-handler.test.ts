@@ -24,6 +24,7 @@ import {
   sqsRecord,
 } from '../support/factories.ts';
 import { FakeTable } from '../support/fake-table.ts';
+import { functionEnvironment } from '../support/function-environment.ts';
 import { type Loopback, startLoopback } from '../support/loopback.ts';
 
 const TABLE_NAME = 'feedback-loops-table';
@@ -41,16 +42,13 @@ const table = new FakeTable(TABLE_NAME);
 const context = lambdaContext('deliver');
 
 beforeAll(async () => {
-  process.env.AWS_REGION ??= 'eu-west-1';
-  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-  process.env.TABLE_NAME = TABLE_NAME;
-  process.env.DELIVERIES_QUEUE_URL = DELIVERIES_QUEUE_URL;
-  process.env.DELIVERY_TIMEOUT_SECONDS = '2';
-  process.env.RETRY_SCHEDULE = SCHEDULE.join(',');
-  process.env.LOG_QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/logs';
-  // The receiver listens on loopback, which only these settings open (as in the local twin).
-  process.env.ALLOW_HTTP_TARGETS = 'true';
-  process.env.ALLOWED_TARGET_CIDRS = '127.0.0.0/8';
+  // Synthesized as for the twin, so receivers on loopback are open.
+  functionEnvironment('deliver', {
+    TABLE_NAME,
+    DELIVERIES_QUEUE_URL,
+    DELIVERY_TIMEOUT_SECONDS: '2',
+    RETRY_SCHEDULE: SCHEDULE.join(','),
+  });
   const { dynamo } = await import('#shared/runtime/dynamo.ts');
   const { sqs } = await import('#shared/runtime/sqs.ts');
   dynamoMock = mockClient(dynamo);

@@ -24,6 +24,7 @@ import {
   sqsRecord,
 } from '../support/factories.ts';
 import { FakeTable } from '../support/fake-table.ts';
+import { functionEnvironment } from '../support/function-environment.ts';
 
 const TABLE_NAME = 'feedback-loops-table';
 const DELIVERIES_QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/deliveries';
@@ -43,13 +44,13 @@ const table = new FakeTable(TABLE_NAME);
 const context = lambdaContext('fanout');
 
 beforeAll(async () => {
-  process.env.AWS_REGION ??= 'eu-west-1';
-  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-  process.env.TABLE_NAME = TABLE_NAME;
-  process.env.DELIVERIES_QUEUE_URL = DELIVERIES_QUEUE_URL;
-  process.env.MESSAGE_CONTEXT_TTL_DAYS = String(TTL_DAYS);
-  process.env.LOG_QUEUE_URL = LOG_QUEUE_URL;
-  process.env.DEAD_LETTER_QUEUE_URL = DEAD_LETTER_QUEUE_URL;
+  functionEnvironment('fanout', {
+    TABLE_NAME,
+    DELIVERIES_QUEUE_URL,
+    MESSAGE_CONTEXT_TTL_DAYS: String(TTL_DAYS),
+    LOG_QUEUE_URL,
+    DEAD_LETTER_QUEUE_URL,
+  });
   const { dynamo } = await import('#shared/runtime/dynamo.ts');
   const { sqs } = await import('#shared/runtime/sqs.ts');
   const { clock } = await import('#shared/runtime/clock.ts');

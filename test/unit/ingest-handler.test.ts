@@ -7,8 +7,9 @@ import type { ApiEvent } from '#shared/http/api-handler.ts';
 import type { QueuedEvent } from '#shared/events/messages.ts';
 import type { AuthorizerContext } from '#shared/http/principal.ts';
 import { NOW, apiEvent, callers, lambdaContext } from '../support/factories.ts';
+import { functionEnvironment } from '../support/function-environment.ts';
 
-const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/events';
+const QUEUE_URL = functionEnvironment('ingest').EVENTS_QUEUE_URL!;
 const ACCOUNT = callers.account();
 const MiB = 1024 * 1024;
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -18,9 +19,6 @@ let handler: Handler;
 let sqsMock: ReturnType<typeof mockClient>;
 
 beforeAll(async () => {
-  process.env.AWS_REGION ??= 'eu-west-1';
-  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-  process.env.EVENTS_QUEUE_URL = QUEUE_URL;
   const { sqs } = await import('#shared/runtime/sqs.ts');
   const { clock } = await import('#shared/runtime/clock.ts');
   vi.spyOn(clock, 'now').mockImplementation(() => new Date(NOW));

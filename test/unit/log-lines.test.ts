@@ -6,13 +6,18 @@ import { RetryLater, sqsBatchHandler } from '#shared/runtime/sqs-batch.ts';
 import { itemKeys } from '#shared/store/table.ts';
 import { lambdaContext, loopRecord, mailEvent, queuedDelivery, sqsEvent, sqsRecord } from '../support/factories.ts';
 import { FakeTable } from '../support/fake-table.ts';
+import { functionEnvironment } from '../support/function-environment.ts';
 import { type Loopback, startLoopback } from '../support/loopback.ts';
 
 /**
  * What an operator pays for in CloudWatch Logs (issue 9): at INFO an invocation writes one summary
  * line with its counts, not a line per event; the per-event lines are there at DEBUG.
  */
-const TABLE_NAME = 'feedback-loops-table';
+// Deliver's environment, its log level left to each test (AWS_LAMBDA_LOG_LEVEL).
+const TABLE_NAME = functionEnvironment('deliver', {
+  POWERTOOLS_LOG_LEVEL: undefined,
+  RETRY_SCHEDULE: '10,60',
+}).TABLE_NAME!;
 type Handler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 type Line = { level: string; message: string } & Record<string, unknown>;
 
@@ -24,14 +29,6 @@ const table = new FakeTable(TABLE_NAME);
 let lines: Line[];
 
 beforeAll(async () => {
-  process.env.AWS_REGION ??= 'eu-west-1';
-  process.env.TABLE_NAME = TABLE_NAME;
-  process.env.DELIVERIES_QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/deliveries';
-  process.env.DELIVERY_TIMEOUT_SECONDS = '2';
-  process.env.RETRY_SCHEDULE = '10,60';
-  process.env.LOG_QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/logs';
-  process.env.ALLOW_HTTP_TARGETS = 'true';
-  process.env.ALLOWED_TARGET_CIDRS = '127.0.0.0/8';
   receiver = await startLoopback();
   // Powertools writes each line with one write, DEBUG and INFO to stdout, WARN and ERROR to stderr.
   for (const stream of [process.stdout, process.stderr]) {

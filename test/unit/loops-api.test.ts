@@ -5,6 +5,7 @@ import type { ApiEvent } from '#shared/http/api-handler.ts';
 import { itemKeys } from '#shared/store/table.ts';
 import { ACCOUNT_ID, NOW, apiEvent, callers, lambdaContext } from '../support/factories.ts';
 import { FakeTable } from '../support/fake-table.ts';
+import { functionEnvironment } from '../support/function-environment.ts';
 import { type Loopback, startLoopback } from '../support/loopback.ts';
 
 /**
@@ -24,17 +25,8 @@ const table = new FakeTable(TABLE_NAME);
 const context = lambdaContext('api');
 
 beforeAll(async () => {
-  process.env.AWS_REGION ??= 'eu-west-1';
-  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-  process.env.TABLE_NAME = TABLE_NAME;
-  process.env.MAX_LOOPS_PER_ACCOUNT = '20';
-  process.env.ALLOW_HTTP_TARGETS = 'true';
-  process.env.ALLOWED_TARGET_CIDRS = '127.0.0.0/8';
-  process.env.PRESIGN_EXPIRY_SECONDS ??= '300';
-  process.env.LOGS_BUCKET ??= 'feedback-loops-logs';
-  process.env.DELIVERIES_QUEUE_URL ??= 'https://sqs.eu-west-1.amazonaws.com/123456789012/deliveries';
-  process.env.TEST_TIMEOUT_SECONDS = '5';
-  process.env.API_URL = API_URL;
+  // Synthesized as for the twin, so receivers on loopback are open.
+  functionEnvironment('api', { TABLE_NAME, MAX_LOOPS_PER_ACCOUNT: '20', TEST_TIMEOUT_SECONDS: '5', API_URL });
   const { dynamo } = await import('#shared/runtime/dynamo.ts');
   const { clock } = await import('#shared/runtime/clock.ts');
   vi.spyOn(clock, 'now').mockImplementation(() => new Date(now));

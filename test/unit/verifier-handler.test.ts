@@ -7,9 +7,10 @@ import { nextCheckAt, recheckOrder } from '#shared/loops/verification.ts';
 import { USER_AGENT } from '#shared/outbound/client.ts';
 import { NOW, lambdaContext, loopRecord, scheduledEvent } from '../support/factories.ts';
 import { FakeTable } from '../support/fake-table.ts';
+import { functionEnvironment } from '../support/function-environment.ts';
 import { type Loopback, startLoopback } from '../support/loopback.ts';
 
-const TABLE_NAME = 'feedback-loops-table';
+const TABLE_NAME = functionEnvironment('verifier').TABLE_NAME!;
 
 type Handler = (event: ScheduledEvent, context: Context) => Promise<void>;
 let handler: Handler;
@@ -19,11 +20,6 @@ const table = new FakeTable(TABLE_NAME);
 const context = lambdaContext('verifier');
 
 beforeAll(async () => {
-  process.env.AWS_REGION ??= 'eu-west-1';
-  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-  process.env.TABLE_NAME = TABLE_NAME;
-  process.env.ALLOW_HTTP_TARGETS = 'true';
-  process.env.ALLOWED_TARGET_CIDRS = '127.0.0.0/8';
   const { dynamo } = await import('#shared/runtime/dynamo.ts');
   const { clock } = await import('#shared/runtime/clock.ts');
   vi.spyOn(clock, 'now').mockImplementation(() => new Date(NOW));

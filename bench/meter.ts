@@ -2,8 +2,11 @@
  * What the twin's functions used, for `npm run bench`'s cost meter: per function (by logical id),
  * its invocations, their durations as the twin measured them (cold starts included), the SQS
  * records and payload bytes it was handed, and the lines and bytes it wrote to stdout and stderr
- * (what Lambda sends to CloudWatch Logs). Counting only; nothing reads it but the bench.
+ * (what Lambda sends to CloudWatch Logs). It observes the twin's Lambda runtime
+ * (local/lambda/runtime.ts `observeRuntime`) while started; counting only.
  */
+import { observeRuntime } from '../local/lambda/runtime.ts';
+
 export interface FunctionUsage {
   invocations: number;
   /** Each invocation's duration rounded up to the millisecond, as Lambda bills it, summed. */
@@ -43,7 +46,7 @@ const of = (fn: string): FunctionUsage => {
   return found;
 };
 
-export function meterInvocation(fn: string, event: unknown, durationMs: number, cpuMs?: number): void {
+function meterInvocation(fn: string, event: unknown, durationMs: number, cpuMs: number | undefined): void {
   const counted = of(fn);
   counted.invocations++;
   counted.billedMs += Math.max(1, Math.ceil(durationMs));
@@ -56,7 +59,7 @@ export function meterInvocation(fn: string, event: unknown, durationMs: number, 
   counted.eventBytes += Buffer.byteLength(JSON.stringify(event) ?? '');
 }
 
-export function meterLogLine(fn: string, line: string): void {
+function meterLogLine(fn: string, line: string): void {
   const counted = of(fn);
   const bytes = Buffer.byteLength(line) + 1;
   counted.logLines++;
@@ -81,4 +84,9 @@ export function meterReading(): Map<string, FunctionUsage> {
 
 export function resetMeter(): void {
   usage.clear();
+}
+
+/** Counts what the functions run in this process use, until the function it returns is called. */
+export function startMeter(): () => void {
+  return observeRuntime({ invoked: meterInvocation, logged: meterLogLine });
 }
