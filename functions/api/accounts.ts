@@ -3,7 +3,14 @@ import { clock } from '#shared/runtime/clock.ts';
 import { notFound } from '#shared/http/errors.ts';
 import type { ApiEvent, ApiResult } from '#shared/http/api-handler.ts';
 import { isId, newId } from '#shared/runtime/ids.ts';
-import { addApiKey, createAccount, listAccounts, revokeApiKey } from '#shared/store/accounts.ts';
+import {
+  accountExists,
+  addApiKey,
+  createAccount,
+  listAccounts,
+  listApiKeys,
+  revokeApiKey,
+} from '#shared/store/accounts.ts';
 import { ConditionFailed } from '#shared/store/table.ts';
 import type { RequestOf } from '#shared/http/routes.ts';
 
@@ -35,6 +42,17 @@ export async function getAccounts(_event: ApiEvent, request: RequestOf<'GET /v1/
       ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
     },
   };
+}
+
+export async function getKeys(
+  event: ApiEvent,
+  request: RequestOf<'GET /v1/accounts/{accountId}/keys'>,
+): Promise<ApiResult> {
+  const accountId = event.pathParameters!.accountId!;
+  if (!isId('acc', accountId) || !(await accountExists(accountId))) throw notFound(`There is no account ${accountId}.`);
+  const { limit, cursor } = request.page();
+  const page = await listApiKeys(accountId, limit, cursor);
+  return { status: 200, body: { keys: page.items, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) } };
 }
 
 export async function postKey(event: ApiEvent): Promise<ApiResult> {

@@ -3,7 +3,7 @@ import { ENV } from '#shared/runtime/env-names.ts';
 import { ApiError, notFound } from '#shared/http/errors.ts';
 import { type ApiEvent, type ApiResult, apiHandler, requireAccount, requireAdmin } from '#shared/http/api-handler.ts';
 import { ROUTES, type RequestOf, type KeyOf, type Route, routeKey } from '#shared/http/routes.ts';
-import { deleteKey, getAccounts, postAccount, postKey } from './accounts.ts';
+import { deleteKey, getAccounts, getKeys, postAccount, postKey } from './accounts.ts';
 import { getFailures, replayFailures } from './failures.ts';
 import { downloadLogFile, getLogFiles } from './logfiles.ts';
 import { testLoop } from './trial-delivery.ts';
@@ -20,6 +20,7 @@ const handlers: { [K in ApiRouteKey]: (event: ApiEvent, request: RequestOf<K>) =
   'GET /v1/openapi.json': async () => ({ status: 200, body: openApiDocument(requireEnv(ENV.API_URL)) }),
   'POST /v1/accounts': postAccount,
   'GET /v1/accounts': getAccounts,
+  'GET /v1/accounts/{accountId}/keys': getKeys,
   'POST /v1/accounts/{accountId}/keys': postKey,
   'DELETE /v1/accounts/{accountId}/keys/{keyId}': deleteKey,
   'POST /v1/loops': postLoop,

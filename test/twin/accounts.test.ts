@@ -340,6 +340,54 @@ describe('API keys of an account', () => {
     expectError(await call('GET', '/v1/loops', { key: account.apiKey.key }), 401, 'unauthorized');
   });
 
+  it('lists key ids and when each was issued (never a key), paged, and no longer a revoked one', async () => {
+    const account = await createAccount(unique('Key list'));
+    const issued = await call('POST', `/v1/accounts/${account.id}/keys`, { key: admin() });
+    expect(issued.status).toBe(201);
+    const listed = await call('GET', `/v1/accounts/${account.id}/keys`, { key: admin() });
+    expect(listed.status, JSON.stringify(listed.body)).toBe(200);
+    expect(Object.keys(listed.body)).toEqual(['keys']);
+    expect(listed.body.keys.map((key: { id: string }) => key.id).sort()).toEqual(
+      [account.apiKey.id, issued.body.id].sort(),
+    );
+    for (const key of listed.body.keys) {
+      expect(Object.keys(key).sort()).toEqual(['createdAt', 'id']);
+      expect(key.createdAt).toMatch(ISO_UTC);
+    }
+    expect(JSON.stringify(listed.body)).not.toContain(account.apiKey.key);
+    expect(JSON.stringify(listed.body)).not.toContain(issued.body.key);
+
+    const first = await call('GET', `/v1/accounts/${account.id}/keys?limit=1`, { key: admin() });
+    expect(first.body.keys).toHaveLength(1);
+    const second = await call(
+      'GET',
+      `/v1/accounts/${account.id}/keys?limit=1&cursor=${encodeURIComponent(first.body.nextCursor)}`,
+      { key: admin() },
+    );
+    expect(second.body.keys).toHaveLength(1);
+    expect(second.body.nextCursor).toBeUndefined();
+    expect([first.body.keys[0].id, second.body.keys[0].id].sort()).toEqual(
+      listed.body.keys.map((key: { id: string }) => key.id).sort(),
+    );
+
+    expect((await call('DELETE', `/v1/accounts/${account.id}/keys/${issued.body.id}`, { key: admin() })).status).toBe(
+      204,
+    );
+    const after = await call('GET', `/v1/accounts/${account.id}/keys`, { key: admin() });
+    expect(after.body.keys.map((key: { id: string }) => key.id)).toEqual([account.apiKey.id]);
+  });
+
+  it("answers 404 for the keys of an account that does not exist, and 403 to an account's key", async () => {
+    const account = await createAccount(unique('Key list refused'));
+    expectError(
+      await call('GET', '/v1/accounts/acc_01ARZ3NDEKTSV4RRFFQ69G5FAV/keys', { key: admin() }),
+      404,
+      'not_found',
+    );
+    expectError(await call('GET', '/v1/accounts/nonsense/keys', { key: admin() }), 404, 'not_found');
+    expectError(await call('GET', `/v1/accounts/${account.id}/keys`, { key: account.apiKey.key }), 403);
+  });
+
   it("does not revoke another account's key named under this account (404), and that key keeps working", async () => {
     const mine = await createAccount(unique('Mine'));
     const theirs = await createAccount(unique('Theirs'));

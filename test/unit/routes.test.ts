@@ -33,6 +33,7 @@ describe('the route table', () => {
     }
     expect(routes.filter((each) => each.paged).map(routeKey)).toEqual([
       'GET /v1/accounts',
+      'GET /v1/accounts/{accountId}/keys',
       'GET /v1/loops',
       'GET /v1/loops/{loopId}/failures',
     ]);

@@ -30,6 +30,12 @@ export const apiKeySchema = z.object({
   id: z.string(),
   key: z.string().describe('Shown only in this answer; stored only as a hash.'),
 });
+export const apiKeyListSchema = z
+  .object({
+    keys: z.array(z.object({ id: z.string(), createdAt: z.string() })),
+    nextCursor: z.string().optional(),
+  })
+  .describe("An account's API keys: their ids and when each was issued (a key itself is never shown again)");
 export const createdAccountSchema = accountSchema
   .extend({ apiKey: apiKeySchema })
   .describe('The new account with its first API key');
@@ -91,6 +97,7 @@ export const downloadSchema = z
 export type Account = z.output<typeof accountSchema>;
 export type AccountList = z.output<typeof accountListSchema>;
 export type ApiKey = z.output<typeof apiKeySchema>;
+export type ApiKeyList = z.output<typeof apiKeyListSchema>;
 export type CreatedAccount = z.output<typeof createdAccountSchema>;
 export type Failure = z.output<typeof failureSchema>;
 export type FailureList = z.output<typeof failureListSchema>;

@@ -11,6 +11,7 @@ import { createAccountSchema, downloadQuery, logListQuery, replayRequestSchema }
 import {
   acceptedSchema,
   accountListSchema,
+  apiKeyListSchema,
   apiKeySchema,
   createdAccountSchema,
   downloadSchema,
@@ -92,6 +93,17 @@ export const ROUTES = [
     paged: true,
     status: 200,
     response: accountListSchema,
+  },
+  {
+    method: 'GET',
+    path: '/v1/accounts/{accountId}/keys',
+    access: 'admin',
+    fn: 'api',
+    operation: 'AccountKey_list',
+    summary: "List an account's API keys (ids and creation times only)",
+    paged: true,
+    status: 200,
+    response: apiKeyListSchema,
   },
   {
     method: 'POST',

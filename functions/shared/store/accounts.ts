@@ -81,6 +81,45 @@ export async function revokeApiKey(accountId: string, keyId: string): Promise<bo
   return true;
 }
 
+/** An account's keys, oldest id first: their ids and creation times, never a key or its hash. */
+export async function listApiKeys(
+  accountId: string,
+  limit: number,
+  cursor: string | undefined,
+): Promise<Page<{ id: string; createdAt: string }>> {
+  const pk = itemKeys.account(accountId).pk;
+  const page = await dynamo.send(
+    new QueryCommand({
+      TableName: TABLE(),
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :key)',
+      ExpressionAttributeValues: { ':pk': pk, ':key': 'KEY#' },
+      ProjectionExpression: 'pk, sk, createdAt',
+      Limit: limit + 1,
+      ExclusiveStartKey: decodeCursor(cursor, {
+        pk: (value) => value === pk,
+        sk: (value) => value.startsWith('KEY#'),
+      }),
+    }),
+  );
+  return pageOf(page.Items ?? [], limit, ['pk', 'sk'], (item) => ({
+    id: (item.sk as string).slice('KEY#'.length),
+    createdAt: item.createdAt as string,
+  }));
+}
+
+/** Whether the account exists (a strongly consistent read of its record). */
+export async function accountExists(accountId: string): Promise<boolean> {
+  const { Item } = await dynamo.send(
+    new GetCommand({
+      TableName: TABLE(),
+      Key: itemKeys.account(accountId),
+      ProjectionExpression: 'pk',
+      ConsistentRead: true,
+    }),
+  );
+  return Item !== undefined;
+}
+
 export async function findApiKey(hash: string): Promise<ApiKeyRecord | undefined> {
   const { Item } = await dynamo.send(new GetCommand({ TableName: TABLE(), Key: itemKeys.apiKey(hash) }));
   return Item ? { keyId: Item.keyId, accountId: Item.accountId, createdAt: Item.createdAt } : undefined;
