@@ -12,6 +12,7 @@ export type {
   Account,
   AccountList,
   ApiKey,
+  ApiKeyList,
   CreatedAccount,
   Download,
   Failure,

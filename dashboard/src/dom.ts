@@ -1,5 +1,8 @@
 /** A few DOM helpers: elements, loading states and errors shown next to what caused them. */
 import { ApiCallError } from './api.ts';
+import { problemInWords } from './words.ts';
+
+export { when } from './words.ts';
 
 type Child = Node | string | number | null | undefined | false;
 type Props = Record<string, string | number | boolean | undefined | EventListener>;
@@ -50,7 +53,7 @@ export function showError(slot: HTMLElement, error: unknown): void {
   slot.setAttribute('role', 'alert');
   slot.replaceChildren(errorText(error));
   if (error instanceof ApiCallError && error.details.length) {
-    slot.append(h('ul', {}, ...error.details.map((d) => h('li', {}, d.path ? `${d.path}: ${d.message}` : d.message))));
+    slot.append(h('ul', {}, ...error.details.map((d) => h('li', {}, problemInWords(d.path, d.message)))));
   }
 }
 
@@ -138,4 +141,39 @@ export function saveFile(name: string, content: string): void {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-export const when = (iso: string | undefined) => (iso ? new Date(iso).toLocaleString() : '—');
+/**
+ * "Show more …" while the API says there are more (`nextCursor`): each click fetches the next page
+ * and hands its items to `append`. Null when there is no next page.
+ */
+export function moreButton<T>(
+  label: string,
+  cursor: string | undefined,
+  fetchPage: (cursor: string) => Promise<{ items: T[]; nextCursor?: string }>,
+  append: (items: T[]) => void,
+): HTMLElement | null {
+  if (!cursor) return null;
+  let next = cursor;
+  const button = h('button', { type: 'button' }, label);
+  const error = h('p', { class: 'error', hidden: true });
+  const wrapper = h('p', { class: 'more' }, button, error);
+  button.addEventListener('click', async () => {
+    clearError(error);
+    try {
+      const page = await busy(button, 'Loading…', () => fetchPage(next));
+      append(page.items);
+      if (page.nextCursor) next = page.nextCursor;
+      else wrapper.remove();
+    } catch (problem) {
+      showError(error, problem);
+    }
+  });
+  return wrapper;
+}
+
+/** `?limit=200&cursor=…` for a list's next page. */
+export const pageQuery = (cursor?: string) => `limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+
+/** A short message that stays until the page is rendered again (a save, an enable). */
+export function confirmation(text: string): HTMLElement {
+  return h('p', { class: 'ok', role: 'status' }, text);
+}

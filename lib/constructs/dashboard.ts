@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,7 +32,10 @@ export class Dashboard extends Construct {
   }
 }
 
-/** Builds the browser app into `outdir` (emptied first): `index.html` and `assets/<name>-<hash>.{js,css}`. */
+/**
+ * Builds the browser app into `outdir` (emptied first): `index.html` and `assets/<name>-<hash>.{js,css,svg}`
+ * (the icon too, so that the browser's favicon request finds one rather than a 404).
+ */
 export function buildDashboard(outdir: string): string {
   rmSync(outdir, { recursive: true, force: true });
   const result = buildSync({
@@ -51,6 +55,9 @@ export function buildDashboard(outdir: string): string {
   const page = readFileSync(path.join(SOURCE_DIR, 'index.html'), 'utf8')
     .replace('%SCRIPT%', name(script))
     .replace('%STYLE%', name(output.cssBundle!));
-  writeFileSync(path.join(outdir, 'index.html'), page);
+  const icon = readFileSync(path.join(SOURCE_DIR, 'favicon.svg'));
+  const iconName = `favicon-${createHash('sha256').update(icon).digest('hex').slice(0, 8).toUpperCase()}.svg`;
+  writeFileSync(path.join(outdir, 'assets', iconName), icon);
+  writeFileSync(path.join(outdir, 'index.html'), page.replace('%ICON%', `/assets/${iconName}`));
   return outdir;
 }

@@ -25,15 +25,19 @@ export async function launchBrowser(): Promise<Browser> {
 /**
  * A fresh browser tab on the twin's dashboard. `snap(step)` keeps a screenshot of the page as it is;
  * if the test fails they are written to test-results/screenshots/, with one of the page at the end.
- * Whatever the page logs as an error (a CSP violation, an exception) is collected in `problems`.
+ * Whatever the page logs as an error (a CSP violation, an exception, a request answered 4xx) is
+ * collected in `problems`; a test that provokes a refusal expects its line there.
  */
 export async function openDashboard(browser: Browser, name: string, viewport = { width: 1280, height: 900 }) {
   const context = await browser.newContext({ viewport, acceptDownloads: true });
   const page = await context.newPage();
   const shots: [string, Buffer][] = [];
   const problems: string[] = [];
+  // Every error, a failed request's too (a favicon's 404, a 403 while signing in): with its URL.
   page.on('console', (message) => {
-    if (message.type() === 'error' && !/status of 4\d\d/.test(message.text())) problems.push(message.text());
+    if (message.type() !== 'error') return;
+    const { url } = message.location();
+    problems.push(url ? `${message.text()} (${new URL(url).pathname})` : message.text());
   });
   page.on('pageerror', (error) => problems.push(error.message));
   onTestFailed(async () => {

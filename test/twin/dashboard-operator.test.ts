@@ -30,24 +30,45 @@ describe('the dashboard for the operator', () => {
     await snap('account-created');
 
     const row = page.getByRole('row').filter({ hasText: name });
-    await row.getByRole('button', { name: `Issue a key for ${name}` }).click();
+    await row.getByRole('button', { name: `Issue key for ${name}` }).click();
     const issued = row.locator('.once code');
     await issued.waitFor();
     const issuedKey = (await issued.textContent())!;
     expect(issuedKey).not.toBe(accountKey);
     expect((await call('GET', '/v1/loops', { key: issuedKey })).status).toBe(200);
-    const keyId = await row.getByLabel(`Key id to revoke (${name})`).inputValue();
+    // The key list shows both ids (the first key's and the new one's), never a key.
+    const keyId = (await row.locator('.once strong').textContent())!.replace('API key ', '');
     expect(keyId).toMatch(/^key_/);
-    await row.getByRole('button', { name: 'Revoke key' }).click();
-    await row.getByText(`Key ${keyId} revoked`).waitFor();
+    const keyList = row.getByRole('list', { name: `Keys of ${name}` });
+    await keyList.getByText(keyId).waitFor();
+    expect(await keyList.getByRole('listitem').count()).toBe(2);
+    expect(await keyList.textContent()).not.toContain(issuedKey);
+    await snap('keys-listed');
+
+    // Revoking asks first: Cancel keeps the key.
+    const accountId = (await row.locator('.hint code').first().textContent())!;
+    await keyList.getByRole('button', { name: `Revoke key ${keyId}` }).click();
+    const confirm = row.getByRole('alertdialog', { name: `Confirm revoking key ${keyId}` });
+    await confirm.getByText('this cannot be undone').waitFor();
+    await snap('confirm-revoke');
+    await confirm.getByRole('button', { name: 'Cancel' }).click();
+    expect(await confirm.count()).toBe(0);
+    expect(
+      (await call('GET', `/v1/accounts/${accountId}/keys`, { key: inject('twin').adminKey })).body.keys,
+    ).toHaveLength(2);
+    await keyList.getByRole('button', { name: `Revoke key ${keyId}` }).click();
+    await confirm.getByRole('button', { name: 'Yes, revoke this key' }).click();
+    await row.getByText(`Key ${keyId} revoked: it stops working within 5 minutes.`).waitFor();
+    expect(await keyList.getByRole('listitem').count()).toBe(1);
+    expect(await keyList.getByText(keyId).count()).toBe(0);
     await snap('key-revoked');
 
-    // Revoking it again: the API's answer, in words, next to the form.
-    await row.getByRole('button', { name: 'Revoke key' }).click();
-    await row
-      .getByRole('alert')
-      .filter({ hasText: `has no key ${keyId}` })
-      .waitFor();
+    // Every button's accessible name contains its visible label (WCAG 2.5.3, label in name).
+    for (const button of await page.getByRole('button').all()) {
+      const label = (await button.textContent())!.trim();
+      const accessibleName = (await button.getAttribute('aria-label')) ?? label;
+      expect(accessibleName.toLowerCase()).toContain(label.toLowerCase().replace(/…$/, ''));
+    }
 
     // An account key cannot reach the operator's pages: it signs in to its own.
     await page.getByRole('button', { name: 'Sign out' }).click();
@@ -55,6 +76,19 @@ describe('the dashboard for the operator', () => {
     await page.getByRole('heading', { name: 'Loops', exact: true }).waitFor();
     expect(await page.getByRole('link', { name: 'Accounts' }).count()).toBe(0);
     expect(problems).toEqual([]);
+    await close();
+  });
+
+  it('tells the admin key from an account key without a refused request, and no request for an icon fails', async () => {
+    const { page, problems, close } = await openDashboard(browser, 'admin-sign-in');
+    await signIn(page, inject('twin').adminKey);
+    await page.getByRole('heading', { name: 'Accounts', exact: true }).waitFor();
+    await page.getByRole('row').nth(1).waitFor();
+    expect(problems).toEqual([]);
+    const icon = await page.locator('link[rel=icon]').getAttribute('href');
+    const answer = await fetch(`${inject('twin').apiUrl}${icon}`);
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('content-type')).toBe('image/svg+xml');
     await close();
   });
 
@@ -85,7 +119,7 @@ describe('the dashboard for the operator', () => {
     expect(html).not.toMatch(/<script(?![^>]*\bsrc=)|style=/);
 
     const assets = [...html.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((found) => found[1]!);
-    expect(assets).toHaveLength(2);
+    expect(assets).toHaveLength(3);
     let gzipped = 0;
     for (const asset of assets) {
       const answer = await fetch(`${apiUrl}${asset}`);
@@ -93,7 +127,7 @@ describe('the dashboard for the operator', () => {
       expect(answer.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
       gzipped += gzipSync(Buffer.from(await answer.arrayBuffer()), { level: 9 }).length;
     }
-    console.log(`dashboard first view: ${(gzipped / 1024).toFixed(1)} KB of JS and CSS, gzipped`);
+    console.log(`dashboard first view: ${(gzipped / 1024).toFixed(1)} KB of JS, CSS and icon, gzipped`);
     expect(gzipped).toBeLessThanOrEqual(100 * 1024);
     expect((await fetch(`${apiUrl}/assets/main-NOSUCHFILE.js`)).status).toBe(404);
   });

@@ -1,5 +1,6 @@
 import { type Failure, type FailureList, type Loop, type Replayed, type TestResult, api } from '../api.ts';
-import { busy, h, loadInto, showError, when } from '../dom.ts';
+import { busy, h, loadInto, moreButton, pageQuery, showError, when } from '../dom.ts';
+import { answerInWords } from '../words.ts';
 
 /** Sends one signed `test` event now and shows what the receiver answered. */
 export function testSection(loop: Loop): HTMLElement {
@@ -9,12 +10,12 @@ export function testSection(loop: Loop): HTMLElement {
     result.replaceChildren();
     try {
       const answer = await busy(button, 'Sending…', () => api<TestResult>('POST', `/v1/loops/${loop.id}/test`));
-      const said = [answer.status ? `HTTP ${answer.status}` : '', answer.error ?? ''].filter(Boolean).join(', ');
+      const said = answerInWords(answer.status, answer.error);
       result.replaceChildren(
         h(
           'p',
           { class: answer.delivered ? 'ok' : 'error' },
-          `${answer.delivered ? 'Delivered' : 'Not delivered'}: ${said || 'no answer'}, in ${answer.durationMs} ms.`,
+          `${answer.delivered ? 'Delivered' : 'Not delivered'}: ${said}, in ${answer.durationMs} ms.`,
         ),
       );
     } catch (error) {
@@ -40,9 +41,20 @@ export function failuresSection(loop: Loop): HTMLElement {
   const refresh = h('button', { type: 'button' }, 'Refresh');
   const load = () =>
     loadInto(list, 'Loading failures…', async () => {
-      const { failures } = await api<FailureList>('GET', `/v1/loops/${loop.id}/failures?limit=200`);
+      const path = `/v1/loops/${loop.id}/failures`;
+      const { failures, nextCursor } = await api<FailureList>('GET', `${path}?${pageQuery()}`);
       if (!failures.length) return [h('p', {}, 'No failed deliveries.')];
-      return [failureTable(failures), replayButtons(loop, list, outcome, load)];
+      const table = failureTable(failures);
+      const more = moreButton(
+        'Show more failures',
+        nextCursor,
+        async (cursor) => {
+          const page = await api<FailureList>('GET', `${path}?${pageQuery(cursor)}`);
+          return { items: page.failures, nextCursor: page.nextCursor };
+        },
+        (items) => table.tBodies[0]!.append(...items.map(failureRow)),
+      );
+      return [table, more, replayButtons(loop, list, outcome, load)];
     });
   refresh.addEventListener('click', () => busy(refresh, 'Refreshing…', load));
   void load();
@@ -56,41 +68,35 @@ export function failuresSection(loop: Loop): HTMLElement {
   );
 }
 
-function failureTable(failures: Failure[]): HTMLElement {
+function failureTable(failures: Failure[]): HTMLTableElement {
   const head = ['Select', 'Event', 'Failed at', 'Attempts', 'Last answer'];
   return h(
     'table',
     {},
     h('caption', { class: 'visually-hidden' }, 'Failed deliveries'),
     h('thead', {}, h('tr', {}, ...head.map((text) => h('th', { scope: 'col' }, text)))),
+    h('tbody', {}, ...failures.map(failureRow)),
+  );
+}
+
+function failureRow(failure: Failure): HTMLTableRowElement {
+  return h(
+    'tr',
+    {},
     h(
-      'tbody',
-      {},
-      ...failures.map((failure) =>
-        h(
-          'tr',
-          {},
-          h(
-            'td',
-            { 'data-label': 'Select' },
-            h('input', {
-              type: 'checkbox',
-              name: 'failure',
-              value: failure.eventId,
-              'aria-label': `Select ${failure.type} event ${failure.eventId}`,
-            }),
-          ),
-          h('td', { 'data-label': 'Event' }, h('code', {}, failure.eventId), ` (${failure.type})`),
-          h('td', { 'data-label': 'Failed at' }, when(failure.failedAt)),
-          h('td', { 'data-label': 'Attempts' }, failure.attempts),
-          h(
-            'td',
-            { 'data-label': 'Last answer' },
-            [failure.lastStatus ? `HTTP ${failure.lastStatus}` : '', failure.lastError].filter(Boolean).join(': '),
-          ),
-        ),
-      ),
+      'td',
+      { 'data-label': 'Select' },
+      h('input', {
+        type: 'checkbox',
+        name: 'failure',
+        value: failure.eventId,
+        'aria-label': `Select ${failure.type} event ${failure.eventId}`,
+      }),
     ),
+    h('td', { 'data-label': 'Event' }, h('code', {}, failure.eventId), ` (${failure.type})`),
+    h('td', { 'data-label': 'Failed at' }, when(failure.failedAt)),
+    h('td', { 'data-label': 'Attempts' }, failure.attempts),
+    h('td', { 'data-label': 'Last answer' }, answerInWords(failure.lastStatus, failure.lastError)),
   );
 }
 

@@ -1,5 +1,6 @@
 import { ApiCallError, EVENT_TYPES, type Loop, type LoopInput } from '../api.ts';
 import { busy, clearError, field, h, showError, uid } from '../dom.ts';
+import { fieldOf, problemInWords } from '../words.ts';
 
 /** What the form sends: the fields of a new loop that it shows. */
 export type LoopFields = Required<Pick<LoopInput, 'url' | 'events' | 'format' | 'description'>>;
@@ -49,7 +50,13 @@ export function loopForm(options: {
     h('option', { value: 'form', selected: loop?.format !== 'json' }, 'form (PHP $_POST)'),
     h('option', { value: 'json', selected: loop?.format === 'json' }, 'json'),
   );
-  const description = h('input', { type: 'text', name: 'description', value: loop?.description ?? '', maxlength: 500 });
+  // The API's limit (LOOP_LIMITS.descriptionMaxLength; the bundle holds no zod to import it from).
+  const description = h('input', {
+    type: 'text',
+    name: 'description',
+    value: loop?.description ?? '',
+    maxlength: 1000,
+  });
   const button = h('button', { type: 'submit' }, options.submitText);
   const formError = h('p', { class: 'error', hidden: true });
   const form = h(
@@ -65,6 +72,7 @@ export function loopForm(options: {
   form.addEventListener('submit', async (submit) => {
     submit.preventDefault();
     for (const slot of form.querySelectorAll<HTMLElement>('.error')) clearError(slot);
+    for (const control of form.querySelectorAll('[aria-invalid]')) control.removeAttribute('aria-invalid');
     const fields: LoopFields = {
       url: url.value.trim(),
       events: [...form.querySelectorAll<HTMLInputElement>('input[name=events]:checked')].map(
@@ -87,7 +95,7 @@ function showFieldErrors(form: HTMLFormElement, fallback: HTMLElement, error: un
   const details = error instanceof ApiCallError ? error.details : [];
   const unplaced = [];
   for (const detail of details) {
-    const name = detail.path?.split(/[.[]/)[0] ?? '';
+    const name = fieldOf(detail.path);
     const slot = form.querySelector<HTMLElement>(`[data-field="${CSS.escape(name)}"] .error`);
     if (!slot) {
       unplaced.push(detail);
@@ -95,13 +103,18 @@ function showFieldErrors(form: HTMLFormElement, fallback: HTMLElement, error: un
     }
     slot.hidden = false;
     slot.setAttribute('role', 'alert');
-    slot.append(h('span', {}, detail.message, ' '));
+    slot.append(h('span', {}, problemInWords(detail.path, detail.message), ' '));
     form.querySelector<HTMLElement>(`[name="${CSS.escape(name)}"]`)?.setAttribute('aria-invalid', 'true');
   }
-  if (!details.length || unplaced.length) {
-    showError(
-      fallback,
-      error instanceof ApiCallError ? new ApiCallError(error.status, error.code, error.message, unplaced) : error,
-    );
+  if (!details.length) return showError(fallback, error);
+  if (!unplaced.length) {
+    // Each problem is said under its field; the API's summary ("1 problem (see details)") says nothing more.
+    form.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus();
+    return;
   }
+  const summary = 'Please correct this:';
+  showError(
+    fallback,
+    new ApiCallError((error as ApiCallError).status, (error as ApiCallError).code, summary, unplaced),
+  );
 }

@@ -1,5 +1,5 @@
 import { type Loop, type Secret, api } from '../api.ts';
-import { busy, h, loadInto, showError, shownOnce, when } from '../dom.ts';
+import { busy, confirmation, h, loadInto, showError, shownOnce, when } from '../dom.ts';
 import { go } from '../router.ts';
 import { failuresSection, testSection } from './deliveries.ts';
 import { loopForm } from './loop-form.ts';
@@ -9,6 +9,12 @@ import { verificationSection } from './verification.ts';
 /** A secret from the create answer, shown once on the loop's page and then forgotten. */
 const freshSecrets = new Map<string, string>();
 export const rememberSecret = (loopId: string, secret: string) => freshSecrets.set(loopId, secret);
+/** What the last change did ("Changes saved."), said once on the page rendered after it. */
+const notices = new Map<string, string>();
+const afterChange = (loopId: string, notice: string) => {
+  notices.set(loopId, notice);
+  go(`#/loops/${loopId}`);
+};
 
 /** One loop: its secret (once), verification, test, failures, and its settings. */
 export async function loopPage(main: HTMLElement, loopId: string): Promise<void> {
@@ -18,8 +24,11 @@ export async function loopPage(main: HTMLElement, loopId: string): Promise<void>
     const loop = await api<Loop>('GET', `/v1/loops/${loopId}`);
     const secret = freshSecrets.get(loopId);
     freshSecrets.delete(loopId);
+    const notice = notices.get(loopId);
+    notices.delete(loopId);
     return [
       h('h1', {}, 'Loop ', h('span', { class: 'url' }, loop.url)),
+      notice ? confirmation(notice) : null,
       h(
         'p',
         {},
@@ -53,7 +62,7 @@ function settingsSection(loop: Loop): HTMLElement {
         Object.entries(fields).filter(([name, value]) => String(value) !== String(loop[name as keyof Loop])),
       );
       await api('PATCH', `/v1/loops/${loop.id}`, changed);
-      go(`#/loops/${loop.id}`);
+      afterChange(loop.id, changed.url ? 'Changes saved. The new URL needs verifying again.' : 'Changes saved.');
     },
   });
   return h(
@@ -72,8 +81,8 @@ function actions(loop: Loop): HTMLElement {
   const toggle = h('button', { type: 'button' }, active ? 'Disable loop' : 'Enable loop');
   toggle.addEventListener('click', () =>
     act(toggle, active ? 'Disabling…' : 'Enabling…', result, async () => {
-      await api('PATCH', `/v1/loops/${loop.id}`, { enabled: !active });
-      go(`#/loops/${loop.id}`);
+      const changed = await api<Loop>('PATCH', `/v1/loops/${loop.id}`, { enabled: !active });
+      afterChange(loop.id, active ? disabledNotice : enabledNotice(changed));
     }),
   );
   const rotate = h('button', { type: 'button' }, 'Rotate secret');
@@ -93,6 +102,12 @@ function actions(loop: Loop): HTMLElement {
   remove.addEventListener('click', () => confirmDelete(loop, result));
   return h('div', { class: 'actions' }, h('p', {}, toggle, ' ', rotate, ' ', remove), result);
 }
+
+const disabledNotice = 'Loop disabled: nothing is sent to it until you enable it again.';
+const enabledNotice = (loop: Loop) =>
+  loop.status === 'verified'
+    ? 'Loop enabled: events are sent to it again.'
+    : 'Loop enabled: events are sent to it once it is verified.';
 
 /** Deleting asks first, in the page (a real button to confirm, another to keep the loop). */
 function confirmDelete(loop: Loop, result: HTMLElement): void {

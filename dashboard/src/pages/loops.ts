@@ -1,5 +1,6 @@
 import { type Loop, type LoopList, api } from '../api.ts';
-import { h, loadInto } from '../dom.ts';
+import { h, loadInto, moreButton, pageQuery } from '../dom.ts';
+import { withLocalTimes } from '../words.ts';
 import { go } from '../router.ts';
 import { loopForm } from './loop-form.ts';
 import { rememberSecret } from './loop.ts';
@@ -12,22 +13,30 @@ export async function loopsPage(main: HTMLElement): Promise<void> {
     list,
   );
   await loadInto(list, 'Loading loops…', async () => {
-    const { loops } = await api<LoopList>('GET', '/v1/loops?limit=200');
+    const { loops, nextCursor } = await api<LoopList>('GET', `/v1/loops?${pageQuery()}`);
     if (!loops.length)
       return [h('p', {}, 'No loops yet. ', h('a', { href: '#/loops/new' }, 'Create your first loop'), '.')];
-    return [
+    const table = h(
+      'table',
+      {},
+      h('caption', { class: 'visually-hidden' }, 'Your loops'),
       h(
-        'table',
+        'thead',
         {},
-        h('caption', { class: 'visually-hidden' }, 'Your loops'),
-        h(
-          'thead',
-          {},
-          h('tr', {}, ...['Script URL', 'Status', 'Events', 'Format'].map((t) => h('th', { scope: 'col' }, t))),
-        ),
-        h('tbody', {}, ...loops.map(loopRow)),
+        h('tr', {}, ...['Script URL', 'Status', 'Events', 'Format'].map((t) => h('th', { scope: 'col' }, t))),
       ),
-    ];
+      h('tbody', {}, ...loops.map(loopRow)),
+    );
+    const more = moreButton(
+      'Show more loops',
+      nextCursor,
+      async (cursor) => {
+        const page = await api<LoopList>('GET', `/v1/loops?${pageQuery(cursor)}`);
+        return { items: page.loops, nextCursor: page.nextCursor };
+      },
+      (items) => table.tBodies[0]!.append(...items.map(loopRow)),
+    );
+    return [table, more];
   });
 }
 
@@ -50,7 +59,11 @@ function loopRow(loop: Loop): HTMLTableRowElement {
 /** unverified / verified / disabled with its reason: a 410's, or the account turned it off. */
 export function statusBadge(loop: Loop): HTMLElement {
   if (loop.status === 'disabled') {
-    return h('span', { class: 'badge disabled' }, `disabled: ${loop.disabledReason ?? 'by the receiver'}`);
+    return h(
+      'span',
+      { class: 'badge disabled' },
+      `disabled: ${loop.disabledReason ? withLocalTimes(loop.disabledReason) : 'by the receiver'}`,
+    );
   }
   if (!loop.enabled) {
     const unverified = loop.status === 'unverified' ? ' (and unverified)' : '';

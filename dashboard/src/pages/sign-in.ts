@@ -49,14 +49,22 @@ export function signInPage(main: HTMLElement, signedIn: (role: Role) => void): v
   input.focus();
 }
 
-/** An account key may list loops; the admin key may not (403) but may list accounts. */
+/**
+ * Account keys are `fl_…`; the admin key is not. The key's shape picks the list it should be allowed
+ * (loops for an account, accounts for the operator), so a right key meets no 403 on the way in;
+ * should the guess ever be wrong (403), the other list decides.
+ */
 async function whoIs(key: string): Promise<Role> {
+  const [first, second]: [Role, Role] = key.startsWith('fl_') ? ['account', 'admin'] : ['admin', 'account'];
   try {
-    await api('GET', '/v1/loops?limit=1', undefined, key);
-    return 'account';
+    await probe(first, key);
+    return first;
   } catch (error) {
     if (!(error instanceof ApiCallError) || error.status !== 403) throw error;
-    await api('GET', '/v1/accounts?limit=1', undefined, key);
-    return 'admin';
+    await probe(second, key);
+    return second;
   }
 }
+
+const probe = (role: Role, key: string) =>
+  api('GET', role === 'admin' ? '/v1/accounts?limit=1' : '/v1/loops?limit=1', undefined, key);

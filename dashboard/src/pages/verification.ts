@@ -13,6 +13,12 @@ export function verificationSection(loop: Loop): HTMLElement {
   const contentCode = h('code', { class: 'secret' }, content);
   const check = h('button', { type: 'button', class: 'primary' }, 'Check now');
   const answers = h('div', { class: 'result', 'aria-live': 'polite' });
+  const lastCheck = h(
+    'span',
+    {},
+    loop.verification.lastCheckedAt ? `Last checked ${when(loop.verification.lastCheckedAt)}` : 'Not checked yet.',
+    loop.verification.lastError ? `: ${loop.verification.lastError}` : '',
+  );
   check.addEventListener('click', async () => {
     answers.replaceChildren();
     try {
@@ -21,6 +27,10 @@ export function verificationSection(loop: Loop): HTMLElement {
       setTimeout(() => go(`#/loops/${loop.id}`), 1200);
     } catch (error) {
       answers.replaceChildren(checkFailure(error));
+      // What was just found stays said below too, not the "not checked yet" of before the click.
+      if (error instanceof ApiCallError && error.code === 'verification_failed') {
+        lastCheck.replaceChildren(`Last checked ${when(new Date().toISOString())}: not found (see above).`);
+      }
     }
   });
   return h(
@@ -59,8 +69,7 @@ export function verificationSection(loop: Loop): HTMLElement {
       'p',
       { class: 'hint' },
       'It is also checked by itself every 5 minutes for 7 days after the loop was created or its URL changed. ',
-      loop.verification.lastCheckedAt ? `Last checked ${when(loop.verification.lastCheckedAt)}` : 'Not checked yet.',
-      loop.verification.lastError ? `: ${loop.verification.lastError}` : '',
+      lastCheck,
     ),
   );
 }
@@ -70,7 +79,7 @@ function checkFailure(error: unknown): HTMLElement {
   const box = h('div', { class: 'error', role: 'alert' });
   if (error instanceof ApiCallError && error.code === 'verification_failed') {
     box.append(
-      h('p', {}, 'Not verified yet. What each location answered:'),
+      h('p', {}, 'The file was not found, so the loop is not verified yet. What each location answered:'),
       h('ul', {}, ...error.details.map((detail) => h('li', {}, detail.message))),
     );
   } else {
