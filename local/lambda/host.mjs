@@ -26,8 +26,27 @@ const loadHandler = () => {
   return loading;
 };
 
+/**
+ * The lines an invocation writes (stdout and stderr; the last MAX_LINES), handed back with its
+ * result: the twin tells what an invocation did from its summary line. The lines still go out as
+ * well, to the function's log file.
+ */
+const MAX_LINES = 200;
+let lines;
+for (const stream of [process.stdout, process.stderr]) {
+  const write = stream.write.bind(stream);
+  stream.write = (chunk, ...rest) => {
+    if (lines) {
+      lines.push(...String(chunk).split('\n').filter(Boolean));
+      if (lines.length > MAX_LINES) lines.splice(0, lines.length - MAX_LINES);
+    }
+    return write(chunk, ...rest);
+  };
+}
+
 process.on('message', async (message) => {
   if (message?.type !== 'invoke') return;
+  lines = [];
   const context = {
     functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
     functionVersion: '$LATEST',
@@ -51,17 +70,24 @@ process.on('message', async (message) => {
   try {
     const handler = await loadHandler();
     const result = await handler(message.event, context);
-    process.send({ type: 'result', id: message.id, ok: true, result, cpuMs: cpuMs() });
+    process.send({ type: 'result', id: message.id, ok: true, result, cpuMs: cpuMs(), lines: takeLines() });
   } catch (error) {
     process.send({
       type: 'result',
       id: message.id,
       ok: false,
       cpuMs: cpuMs(),
+      lines: takeLines(),
       error: { errorType: error?.name ?? 'Error', errorMessage: error?.message ?? String(error), stack: error?.stack },
     });
   }
 });
+
+function takeLines() {
+  const taken = lines;
+  lines = undefined;
+  return taken;
+}
 
 process.on('disconnect', () => process.exit(0));
 process.on('unhandledRejection', (reason) => {

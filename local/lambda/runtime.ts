@@ -50,8 +50,12 @@ export interface Invocation {
   summary: string;
 }
 
-export type InvokeResult =
-  { ok: true; result: unknown } | { ok: false; error: { errorType: string; errorMessage: string } };
+export type InvokeResult = (
+  { ok: true; result: unknown } | { ok: false; error: { errorType: string; errorMessage: string } }
+) & {
+  /** The lines the invocation wrote (its last 200), when its environment answered: its summary line among them. */
+  lines?: string[];
+};
 
 interface Pending {
   /** `cpuMs`: the CPU time the invocation used in its environment, when it answered. */
@@ -209,13 +213,15 @@ export class LocalFunction {
         this.onLogLine(spec.name, line);
       });
     }
-    child.on('message', (message: { type: string; id: string; cpuMs?: number } & InvokeResult) => {
+    child.on('message', (message: { type: string; id: string; cpuMs?: number; lines?: string[] } & InvokeResult) => {
       const pending = this.pending.get(message.id);
       if (message.type !== 'result' || !pending) return;
       clearTimeout(pending.timer);
       this.pending.delete(message.id);
       pending.resolve(
-        message.ok ? { ok: true, result: message.result } : { ok: false, error: message.error },
+        message.ok
+          ? { ok: true, result: message.result, lines: message.lines }
+          : { ok: false, error: message.error, lines: message.lines },
         message.cpuMs,
       );
       if (!child.killed && child.exitCode === null && child.signalCode === null) this.release(child);

@@ -4,6 +4,7 @@ import type { Emulator } from '../emulator/emulator.ts';
 import type { GatewayLog } from '../gateway/gateway.ts';
 import type { LocalFunction } from '../lambda/runtime.ts';
 import { type Template, prop, referencedId, resourcesOfType } from '../template.ts';
+import { describeBatch } from './invocation-summary.ts';
 
 export interface EventSource {
   fn: LocalFunction;
@@ -245,10 +246,8 @@ export class SqsPoller {
         }),
       );
     }
-    const summary = failedIds.size
-      ? `${done.length} done, ${failedIds.size} returned to the queue`
-      : `${done.length} done`;
-    this.log({ function: fn.spec.name, trigger, durationMs, ok: failedIds.size === 0, summary });
+    const { ok, summary } = describeBatch(outcome.lines, done.length, failedIds.size);
+    this.log({ function: fn.spec.name, trigger, durationMs, ok, summary });
   }
 }
 

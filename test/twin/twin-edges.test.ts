@@ -1,5 +1,7 @@
 import { describe, expect, inject, it } from 'vitest';
+import { answerPosts, startLoopback } from '../support/loopback.ts';
 import { SETTINGS, runNpmStart, startThroughNpm } from '../support/npm-start.ts';
+import { until } from '../support/wait.ts';
 
 /** Where the twin must behave as API Gateway does, and say no more than it should. */
 describe('the twin at its edges', () => {
@@ -54,5 +56,46 @@ describe('the twin at its edges', () => {
     const { code, output } = await runNpmStart(['--', ...SETTINGS, '-c']);
     expect(code).toBe(1);
     expect(output).toContain('-c needs a setting as key=value: npm start -- -c retrySchedule=1,1,2');
+  });
+
+  it("prints a retry with the receiver's status, and a delivery given up as recorded under failures", async () => {
+    const adminKey = `fl-test-${'r'.repeat(40)}`;
+    const receiver = await startLoopback({ answer: answerPosts(() => 500) });
+    const { npm, apiUrl, output } = await startThroughNpm({ ADMIN_API_KEY: adminKey });
+    const exited = new Promise((resolve) => npm.once('exit', resolve));
+    const post = async (path: string, key: string, body?: unknown) => {
+      const answer = await fetch(`${apiUrl}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return (await answer.json()) as Record<string, any>;
+    };
+    try {
+      const account = await post('/v1/accounts', adminKey, { name: 'Output test' });
+      const loop = await post('/v1/loops', account.apiKey.key, {
+        url: `${receiver.origin}/hooks/out.php`,
+        events: ['open'],
+      });
+      receiver.serve(`/hooks/${loop.verification.file}`, { body: loop.verification.content });
+      expect((await post(`/v1/loops/${loop.id}/verify`, account.apiKey.key)).status).toBe('verified');
+      await post('/v1/events', account.apiKey.key, { type: 'open', message: 'm', recipient: 'jane@example.com' });
+      // retrySchedule 1,1,1: three retries, then the fourth attempt's failure is recorded.
+      await until('the delivery is given up', () => /recorded under failures/.test(output()), 60_000);
+      const deliverLines = output()
+        .split('\n')
+        .filter((line) => /^\S+\s+deliver\s/.test(line));
+      expect(deliverLines.filter((line) => line.includes('returned to the queue for a retry'))).toEqual(
+        Array(3).fill(
+          expect.stringMatching(/ ERR .*1 failed, 1 returned to the queue for a retry; answers: HTTP 500$/),
+        ),
+      );
+      expect(deliverLines.at(-1)).toMatch(/ ERR .*1 failed, 1 recorded under failures; answers: HTTP 500$/);
+      expect(output()).not.toMatch(/deliver\s+ok .* done$/m);
+    } finally {
+      process.kill(npm.pid!, 'SIGINT');
+      await exited;
+      await receiver.close();
+    }
   });
 });
