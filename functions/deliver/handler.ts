@@ -1,6 +1,6 @@
 import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
-import { type AttemptOutcome, attempt, signedRequest } from '#shared/delivery/attempt.ts';
+import { type AttemptFailure, attempt, signedRequest, statusOf } from '#shared/delivery/attempt.ts';
 import { failureOf } from '#shared/delivery/failure.ts';
 import { nextRetryDelay } from '#shared/delivery/retry-policy.ts';
 import { toRecord } from '#shared/delivery/webhook-body.ts';
@@ -48,7 +48,7 @@ export const handler = sqsBatchHandler<Batch>(
     const outcome = await attempt((outbound) => send(POLICY, outbound), request, now);
     const context = { loopId: loop.id, eventId: event.id, attempt: attemptNumber };
     // By status; an attempt that got no answer by its kind: timeout, connection, blocked.
-    batch.tally.addTo('statuses', outcome.ok ? outcome.status : (outcome.status ?? outcome.error.split(':')[0]!));
+    batch.tally.addTo('statuses', outcome.ok || outcome.kind === 'status' ? outcome.status : outcome.kind);
     if (outcome.ok) {
       batch.tally.add('delivered');
       logger.debug('Delivered', { ...context, status: outcome.status, durationMs: outcome.durationMs });
@@ -57,15 +57,16 @@ export const handler = sqsBatchHandler<Batch>(
     }
 
     batch.tally.add('failed');
-    logger.debug('Delivery attempt failed', { ...context, status: outcome.status, error: outcome.error });
+    logger.debug('Delivery attempt failed', { ...context, status: statusOf(outcome), error: outcome.error });
     batch.loopErrors.push(loopError(record.messageId, delivery, loop, attemptNumber, outcome, now));
-    if (outcome.gone) {
+    if (outcome.kind === 'status' && outcome.status === 410) {
       await disable(loop, outcome, batch.tally);
       await recordFailure(failureOf(delivery, attemptNumber, outcome, now));
       batch.tally.add('recorded');
       return;
     }
-    const delay = nextRetryDelay(RETRY_SCHEDULE, attemptNumber, outcome.retryAfter);
+    const retryAfter = outcome.kind === 'status' ? outcome.retryAfter : undefined;
+    const delay = nextRetryDelay(RETRY_SCHEDULE, attemptNumber, retryAfter);
     if (delay === undefined) {
       await recordFailure(failureOf(delivery, attemptNumber, outcome, now));
       batch.tally.add('recorded');
@@ -125,7 +126,7 @@ async function notSent(delivery: QueuedDelivery, loop: LoopRecord | undefined, t
 }
 
 /** Disables the loop after a 410; a change made meanwhile is read again and the 410 applied to it. */
-async function disable(loop: LoopRecord, outcome: AttemptOutcome & { ok: false }, tally: Tally): Promise<void> {
+async function disable(loop: LoopRecord, outcome: AttemptFailure, tally: Tally): Promise<void> {
   let current: LoopRecord | undefined = loop;
   for (let tries = 0; current && current.status === 'verified' && tries < 3; tries++) {
     try {
@@ -146,7 +147,7 @@ function loopError(
   delivery: QueuedDelivery,
   loop: LoopRecord,
   attemptNumber: number,
-  outcome: AttemptOutcome & { ok: false },
+  outcome: AttemptFailure,
   now: Date,
 ): LogEntry {
   const record = {
@@ -156,7 +157,7 @@ function loopError(
     loopId: loop.id,
     url: loop.url,
     attempt: (delivery.replayOf?.attempts ?? 0) + attemptNumber,
-    ...(outcome.status !== undefined ? { status: outcome.status } : { error: outcome.error }),
+    ...(outcome.kind === 'status' ? { status: outcome.status } : { error: outcome.error }),
   };
   return { accountId: loop.accountId, date: logDate(now), prefix: LOOP_ERRORS, record, owner };
 }
