@@ -5,7 +5,7 @@ import { failureOf } from '#shared/delivery/failure.ts';
 import { nextRetryDelay } from '#shared/delivery/retry-policy.ts';
 import { toRecord } from '#shared/delivery/webhook-body.ts';
 import { isQueuedDelivery, type QueuedDelivery } from '#shared/events/messages.ts';
-import { LOOP_ERRORS, logDate } from '#shared/logs/log-record.ts';
+import { loopErrorRecord } from '#shared/logs/log-record.ts';
 import { keepsForReplay, type LoopRecord, receivesEvent, withGone } from '#shared/loops/loop.ts';
 import { send } from '#shared/outbound/client.ts';
 import { outboundPolicyFromEnv } from '#shared/outbound/policy.ts';
@@ -58,7 +58,7 @@ export const handler = sqsBatchHandler<Batch>(
 
     batch.tally.add('failed');
     logger.debug('Delivery attempt failed', { ...context, status: statusOf(outcome), error: outcome.error });
-    batch.loopErrors.push(loopError(record.messageId, delivery, loop, attemptNumber, outcome, now));
+    batch.loopErrors.push({ ...loopErrorRecord(delivery, loop, attemptNumber, outcome, now), owner: record.messageId });
     if (outcome.kind === 'status' && outcome.status === 410) {
       await disable(loop, outcome, batch.tally);
       await recordFailure(failureOf(delivery, attemptNumber, outcome, now));
@@ -139,27 +139,6 @@ async function disable(loop: LoopRecord, outcome: AttemptFailure, tally: Tally):
       current = await getLoop(loop.accountId, loop.id);
     }
   }
-}
-
-/** A failed attempt as its record in the account's `loop-errors` log (SPEC §5, §8). */
-function loopError(
-  owner: string,
-  delivery: QueuedDelivery,
-  loop: LoopRecord,
-  attemptNumber: number,
-  outcome: AttemptFailure,
-  now: Date,
-): LogEntry {
-  const record = {
-    time: Math.floor(now.getTime() / 1000),
-    eventId: delivery.event.id,
-    type: delivery.event.type,
-    loopId: loop.id,
-    url: loop.url,
-    attempt: (delivery.replayOf?.attempts ?? 0) + attemptNumber,
-    ...(outcome.kind === 'status' ? { status: outcome.status } : { error: outcome.error }),
-  };
-  return { accountId: loop.accountId, date: logDate(now), prefix: LOOP_ERRORS, record, owner };
 }
 
 /**
