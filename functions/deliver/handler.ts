@@ -1,12 +1,12 @@
 import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
-import { type AttemptFailure, attempt, signedRequest, statusOf } from '#shared/delivery/attempt.ts';
+import { attempt, signedRequest, statusOf } from '#shared/delivery/attempt.ts';
 import { failureOf } from '#shared/delivery/failure.ts';
 import { nextRetryDelay } from '#shared/delivery/retry-policy.ts';
 import { toRecord } from '#shared/delivery/webhook-body.ts';
 import { isQueuedDelivery, type QueuedDelivery } from '#shared/events/messages.ts';
 import { loopErrorRecord } from '#shared/logs/log-record.ts';
-import { keepsForReplay, type LoopRecord, receivesEvent, withGone } from '#shared/loops/loop.ts';
+import { keepsForReplay, type LoopRecord, receivesEvent } from '#shared/loops/loop.ts';
 import { send } from '#shared/outbound/client.ts';
 import { outboundPolicyFromEnv } from '#shared/outbound/policy.ts';
 import { sqs } from '#shared/runtime/sqs.ts';
@@ -16,8 +16,7 @@ import { Tally, logger } from '#shared/runtime/logger.ts';
 import { RetryLater, parseBody, sqsBatchHandler } from '#shared/runtime/sqs-batch.ts';
 import { clearFailure, recordFailure } from '#shared/store/failures.ts';
 import { type LogEntry, queueLogRecords } from '#shared/store/log-queue.ts';
-import { getLoop, readLoopsNow, saveLoop } from '#shared/store/loops.ts';
-import { ConditionFailed } from '#shared/store/table.ts';
+import { disableAfterGone, readLoopsNow } from '#shared/store/loops.ts';
 
 const DELIVERIES_QUEUE_URL = requireEnv('DELIVERIES_QUEUE_URL');
 const DELIVERY_TIMEOUT_MS = requireIntEnv('DELIVERY_TIMEOUT_SECONDS') * 1000;
@@ -60,7 +59,10 @@ export const handler = sqsBatchHandler<Batch>(
     logger.debug('Delivery attempt failed', { ...context, status: statusOf(outcome), error: outcome.error });
     batch.loopErrors.push({ ...loopErrorRecord(delivery, loop, attemptNumber, outcome, now), owner: record.messageId });
     if (outcome.kind === 'status' && outcome.status === 410) {
-      await disable(loop, outcome, batch.tally);
+      if (await disableAfterGone(loop, outcome.error, clock.now())) {
+        batch.tally.add('disabled');
+        logger.debug('Receiver answered 410 Gone; loop disabled', { loopId: loop.id });
+      }
       await recordFailure(failureOf(delivery, attemptNumber, outcome, now));
       batch.tally.add('recorded');
       return;
@@ -123,22 +125,6 @@ async function notSent(delivery: QueuedDelivery, loop: LoopRecord | undefined, t
     loopId: delivery.loopId,
     eventId: delivery.event.id,
   });
-}
-
-/** Disables the loop after a 410; a change made meanwhile is read again and the 410 applied to it. */
-async function disable(loop: LoopRecord, outcome: AttemptFailure, tally: Tally): Promise<void> {
-  let current: LoopRecord | undefined = loop;
-  for (let tries = 0; current && current.status === 'verified' && tries < 3; tries++) {
-    try {
-      await saveLoop(withGone(current, outcome.error, clock.now()), current.updatedAt);
-      tally.add('disabled');
-      logger.debug('Receiver answered 410 Gone; loop disabled', { loopId: loop.id });
-      return;
-    } catch (error) {
-      if (!(error instanceof ConditionFailed)) throw error;
-      current = await getLoop(loop.accountId, loop.id);
-    }
-  }
 }
 
 /**
