@@ -2,13 +2,14 @@ import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { ROUTES } from '#shared/http/routes.ts';
+import { ENV } from '#shared/runtime/env-names.ts';
 import { Construct } from 'constructs';
 import { Api } from './constructs/api.ts';
 import { AppFunction } from './constructs/app-function.ts';
 import { Dashboard } from './constructs/dashboard.ts';
 import { Storage } from './constructs/storage.ts';
 import { WorkQueue } from './constructs/work-queue.ts';
-import { type Settings } from './settings.ts';
+import { logFlushWindowSeconds, type Settings } from './settings.ts';
 
 export interface FeedbackLoopsStackProps extends StackProps {
   readonly settings: Settings;
@@ -34,12 +35,12 @@ export class FeedbackLoopsStack extends Stack {
       description: 'Resolves an API key into the admin, an account, or nobody',
       timeout: Duration.seconds(5),
     })
-      .useTable('TABLE_NAME', storage.table, 'read')
-      .readsSecret('ADMIN_SECRET_NAME', storage.adminSecretName);
+      .useTable(ENV.TABLE_NAME, storage.table, 'read')
+      .readsSecret(ENV.ADMIN_SECRET_NAME, storage.adminSecretName);
 
     const outboundSettings = {
-      ALLOW_HTTP_TARGETS: String(settings.allowHttpTargets),
-      ALLOWED_TARGET_CIDRS: settings.allowedTargetCidrs.join(','),
+      [ENV.ALLOW_HTTP_TARGETS]: String(settings.allowHttpTargets),
+      [ENV.ALLOWED_TARGET_CIDRS]: settings.allowedTargetCidrs.join(','),
     };
 
     // POST …/test waits for the receiver, but API Gateway answers 503 itself after 30 s.
@@ -51,11 +52,11 @@ export class FeedbackLoopsStack extends Stack {
       // A verification check waits up to 5 s for the account's server, a test up to testTimeoutSeconds.
       timeout: Duration.seconds(Math.max(15, testTimeoutSeconds + 5)),
       environment: {
-        MAX_LOOPS_PER_ACCOUNT: String(settings.maxLoopsPerAccount),
-        TEST_TIMEOUT_SECONDS: String(testTimeoutSeconds),
+        [ENV.MAX_LOOPS_PER_ACCOUNT]: String(settings.maxLoopsPerAccount),
+        [ENV.TEST_TIMEOUT_SECONDS]: String(testTimeoutSeconds),
         ...outboundSettings,
       },
-    }).useTable('TABLE_NAME', storage.table, 'readWrite');
+    }).useTable(ENV.TABLE_NAME, storage.table, 'readWrite');
 
     const verifier = new AppFunction(this, 'VerifierFunction', {
       name: 'verifier',
@@ -63,7 +64,7 @@ export class FeedbackLoopsStack extends Stack {
       description: 'Every 5 minutes: checks the verification file of each unverified loop',
       timeout: Duration.minutes(1),
       environment: outboundSettings,
-    }).useTable('TABLE_NAME', storage.table, 'readWrite');
+    }).useTable(ENV.TABLE_NAME, storage.table, 'readWrite');
     new Rule(this, 'VerificationSchedule', {
       description: 'Re-checks unverified loops (SPEC §6)',
       schedule: Schedule.rate(Duration.minutes(5)),
@@ -83,8 +84,8 @@ export class FeedbackLoopsStack extends Stack {
       observability,
       description: 'De-duplicates client ids, enriches each event and queues one delivery per loop that takes it',
       timeout: Duration.seconds(30),
-      environment: { MESSAGE_CONTEXT_TTL_DAYS: String(settings.messageContextTtlDays) },
-    }).useTable('TABLE_NAME', storage.table, 'readWrite');
+      environment: { [ENV.MESSAGE_CONTEXT_TTL_DAYS]: String(settings.messageContextTtlDays) },
+    }).useTable(ENV.TABLE_NAME, storage.table, 'readWrite');
 
     const deliveryTimeout = Duration.seconds(settings.deliveryTimeoutSeconds);
     const deliver = new AppFunction(this, 'DeliverFunction', {
@@ -94,11 +95,11 @@ export class FeedbackLoopsStack extends Stack {
       // Deliveries of a batch run side by side, so one delivery timeout plus room for the bookkeeping.
       timeout: deliveryTimeout.plus(Duration.seconds(10)),
       environment: {
-        DELIVERY_TIMEOUT_SECONDS: String(settings.deliveryTimeoutSeconds),
-        RETRY_SCHEDULE: settings.retrySchedule.join(','),
+        [ENV.DELIVERY_TIMEOUT_SECONDS]: String(settings.deliveryTimeoutSeconds),
+        [ENV.RETRY_SCHEDULE]: settings.retrySchedule.join(','),
         ...outboundSettings,
       },
-    }).useTable('TABLE_NAME', storage.table, 'readWrite');
+    }).useTable(ENV.TABLE_NAME, storage.table, 'readWrite');
 
     // Events that fanout kept failing on (5 receives), deliveries that deliver kept failing on.
     const fanoutMaxReceives = 5;
@@ -111,24 +112,23 @@ export class FeedbackLoopsStack extends Stack {
       description: 'Records what lands in a dead-letter queue as failures of the loops it was for',
       timeout: Duration.seconds(30),
       environment: {
-        FANOUT_MAX_RECEIVES: String(fanoutMaxReceives),
-        DELIVER_MAX_RECEIVES: String(deliverMaxReceives),
+        [ENV.FANOUT_MAX_RECEIVES]: String(fanoutMaxReceives),
+        [ENV.DELIVER_MAX_RECEIVES]: String(deliverMaxReceives),
       },
-    }).useTable('TABLE_NAME', storage.table, 'readWrite');
+    }).useTable(ENV.TABLE_NAME, storage.table, 'readWrite');
 
-    // Log files: the log queue's batching window is the flush interval, a little inside logFlushSeconds
-    // for fanout's own window and the write (SQS allows at most 300 s).
-    const logFlushWindow = Duration.seconds(Math.max(1, Math.min(300, settings.logFlushSeconds - 5)));
+    // Log files: the log queue's batching window is the flush interval.
+    const logFlushWindow = Duration.seconds(logFlushWindowSeconds(settings.logFlushSeconds));
     const logWriter = new AppFunction(this, 'LogWriterFunction', {
       name: 'log-writer',
       observability,
       description: 'Flushes the log queue: one chunk object and one index update per log file per flush',
       timeout: Duration.seconds(60),
       memorySize: 512,
-      environment: { LOG_RETENTION_DAYS: String(settings.logRetentionDays) },
+      environment: { [ENV.LOG_RETENTION_DAYS]: String(settings.logRetentionDays) },
     })
-      .useTable('TABLE_NAME', storage.table, 'readWrite')
-      .useBucket('LOGS_BUCKET', storage.logsBucket, { objects: [{ prefix: 'logs/', actions: ['s3:PutObject'] }] });
+      .useTable(ENV.TABLE_NAME, storage.table, 'readWrite')
+      .useBucket(ENV.LOGS_BUCKET, storage.logsBucket, { objects: [{ prefix: 'logs/', actions: ['s3:PutObject'] }] });
     const logCompactor = new AppFunction(this, 'LogCompactorFunction', {
       name: 'log-compactor',
       observability,
@@ -136,8 +136,8 @@ export class FeedbackLoopsStack extends Stack {
       timeout: Duration.minutes(15),
       memorySize: 1024,
     })
-      .useTable('TABLE_NAME', storage.table, 'readWrite')
-      .useBucket('LOGS_BUCKET', storage.logsBucket, {
+      .useTable(ENV.TABLE_NAME, storage.table, 'readWrite')
+      .useBucket(ENV.LOGS_BUCKET, storage.logsBucket, {
         objects: [
           { prefix: 'logs/', actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'] },
         ],
@@ -149,7 +149,7 @@ export class FeedbackLoopsStack extends Stack {
       targets: [new LambdaFunction(logCompactor, { retryAttempts: 0 })],
     });
     apiFunction
-      .useBucket('LOGS_BUCKET', storage.logsBucket, {
+      .useBucket(ENV.LOGS_BUCKET, storage.logsBucket, {
         // Reads files (and signs their download URLs); builds today's file under snapshots/.
         objects: [
           { prefix: 'logs/', actions: ['s3:GetObject'] },
@@ -157,7 +157,7 @@ export class FeedbackLoopsStack extends Stack {
         ],
         list: ['logs/'],
       })
-      .addEnvironment('PRESIGN_EXPIRY_SECONDS', String(settings.presignExpirySeconds));
+      .addEnvironment(ENV.PRESIGN_EXPIRY_SECONDS, String(settings.presignExpirySeconds));
 
     // Queues
     const logs = new WorkQueue(this, 'LogQueue', {
@@ -180,16 +180,16 @@ export class FeedbackLoopsStack extends Stack {
       maxReceiveCount: deliverMaxReceives,
       maxMessageAge: Duration.hours(1),
     });
-    ingest.sendsTo('EVENTS_QUEUE_URL', events.queue);
+    ingest.sendsTo(ENV.EVENTS_QUEUE_URL, events.queue);
     // A message its consumer cannot read goes to the dead-letter queue at once (no retry mends it).
-    fanout.sendsTo('DEAD_LETTER_QUEUE_URL', events.deadLetterQueue);
-    deliver.sendsTo('DEAD_LETTER_QUEUE_URL', deliveries.deadLetterQueue);
-    logWriter.sendsTo('DEAD_LETTER_QUEUE_URL', logs.deadLetterQueue);
-    fanout.sendsTo('DELIVERIES_QUEUE_URL', deliveries.queue);
-    apiFunction.sendsTo('DELIVERIES_QUEUE_URL', deliveries.queue);
-    deliver.delaysRetriesOn('DELIVERIES_QUEUE_URL', deliveries.queue);
-    fanout.sendsTo('LOG_QUEUE_URL', logs.queue);
-    deliver.sendsTo('LOG_QUEUE_URL', logs.queue);
+    fanout.sendsTo(ENV.DEAD_LETTER_QUEUE_URL, events.deadLetterQueue);
+    deliver.sendsTo(ENV.DEAD_LETTER_QUEUE_URL, deliveries.deadLetterQueue);
+    logWriter.sendsTo(ENV.DEAD_LETTER_QUEUE_URL, logs.deadLetterQueue);
+    fanout.sendsTo(ENV.DELIVERIES_QUEUE_URL, deliveries.queue);
+    apiFunction.sendsTo(ENV.DELIVERIES_QUEUE_URL, deliveries.queue);
+    deliver.delaysRetriesOn(ENV.DELIVERIES_QUEUE_URL, deliveries.queue);
+    fanout.sendsTo(ENV.LOG_QUEUE_URL, logs.queue);
+    deliver.sendsTo(ENV.LOG_QUEUE_URL, logs.queue);
 
     // API
     const api = new Api(this, 'Api', {
@@ -207,7 +207,10 @@ export class FeedbackLoopsStack extends Stack {
     // The OpenAPI document names the deployment's own URL as its server, not what a request's Host says.
     // The same URL as api.url, spelt with a Ref rather than a GetAtt: the emulator the twin deploys
     // into resolves a Ref to the API (which it does not deploy) but fails the stack on a GetAtt.
-    apiFunction.addEnvironment('API_URL', `https://${api.httpApi.apiId}.execute-api.${this.region}.${this.urlSuffix}`);
+    apiFunction.addEnvironment(
+      ENV.API_URL,
+      `https://${api.httpApi.apiId}.execute-api.${this.region}.${this.urlSuffix}`,
+    );
 
     new CfnOutput(this, 'ApiUrl', { value: api.url, description: 'Base URL of the API' });
     new CfnOutput(this, 'AdminSecretName', {

@@ -1,4 +1,6 @@
 import * as z from 'zod';
+// SQS's 12-hour bound on a retry delay, the one the deliver function applies.
+import { MAX_DELAY_SECONDS } from '#shared/delivery/retry-policy.ts';
 
 /**
  * The deployment settings of SPEC §9: CDK context values (`cdk.json` or `-c key=value`), typed and
@@ -40,11 +42,8 @@ const oneOf = <const T extends readonly [string, ...string[]]>(words: T, upper: 
 
 const cidr = z.string().refine(isCidr, 'must be a CIDR range such as 127.0.0.0/8 or ::1/128');
 
-/** SQS cannot hide a message for longer than 12 hours, which bounds each retry delay. */
-const MAX_RETRY_DELAY_SECONDS = 12 * 60 * 60;
-
 export const settingsSchema = z.object({
-  retrySchedule: list(integer(1, MAX_RETRY_DELAY_SECONDS))
+  retrySchedule: list(integer(1, MAX_DELAY_SECONDS))
     .refine((delays) => delays.length >= 1 && delays.length <= 20, 'must list 1 to 20 delays')
     .default([5, 60, 300, 1800, 7200, 18000, 36000, 43200]),
   deliveryTimeoutSeconds: integer(1, 30).default(10),
@@ -145,4 +144,12 @@ function isCidr(value: string): boolean {
   if (z.ipv4().safeParse(address).success) return bits <= 32;
   if (z.ipv6().safeParse(address).success) return bits <= 128;
   return false;
+}
+
+/**
+ * The log queue's batching window: a little inside logFlushSeconds, for fanout's own window and the
+ * write, and within the 300 s that SQS allows. The stack sets it; the bench reads it from here.
+ */
+export function logFlushWindowSeconds(logFlushSeconds: number): number {
+  return Math.max(1, Math.min(300, logFlushSeconds - 5));
 }

@@ -1,19 +1,19 @@
-import { SendMessageBatchCommand, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
 import * as z from 'zod';
 import { type FailureRecord, toFailureView } from '#shared/delivery/failure.ts';
-import { LIMITS } from '#shared/events/mail-event.ts';
+import { EVENT_ID_PATTERN, EVENT_ID_RULE } from '#shared/events/mail-event.ts';
 import type { QueuedDelivery } from '#shared/events/messages.ts';
 import type { ApiEvent, ApiResult } from '#shared/http/api-handler.ts';
 import { receivesEvent } from '#shared/loops/loop.ts';
-import { sqs } from '#shared/runtime/sqs.ts';
+import { sendBatches } from '#shared/runtime/sqs-send.ts';
 import { clock } from '#shared/runtime/clock.ts';
 import { requireEnv } from '#shared/runtime/config.ts';
-import { ApiError, conflict } from '#shared/http/errors.ts';
+import { conflict, serviceUnavailable } from '#shared/http/errors.ts';
 import { logger } from '#shared/runtime/logger.ts';
 import { parseRequest } from '#shared/http/validation.ts';
 import { failuresToReplay, listFailures } from '#shared/store/failures.ts';
 import { ownLoop } from './loops.ts';
 import { pageParams, readBody } from './request.ts';
+import { ENV } from '#shared/runtime/env-names.ts';
 
 /**
  * A loop's failed deliveries (SPEC §3, §5): `GET …/failures` lists them, newest first;
@@ -23,7 +23,6 @@ import { pageParams, readBody } from './request.ts';
  */
 
 export const MAX_REPLAY_IDS = 1000;
-const EVENT_ID = new RegExp(`^[A-Za-z0-9._:-]{1,${LIMITS.idMaxLength}}$`);
 
 export const failureSchema = z
   .object({
@@ -41,11 +40,7 @@ export const failureListSchema = z.object({ failures: z.array(failureSchema), ne
 export const replayRequestSchema = z
   .strictObject({
     eventIds: z
-      .array(
-        z.string().regex(EVENT_ID, {
-          error: `must be an event id: 1 to ${LIMITS.idMaxLength} of A-Z, a-z, 0-9, '.', '_', ':', '-'`,
-        }),
-      )
+      .array(z.string().regex(EVENT_ID_PATTERN, { error: `must be an event id: ${EVENT_ID_RULE}` }))
       .min(1)
       .max(MAX_REPLAY_IDS)
       .optional()
@@ -104,65 +99,20 @@ export function replayOf(failure: FailureRecord): QueuedDelivery {
   return { ...failure.delivery, replayOf: { failedAt: failure.failedAt, attempts: failure.attempts } };
 }
 
-// ---- queueing ----
-
-/** SQS takes at most 10 messages and 256 KiB per SendMessageBatch. */
-const MAX_BATCH_ENTRIES = 10;
-const MAX_BATCH_BYTES = 256 * 1024;
 /** SendMessageBatch calls in flight at once. */
 const PARALLEL_CALLS = 10;
-
-const queueUrl = () => requireEnv('DELIVERIES_QUEUE_URL');
-
-const unavailable = () =>
-  new ApiError(
-    503,
-    'service_unavailable',
-    'The failures could not all be queued just now (some may have been); try again shortly.',
-    { headers: { 'retry-after': '5' } },
-  );
 
 /**
  * Puts the replays on the deliveries queue, ten (and at most 256 KiB) to a call, several calls side
  * by side. Entries SQS refuses are sent once more; any still refused make the request fail (503).
  */
 async function queueReplays(failures: FailureRecord[]): Promise<void> {
-  const batches: SendMessageBatchRequestEntry[][] = [];
-  let bytes = 0;
-  failures.forEach((failure, index) => {
-    const body = JSON.stringify(replayOf(failure));
-    const size = Buffer.byteLength(body);
-    const batch = batches.at(-1);
-    if (!batch || batch.length === MAX_BATCH_ENTRIES || bytes + size > MAX_BATCH_BYTES) {
-      batches.push([{ Id: String(index), MessageBody: body }]);
-      bytes = size;
-    } else {
-      batch.push({ Id: String(index), MessageBody: body });
-      bytes += size;
-    }
-  });
-  let next = 0;
-  const worker = async () => {
-    while (next < batches.length) await sendBatch(batches[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(PARALLEL_CALLS, batches.length) }, worker));
-}
-
-async function sendBatch(entries: SendMessageBatchRequestEntry[]): Promise<void> {
-  let pending = entries;
-  for (let round = 0; pending.length; round++) {
-    let refused: { Id?: string; Code?: string; Message?: string }[];
-    try {
-      refused = (await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl(), Entries: pending }))).Failed ?? [];
-    } catch (error) {
-      logger.error('Replays could not be queued', error as Error);
-      throw unavailable();
-    }
-    if (refused.length && round > 0) {
-      logger.error('SQS refused replays twice', { refused: refused.map(({ Code, Message }) => ({ Code, Message })) });
-      throw unavailable();
-    }
-    const ids = new Set(refused.map((entry) => entry.Id));
-    pending = pending.filter((entry) => ids.has(entry.Id));
-  }
+  const notSent = await sendBatches(
+    requireEnv(ENV.DELIVERIES_QUEUE_URL),
+    failures.map((failure) => ({ body: JSON.stringify(replayOf(failure)) })),
+    { resendOnce: true, parallelCalls: PARALLEL_CALLS },
+  );
+  if (!notSent.length) return;
+  logger.error('Replays could not be queued', { replays: notSent.length, error: String(notSent[0]!.reason) });
+  throw serviceUnavailable('The failures could not all be queued just now (some may have been); try again shortly.');
 }

@@ -7,8 +7,9 @@ import { badRequest, notFound } from '#shared/http/errors.ts';
 import { type LogFileEntry, getLogFile, listLogFiles } from '#shared/store/log-index.ts';
 import { writeDayFile, convertDayFile } from '#shared/store/log-files.ts';
 import { objectKeys, presignedUrl } from '#shared/store/log-objects.ts';
+import { ENV } from '#shared/runtime/env-names.ts';
 
-const PRESIGN_EXPIRY_SECONDS = requireIntEnv('PRESIGN_EXPIRY_SECONDS');
+const PRESIGN_EXPIRY_SECONDS = requireIntEnv(ENV.PRESIGN_EXPIRY_SECONDS);
 
 export const logFileSchema = z.object({
   name: z.string().describe('`<type>.<YYYY-MM-DD>`, e.g. clicks.2026-11-21'),

@@ -14,8 +14,9 @@ import { ConditionFailed } from '#shared/store/table.ts';
 import { parseRequest } from '#shared/http/validation.ts';
 import { applyVerification, checkVerification, newVerification } from '#shared/loops/verification.ts';
 import { pageParams, readBody } from './request.ts';
+import { ENV } from '#shared/runtime/env-names.ts';
 
-const MAX_LOOPS_PER_ACCOUNT = requireIntEnv('MAX_LOOPS_PER_ACCOUNT');
+const MAX_LOOPS_PER_ACCOUNT = requireIntEnv(ENV.MAX_LOOPS_PER_ACCOUNT);
 const OUTBOUND = outboundPolicyFromEnv();
 
 /**

@@ -10,6 +10,7 @@ import { requireIntEnv } from '#shared/runtime/config.ts';
 import { conflict } from '#shared/http/errors.ts';
 import { countCheck } from '#shared/loops/check-limits.ts';
 import { ownLoop } from './loops.ts';
+import { ENV } from '#shared/runtime/env-names.ts';
 
 /**
  * `POST /v1/loops/{loopId}/test` (SPEC §3): one signed `test` event, POSTed while the caller waits,
@@ -33,7 +34,7 @@ export type TestResult = z.infer<typeof testResultSchema>;
 
 const OUTBOUND = outboundPolicyFromEnv();
 // Read when a test runs, not at import: the other routes do not need it.
-const testTimeoutMs = () => requireIntEnv('TEST_TIMEOUT_SECONDS') * 1000;
+const testTimeoutMs = () => requireIntEnv(ENV.TEST_TIMEOUT_SECONDS) * 1000;
 
 export async function testLoop(event: ApiEvent): Promise<ApiResult> {
   const loop = await ownLoop(event);

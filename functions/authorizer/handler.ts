@@ -8,8 +8,9 @@ import { requireEnv } from '#shared/runtime/config.ts';
 import { logger } from '#shared/runtime/logger.ts';
 import { type AuthorizerContext, type Principal, principalToContext } from '#shared/http/principal.ts';
 import { findApiKey } from '#shared/store/accounts.ts';
+import { ENV } from '#shared/runtime/env-names.ts';
 
-const ADMIN_SECRET_NAME = requireEnv('ADMIN_SECRET_NAME');
+const ADMIN_SECRET_NAME = requireEnv(ENV.ADMIN_SECRET_NAME);
 
 /**
  * How long a resolved key (and the admin key) is remembered by this execution environment. A revoked

@@ -8,9 +8,10 @@ import { Tally, logger } from '#shared/runtime/logger.ts';
 import { sqsBatchHandler } from '#shared/runtime/sqs-batch.ts';
 import { recordFailure } from '#shared/store/failures.ts';
 import { listLoops } from '#shared/store/loops.ts';
+import { ENV } from '#shared/runtime/env-names.ts';
 
-const FANOUT_MAX_RECEIVES = requireIntEnv('FANOUT_MAX_RECEIVES');
-const DELIVER_MAX_RECEIVES = requireIntEnv('DELIVER_MAX_RECEIVES');
+const FANOUT_MAX_RECEIVES = requireIntEnv(ENV.FANOUT_MAX_RECEIVES);
+const DELIVER_MAX_RECEIVES = requireIntEnv(ENV.DELIVER_MAX_RECEIVES);
 
 /**
  * Nothing may sit where neither the account nor the operator looks: what lands in a dead-letter

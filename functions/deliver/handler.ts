@@ -17,12 +17,13 @@ import { RetryLater, parseBody, sqsBatchHandler } from '#shared/runtime/sqs-batc
 import { clearFailure, recordFailure } from '#shared/store/failures.ts';
 import { type LogEntry, queueLogRecords } from '#shared/store/log-queue.ts';
 import { disableAfterGone, readLoopsNow } from '#shared/store/loops.ts';
+import { ENV } from '#shared/runtime/env-names.ts';
 
-const DELIVERIES_QUEUE_URL = requireEnv('DELIVERIES_QUEUE_URL');
-const DELIVERY_TIMEOUT_MS = requireIntEnv('DELIVERY_TIMEOUT_SECONDS') * 1000;
-const RETRY_SCHEDULE = requireListEnv('RETRY_SCHEDULE').map(Number);
+const DELIVERIES_QUEUE_URL = requireEnv(ENV.DELIVERIES_QUEUE_URL);
+const DELIVERY_TIMEOUT_MS = requireIntEnv(ENV.DELIVERY_TIMEOUT_SECONDS) * 1000;
+const RETRY_SCHEDULE = requireListEnv(ENV.RETRY_SCHEDULE).map(Number);
 const POLICY = outboundPolicyFromEnv();
-requireEnv('LOG_QUEUE_URL');
+requireEnv(ENV.LOG_QUEUE_URL);
 
 /**
  * One queued delivery → one signed POST, carried out as `delivery/decision.ts` decides: before the
@@ -67,7 +68,10 @@ export const handler = sqsBatchHandler<Batch>(
     const { failure } = decision;
     batch.tally.add('failed');
     logger.debug('Delivery attempt failed', { ...attempted, status: statusOf(failure), error: failure.error });
-    batch.loopErrors.push({ ...loopErrorRecord(delivery, loop, attemptNumber, failure, now), owner: record.messageId });
+    batch.loopErrors.push({
+      ...loopErrorRecord(delivery, loop, attemptNumber, failure, now),
+      sourceMessageId: record.messageId,
+    });
     if (decision.action === 'retry') {
       // SQS hands the message back when the delay is over, with the same webhook-id.
       await postpone(record, decision.afterSeconds);

@@ -1,6 +1,12 @@
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
-import { contextKey, contextsInBatch, enrich, type MessageContext } from '#shared/events/enrichment.ts';
+import {
+  contextKey,
+  contextsInBatch,
+  enrich,
+  type MessageContext,
+  splitContextKey,
+} from '#shared/events/enrichment.ts';
 import type { MailEvent } from '#shared/events/mail-event.ts';
 import { toRecord } from '#shared/delivery/webhook-body.ts';
 import { LIMITS } from '#shared/events/mail-event.ts';
@@ -16,10 +22,11 @@ import { claimEventId } from '#shared/store/event-ids.ts';
 import { type LogEntry, queueLogRecords } from '#shared/store/log-queue.ts';
 import { listLoops } from '#shared/store/loops.ts';
 import { readMessageContexts, saveMessageContexts } from '#shared/store/message-contexts.ts';
+import { ENV } from '#shared/runtime/env-names.ts';
 
-const DELIVERIES_QUEUE_URL = requireEnv('DELIVERIES_QUEUE_URL');
-const MESSAGE_CONTEXT_TTL_DAYS = requireIntEnv('MESSAGE_CONTEXT_TTL_DAYS');
-requireEnv('LOG_QUEUE_URL');
+const DELIVERIES_QUEUE_URL = requireEnv(ENV.DELIVERIES_QUEUE_URL);
+const MESSAGE_CONTEXT_TTL_DAYS = requireIntEnv(ENV.MESSAGE_CONTEXT_TTL_DAYS);
+requireEnv(ENV.LOG_QUEUE_URL);
 /** SQS takes at most 10 messages and 256 KiB per batch (and per message). */
 const MAX_BATCH_ENTRIES = 10;
 const MAX_MESSAGE_BYTES = 256 * 1024;
@@ -94,7 +101,7 @@ export const handler = sqsBatchHandlerOfAll(async (records) => {
           date: logDate(queued.receivedAt),
           prefix: EVENT_LOG_PREFIXES[event.type as keyof typeof EVENT_LOG_PREFIXES],
           record: toRecord(enriched),
-          owner: record.messageId,
+          sourceMessageId: record.messageId,
         });
         const loops = (loopsByAccount.get(accountId) ?? []).filter(
           // A loop that a 410 disabled gets the delivery too: deliver records it as a failure to replay.
@@ -125,11 +132,6 @@ export const handler = sqsBatchHandlerOfAll(async (records) => {
 
 async function readLoops(accountIds: string[]): Promise<Map<string, LoopRecord[]>> {
   return new Map(await Promise.all(accountIds.map(async (id) => [id, await listLoops(id)] as const)));
-}
-
-function splitContextKey(key: string): [string, string] {
-  const space = key.indexOf(' ');
-  return [key.slice(0, space), key.slice(space + 1)];
 }
 
 /**

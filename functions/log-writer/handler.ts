@@ -5,8 +5,9 @@ import { logger } from '#shared/runtime/logger.ts';
 import { parseBody, sqsBatchHandlerOfAll } from '#shared/runtime/sqs-batch.ts';
 import { addChunk } from '#shared/store/log-index.ts';
 import { putChunk } from '#shared/store/log-objects.ts';
+import { ENV } from '#shared/runtime/env-names.ts';
 
-const LOG_RETENTION_DAYS = requireIntEnv('LOG_RETENTION_DAYS');
+const LOG_RETENTION_DAYS = requireIntEnv(ENV.LOG_RETENTION_DAYS);
 
 const isQueuedLogRecords = (body: unknown): boolean => {
   const message = body as Partial<Record<keyof QueuedLogRecords, unknown>> | null;
@@ -26,7 +27,10 @@ const isQueuedLogRecords = (body: unknown): boolean => {
  * since compaction keeps each record once.
  */
 export const handler = sqsBatchHandlerOfAll(async (sqsRecords) => {
-  const files = new Map<string, { file: Omit<QueuedLogRecords, 'records'>; lines: string[]; owners: string[] }>();
+  const files = new Map<
+    string,
+    { file: Omit<QueuedLogRecords, 'records'>; lines: string[]; sourceMessageIds: string[] }
+  >();
   for (const sqsRecord of sqsRecords) {
     const message = parseBody<QueuedLogRecords>(sqsRecord, isQueuedLogRecords);
     if (!message) continue;
@@ -36,24 +40,24 @@ export const handler = sqsBatchHandlerOfAll(async (sqsRecords) => {
       file = {
         file: { accountId: message.accountId, date: message.date, prefix: message.prefix },
         lines: [],
-        owners: [],
+        sourceMessageIds: [],
       };
       files.set(key, file);
     }
     for (const record of message.records) file.lines.push(JSON.stringify(record));
-    file.owners.push(sqsRecord.messageId);
+    file.sourceMessageIds.push(sqsRecord.messageId);
   }
 
   const now = clock.now();
   const failed = new Map<string, unknown>();
   await Promise.all(
-    [...files.values()].map(async ({ file, lines, owners }) => {
+    [...files.values()].map(async ({ file, lines, sourceMessageIds }) => {
       try {
         const body = `${lines.join('\n')}\n`;
         await putChunk(file.accountId, file.date, file.prefix, body, now);
         await addChunk(file, lines.length, Buffer.byteLength(body), LOG_RETENTION_DAYS);
       } catch (error) {
-        for (const owner of owners) failed.set(owner, error);
+        for (const messageId of sourceMessageIds) failed.set(messageId, error);
       }
     }),
   );

@@ -17,6 +17,7 @@ import { type CfnBucket, type IBucket } from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { type IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { type EnvName } from '#shared/runtime/env-names.ts';
 import { type Settings } from '../settings.ts';
 
 const FUNCTIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'functions');
@@ -38,7 +39,8 @@ export interface AppFunctionProps {
   readonly description: string;
   readonly timeout?: Duration;
   readonly memorySize?: number;
-  readonly environment?: Record<string, string>;
+  /** Settings the function reads (its resources' names come from the bind helpers below). */
+  readonly environment?: Partial<Record<EnvName, string>>;
   /** A folder whose files are copied into the bundle, under `public/` (e.g. the dashboard's built assets). */
   readonly publicFiles?: string;
   /** The deployment's log level and tracing, the same for every function. */
@@ -104,7 +106,7 @@ export class AppFunction extends NodejsFunction {
     }
   }
 
-  useTable(envName: string, table: Table, access: 'read' | 'readWrite'): this {
+  useTable(envName: EnvName, table: Table, access: 'read' | 'readWrite'): this {
     this.addEnvironment(envName, table.tableName);
     if (access === 'read') table.grantReadData(this);
     else table.grantReadWriteData(this);
@@ -116,14 +118,14 @@ export class AppFunction extends NodejsFunction {
     return this;
   }
 
-  sendsTo(envName: string, queue: IQueue): this {
+  sendsTo(envName: EnvName, queue: IQueue): this {
     this.addEnvironment(envName, queue.queueUrl);
     queue.grantSendMessages(this);
     return this;
   }
 
   /** Postpones a received message's next attempt by changing its visibility timeout. */
-  delaysRetriesOn(envName: string, queue: IQueue): this {
+  delaysRetriesOn(envName: EnvName, queue: IQueue): this {
     this.addEnvironment(envName, queue.queueUrl);
     queue.grant(this, 'sqs:ChangeMessageVisibility');
     return this;
@@ -163,7 +165,7 @@ export class AppFunction extends NodejsFunction {
    * Reads a secret named by its name, not by a reference to the secret resource: the grant is on the
    * name-based ARN (`<name>-??????`), which the local twin can also resolve.
    */
-  readsSecret(envName: string, secretName: string): this {
+  readsSecret(envName: EnvName, secretName: string): this {
     this.addEnvironment(envName, secretName);
     Secret.fromSecretNameV2(this, `${envName}Secret`, secretName).grantRead(this);
     return this;

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { contextKey, contextOf, contextsInBatch, enrich } from '#shared/events/enrichment.ts';
+import { contextKey, contextOf, contextsInBatch, enrich, splitContextKey } from '#shared/events/enrichment.ts';
 import { ACCOUNT_ID, mailEvent, sentEvent } from '../support/factories.ts';
 
 const context = {
@@ -132,5 +132,16 @@ describe('contextsInBatch', () => {
       { accountId: ACCOUNT_ID, event: sentEvent({ message: 'a  b', profile: '2' }) },
     ]);
     expect(contexts.size).toBe(2);
+  });
+});
+
+describe('contextKey', () => {
+  it('splits back into the account and the message, spaces in the message and all', () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^acc_[a-z0-9]{1,20}$/), fc.string(), (accountId, message) => {
+        expect(splitContextKey(contextKey(accountId, message))).toEqual([accountId, message]);
+      }),
+    );
+    expect(splitContextKey(contextKey(ACCOUNT_ID, 'm 1 2'))).toEqual([ACCOUNT_ID, 'm 1 2']);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidSettingsError, readSettings } from '../../lib/settings.ts';
+import { InvalidSettingsError, logFlushWindowSeconds, readSettings } from '../../lib/settings.ts';
 
 const read = (context: Record<string, unknown>) => readSettings((key) => context[key]);
 /** As lib/app.ts reads them: with every context key, so that unknown ones are refused. */
@@ -111,5 +111,14 @@ describe('deployment settings', () => {
       'cdk-toolkit:anything': 1,
     };
     expect(readAll(context).retrySchedule).toEqual([1, 2]);
+  });
+});
+
+describe('logFlushWindowSeconds', () => {
+  it('is 5 s inside the flush interval, within 1 to 300 s', () => {
+    expect(logFlushWindowSeconds(60)).toBe(55);
+    expect(logFlushWindowSeconds(10)).toBe(5);
+    expect(logFlushWindowSeconds(900)).toBe(300);
+    expect(logFlushWindowSeconds(3)).toBe(1);
   });
 });

@@ -1,5 +1,7 @@
+import { SQS_LIMITS } from '#shared/runtime/sqs-limits.ts';
+
 /** SQS hides a message for at most 12 hours, which bounds every wait (also a Retry-After). */
-export const MAX_DELAY_SECONDS = 12 * 60 * 60;
+export const MAX_DELAY_SECONDS = SQS_LIMITS.maxVisibilitySeconds;
 const JITTER = 0.1;
 
 /**

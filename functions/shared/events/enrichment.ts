@@ -68,6 +68,15 @@ export function contextsInBatch(events: { accountId: string; event: MailEvent }[
   return new Map([...contexts].map(([key, { context }]) => [key, context]));
 }
 
+/**
+ * The key of a message's context in a batch, `<accountId> <message>`, and back: an account id has
+ * no space, so the first space splits it (a message id may have spaces).
+ */
 export function contextKey(accountId: string, message: string): string {
   return `${accountId} ${message}`;
+}
+
+export function splitContextKey(key: string): [accountId: string, message: string] {
+  const space = key.indexOf(' ');
+  return [key.slice(0, space), key.slice(space + 1)];
 }

@@ -84,7 +84,10 @@ function withinBytes<S extends z.ZodString | z.ZodURL>(schema: S, maxBytes: numb
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-const ID_PATTERN = new RegExp(`^[A-Za-z0-9._:-]{1,${LIMITS.idMaxLength}}$`);
+/** An event id, the client's or ours (`evt_<ULID>`); also what the failures replay takes. */
+export const EVENT_ID_PATTERN = new RegExp(`^[A-Za-z0-9._:-]{1,${LIMITS.idMaxLength}}$`);
+/** EVENT_ID_PATTERN in words, for an error message. */
+export const EVENT_ID_RULE = `1 to ${LIMITS.idMaxLength} of A-Z, a-z, 0-9, '.', '_', ':', '-'`;
 const FIELD_NAME_PATTERN = new RegExp(`^[A-Za-z0-9_.-]{1,${LIMITS.fieldNameMaxLength}}$`);
 
 const fieldName = z.string().regex(FIELD_NAME_PATTERN, {
@@ -106,7 +109,7 @@ export const inboundEventSchema = z
   .strictObject({
     id: z
       .string()
-      .regex(ID_PATTERN, { error: `must be 1 to ${LIMITS.idMaxLength} of A-Z, a-z, 0-9, '.', '_', ':', '-'` })
+      .regex(EVENT_ID_PATTERN, { error: `must be ${EVENT_ID_RULE}` })
       .optional()
       .describe(
         `Your id for the event, an idempotency key: sent again within ${LIMITS.idempotencyWindowDays} days it is ` +

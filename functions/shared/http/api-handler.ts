@@ -10,6 +10,7 @@ import {
   badRequest,
   forbidden,
   payloadTooLarge,
+  serviceUnavailable,
   unauthorized,
   unsupportedMediaType,
 } from '#shared/http/errors.ts';
@@ -77,15 +78,9 @@ export function isAwsOutage(error: unknown): boolean {
   );
 }
 
-const awsUnavailable = () =>
-  new ApiError(503, 'service_unavailable', 'A service the API depends on is failing just now; try again shortly.', {
-    headers: { 'retry-after': '5' },
-  });
+const awsUnavailable = () => serviceUnavailable('A service the API depends on is failing just now; try again shortly.');
 
-const keyCheckUnavailable = () =>
-  new ApiError(503, 'service_unavailable', 'The API key could not be checked just now; try again shortly.', {
-    headers: { 'retry-after': '5' },
-  });
+const keyCheckUnavailable = () => serviceUnavailable('The API key could not be checked just now; try again shortly.');
 
 /** The calling account, or 401 (no valid key) / 403 (the admin key on an account route). */
 export function requireAccount(event: ApiEvent): { accountId: string; keyId: string } {

@@ -51,3 +51,12 @@ export const conflict = (code: string, message: string) => new ApiError(409, cod
 export const payloadTooLarge = (message: string) => new ApiError(413, 'payload_too_large', message);
 export const unsupportedMediaType = () =>
   new ApiError(415, 'unsupported_media_type', 'Send the body as JSON with "Content-Type: application/json".');
+
+/** How long a client waits after a 503 before it sends again. */
+export const RETRY_AFTER_SECONDS = 5;
+/**
+ * A service the API depends on is failing just now (SPEC §3): the client may send the same request
+ * again after `Retry-After` seconds. The one way the API answers 503.
+ */
+export const serviceUnavailable = (message: string) =>
+  new ApiError(503, 'service_unavailable', message, { headers: { 'retry-after': String(RETRY_AFTER_SECONDS) } });

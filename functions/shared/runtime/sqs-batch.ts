@@ -4,6 +4,7 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { logger } from './logger.ts';
 import { sqs } from './sqs.ts';
+import { ENV } from './env-names.ts';
 
 /**
  * SQS consumers report the records that failed, so that only they return to the queue (the event
@@ -106,7 +107,7 @@ export function parseBody<T>(record: SQSRecord, is: (body: unknown) => boolean =
  */
 async function moveToDeadLetters(records: SQSRecord[]): Promise<Map<string, unknown>> {
   const failed = new Map<string, unknown>();
-  const deadLetterQueueUrl = process.env.DEAD_LETTER_QUEUE_URL;
+  const deadLetterQueueUrl = process.env[ENV.DEAD_LETTER_QUEUE_URL];
   await Promise.all(
     records.map(async (record) => {
       const context = { messageId: record.messageId, queue: record.eventSourceARN.split(':').pop() };

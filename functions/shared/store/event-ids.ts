@@ -1,6 +1,6 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '#shared/runtime/dynamo.ts';
-import { TABLE, expiresAfterDays, itemKeys } from './table.ts';
+import { TABLE, expiresAfterDays, itemKeys, isConditionalCheckFailure } from './table.ts';
 
 /**
  * Idempotency by client id (SPEC §4), with one conditional write per event that has one: the first
@@ -30,7 +30,7 @@ export async function claimEventId(
     );
     return true;
   } catch (error) {
-    if ((error as Error).name === 'ConditionalCheckFailedException') return false;
+    if (isConditionalCheckFailure(error)) return false;
     throw error;
   }
 }

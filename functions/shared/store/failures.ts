@@ -12,6 +12,7 @@ import {
   itemKeys,
   pageOf,
   queryAll,
+  isConditionalCheckFailure,
 } from './table.ts';
 
 /**
@@ -98,7 +99,7 @@ export async function clearFailure(accountId: string, loopId: string, eventId: s
       }),
     );
   } catch (error) {
-    if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+    if (!isConditionalCheckFailure(error)) throw error;
   }
 }
 

@@ -1,7 +1,15 @@
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { LogPrefix } from '#shared/logs/log-record.ts';
 import { dynamo } from '#shared/runtime/dynamo.ts';
-import { INDEX_NAME, TABLE, expired, expiresAfterDays, itemKeys, queryAll } from './table.ts';
+import {
+  INDEX_NAME,
+  TABLE,
+  expired,
+  expiresAfterDays,
+  itemKeys,
+  queryAll,
+  isConditionalCheckFailure,
+} from './table.ts';
 
 /**
  * The index of the log files: one item per (account, day, type) with its record count and size,
@@ -83,7 +91,7 @@ export async function markCompacted(entry: LogFileEntry, records: number, size: 
     );
     return true;
   } catch (error) {
-    if ((error as Error).name === 'ConditionalCheckFailedException') return false;
+    if (isConditionalCheckFailure(error)) return false;
     throw error;
   }
 }

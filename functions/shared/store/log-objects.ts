@@ -6,6 +6,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { LogFormat, LogPrefix } from '#shared/logs/log-record.ts';
 import { requireEnv } from '#shared/runtime/config.ts';
 import { s3 } from '#shared/runtime/s3.ts';
+import { ENV } from '#shared/runtime/env-names.ts';
 
 /**
  * The log files' objects. Everything of an account is under `logs/<accountId>/`, and a presigned
@@ -17,7 +18,7 @@ import { s3 } from '#shared/runtime/s3.ts';
  */
 
 /** Every function that uses the bucket has LOGS_BUCKET set by the stack (AppFunction.useBucket). */
-const BUCKET = () => requireEnv('LOGS_BUCKET');
+const BUCKET = () => requireEnv(ENV.LOGS_BUCKET);
 
 export const objectKeys = {
   chunks: (accountId: string, date: string, prefix: LogPrefix) => `logs/${accountId}/${date}/${prefix}/chunks/`,

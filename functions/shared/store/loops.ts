@@ -13,6 +13,7 @@ import {
   pageOf,
   queryAll,
   transact,
+  isConditionalCheckFailure,
 } from './table.ts';
 
 /** Loops, one item each under their account; unverified ones also in the verifier's sparse index. */
@@ -50,8 +51,7 @@ export async function saveLoop(loop: LoopRecord, previousUpdatedAt: string): Pro
       }),
     );
   } catch (error) {
-    if ((error as Error).name === 'ConditionalCheckFailedException')
-      throw new ConditionFailed('the loop changed meanwhile');
+    if (isConditionalCheckFailure(error)) throw new ConditionFailed('the loop changed meanwhile');
     throw error;
   }
 }
@@ -107,7 +107,7 @@ export async function deleteLoop(accountId: string, loopId: string): Promise<boo
     await dynamo.send(new DeleteCommand(deleteItem));
     return true;
   } catch (error) {
-    if ((error as Error).name === 'ConditionalCheckFailedException') return false;
+    if (isConditionalCheckFailure(error)) return false;
     throw error;
   }
 }

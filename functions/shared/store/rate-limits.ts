@@ -1,6 +1,6 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '#shared/runtime/dynamo.ts';
-import { TABLE } from './table.ts';
+import { TABLE, isConditionalCheckFailure } from './table.ts';
 
 /**
  * Rate limits that hold across execution environments: one counter item per subject in the table,
@@ -65,7 +65,7 @@ async function update(
     );
     return true;
   } catch (error) {
-    if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+    if (!isConditionalCheckFailure(error)) throw error;
     // The DocumentClient does not unmarshall an error's item: it stays { name: { N: "…" } }.
     return (error as { Item?: OldItem }).Item;
   }

@@ -11,6 +11,7 @@ import {
 import { dynamo } from '#shared/runtime/dynamo.ts';
 import { requireEnv } from '#shared/runtime/config.ts';
 import { badRequest } from '#shared/http/errors.ts';
+import { ENV } from '#shared/runtime/env-names.ts';
 
 /**
  * The single table's items. Keys are built here and nowhere else:
@@ -85,8 +86,17 @@ export class ConditionFailed extends Error {
   }
 }
 
+/**
+ * Whether a single-item write failed its ConditionExpression (DynamoDB's
+ * ConditionalCheckFailedException, told by its name).
+ * A transaction's failed conditions come as a ConditionFailed from `transact`.
+ */
+export function isConditionalCheckFailure(error: unknown): boolean {
+  return (error as Error | undefined)?.name === 'ConditionalCheckFailedException';
+}
+
 /** Every function that uses the table has TABLE_NAME set by the stack (AppFunction.useTable). */
-export const TABLE = () => requireEnv('TABLE_NAME');
+export const TABLE = () => requireEnv(ENV.TABLE_NAME);
 
 type Key = { pk: string; sk: string };
 
