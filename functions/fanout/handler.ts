@@ -1,4 +1,3 @@
-import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import {
   contextKey,
@@ -13,7 +12,8 @@ import { LIMITS } from '#shared/events/mail-event.ts';
 import { EVENT_LOG_PREFIXES, logDate } from '#shared/logs/log-record.ts';
 import { isQueuedEvent, type QueuedDelivery, type QueuedEvent } from '#shared/events/messages.ts';
 import { keepsForReplay, type LoopRecord, receivesEvent } from '#shared/loops/loop.ts';
-import { sqs } from '#shared/runtime/sqs.ts';
+import { bySourceMessage, type Outgoing, sendBatches } from '#shared/runtime/sqs-send.ts';
+import { MAX_QUEUED_EVENT_BYTES } from '#shared/runtime/sqs-limits.ts';
 import { clock } from '#shared/runtime/clock.ts';
 import { requireEnv, requireIntEnv } from '#shared/runtime/config.ts';
 import { logger } from '#shared/runtime/logger.ts';
@@ -27,11 +27,6 @@ import { ENV } from '#shared/runtime/env-names.ts';
 const DELIVERIES_QUEUE_URL = requireEnv(ENV.DELIVERIES_QUEUE_URL);
 const MESSAGE_CONTEXT_TTL_DAYS = requireIntEnv(ENV.MESSAGE_CONTEXT_TTL_DAYS);
 requireEnv(ENV.LOG_QUEUE_URL);
-/** SQS takes at most 10 messages and 256 KiB per batch (and per message). */
-const MAX_BATCH_ENTRIES = 10;
-const MAX_MESSAGE_BYTES = 256 * 1024;
-/** What an enriched event may take, leaving room for the envelope of the message that carries it. */
-const MAX_EVENT_BYTES = MAX_MESSAGE_BYTES - 1024;
 
 interface Incoming {
   record: SQSRecord;
@@ -79,7 +74,7 @@ export const handler = sqsBatchHandlerOfAll(async (records) => {
   ]);
 
   const failed = new Map<string, unknown>();
-  const deliveries: { messageId: string; delivery: QueuedDelivery }[] = [];
+  const deliveries: (Outgoing & { sourceMessageId: string })[] = [];
   const logEntries: LogEntry[] = [];
   let duplicates = 0;
   await Promise.all(
@@ -108,10 +103,8 @@ export const handler = sqsBatchHandlerOfAll(async (records) => {
           (loop) => receivesEvent(loop, event.type) || keepsForReplay(loop, event.type),
         );
         for (const loop of loops) {
-          deliveries.push({
-            messageId: record.messageId,
-            delivery: { accountId, loopId: loop.id, event: enriched },
-          });
+          const delivery: QueuedDelivery = { accountId, loopId: loop.id, event: enriched };
+          deliveries.push({ body: JSON.stringify(delivery), sourceMessageId: record.messageId });
         }
       } catch (error) {
         failed.set(record.messageId, error);
@@ -119,7 +112,14 @@ export const handler = sqsBatchHandlerOfAll(async (records) => {
     }),
   );
 
-  const [notQueued, notLogged] = await Promise.all([queueDeliveries(deliveries), queueLogRecords(logEntries)]);
+  // An event whose deliveries did not all go returns whole; a loop may then get one twice, which
+  // at-least-once delivery allows.
+  const [notQueued, notLogged] = await Promise.all([
+    sendBatches(DELIVERIES_QUEUE_URL, deliveries).then((notSent) =>
+      bySourceMessage(notSent, (delivery) => [delivery.sourceMessageId]),
+    ),
+    queueLogRecords(logEntries),
+  ]);
   for (const [messageId, reason] of [...notQueued, ...notLogged]) failed.set(messageId, reason);
   logger.info('Events fanned out', {
     events: incoming.length,
@@ -142,44 +142,7 @@ async function readLoops(accountIds: string[]): Promise<Map<string, LoopRecord[]
 function enrichedToFit(event: MailEvent, context: MessageContext | undefined): MailEvent {
   if (!context) return event;
   for (const candidate of [enrich(event, context), enrich(event, { ...context, fields: undefined })]) {
-    if (Buffer.byteLength(JSON.stringify(candidate)) <= MAX_EVENT_BYTES) return candidate;
+    if (Buffer.byteLength(JSON.stringify(candidate)) <= MAX_QUEUED_EVENT_BYTES) return candidate;
   }
   return event;
-}
-
-/** Sends the deliveries ten (and at most 256 KiB) to a call; answers the events whose deliveries did not go. */
-async function queueDeliveries(
-  deliveries: { messageId: string; delivery: QueuedDelivery }[],
-): Promise<Map<string, unknown>> {
-  const batches: { entries: { Id: string; MessageBody: string }[]; owners: string[]; bytes: number }[] = [];
-  deliveries.forEach(({ messageId, delivery }, index) => {
-    const body = JSON.stringify(delivery);
-    const bytes = Buffer.byteLength(body);
-    let batch = batches.at(-1);
-    if (!batch || batch.entries.length === MAX_BATCH_ENTRIES || batch.bytes + bytes > MAX_MESSAGE_BYTES) {
-      batch = { entries: [], owners: [], bytes: 0 };
-      batches.push(batch);
-    }
-    batch.entries.push({ Id: String(index), MessageBody: body });
-    batch.owners.push(messageId);
-    batch.bytes += bytes;
-  });
-  const failed = new Map<string, unknown>();
-  await Promise.all(
-    batches.map(async ({ entries, owners }) => {
-      try {
-        const result = await sqs.send(
-          new SendMessageBatchCommand({ QueueUrl: DELIVERIES_QUEUE_URL, Entries: entries }),
-        );
-        for (const failure of result.Failed ?? []) {
-          const owner = owners[entries.findIndex((entry) => entry.Id === failure.Id)]!;
-          failed.set(owner, new Error(`a delivery could not be queued: ${failure.Code} ${failure.Message ?? ''}`));
-        }
-      } catch (error) {
-        // The events return whole; a loop may then get one twice, which at-least-once delivery allows.
-        for (const owner of owners) failed.set(owner, error);
-      }
-    }),
-  );
-  return failed;
 }
