@@ -1,7 +1,29 @@
 import { describe, expect, it } from 'vitest';
 import type { AttemptFailure } from '#shared/delivery/attempt.ts';
-import { loopErrorRecord } from '#shared/logs/log-record.ts';
-import { NOW, loopRecord, mailEvent, queuedDelivery } from '../support/factories.ts';
+import { toRecord } from '#shared/delivery/webhook-body.ts';
+import { eventRecord, loopErrorRecord } from '#shared/logs/log-record.ts';
+import { ACCOUNT_ID, NOW, loopRecord, mailEvent, queuedDelivery } from '../support/factories.ts';
+
+describe('eventRecord: an accepted event in its file (SPEC §8)', () => {
+  it.each([
+    ['sent', 'sent'],
+    ['delivery', 'deliveries'],
+    ['open', 'opens'],
+    ['click', 'clicks'],
+    ['bounce', 'bounces'],
+    ['failure', 'failures'],
+    ['unsubscribe', 'unsubscribes'],
+    ['abuse', 'abuses'],
+  ] as const)('files a %s under %s, on the day it was accepted', (type, prefix) => {
+    const event = mailEvent({ type, timestamp: '2026-11-19T23:00:00.000Z' });
+    expect(eventRecord(ACCOUNT_ID, '2026-11-20T23:59:59.999Z', event)).toEqual({
+      accountId: ACCOUNT_ID,
+      date: '2026-11-20',
+      prefix,
+      record: toRecord(event),
+    });
+  });
+});
 
 describe('loopErrorRecord: a failed attempt in the loop-errors file (SPEC §5, §8)', () => {
   const loop = loopRecord();

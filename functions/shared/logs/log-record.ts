@@ -1,6 +1,6 @@
 import type { AttemptFailure } from '#shared/delivery/attempt.ts';
-import { RECORD_FIELDS, type WebhookRecord } from '#shared/delivery/webhook-body.ts';
-import type { EventType } from '#shared/events/mail-event.ts';
+import { RECORD_FIELDS, toRecord, type WebhookRecord } from '#shared/delivery/webhook-body.ts';
+import type { EventType, MailEvent } from '#shared/events/mail-event.ts';
 import type { QueuedDelivery } from '#shared/events/messages.ts';
 
 /**
@@ -48,6 +48,16 @@ export interface FiledRecord {
   date: string;
   prefix: LogPrefix;
   record: LogRecord;
+}
+
+/** An accepted event's record, in the file of its type and of the day it was accepted. */
+export function eventRecord(accountId: string, receivedAt: string, event: MailEvent): FiledRecord {
+  return {
+    accountId,
+    date: logDate(receivedAt),
+    prefix: EVENT_LOG_PREFIXES[event.type as EventType],
+    record: toRecord(event),
+  };
 }
 
 /**
