@@ -4,7 +4,7 @@ import { ApiError, badRequest, conflict, notFound } from '#shared/http/errors.ts
 import { type ApiEvent, type ApiResult, requireAccount } from '#shared/http/api-handler.ts';
 import { isId, newId } from '#shared/runtime/ids.ts';
 import { LOOP_LIMITS, createLoopSchema, toLoopView, updateLoopSchema } from '#shared/loops/schemas.ts';
-import { countCheck } from '#shared/loops/check-limits.ts';
+import { countCheck } from '#shared/store/rate-limits.ts';
 import { checkTargetUrl } from '#shared/outbound/guard.ts';
 import { outboundPolicyFromEnv } from '#shared/outbound/policy.ts';
 import { generateSecret } from '#shared/delivery/signing.ts';

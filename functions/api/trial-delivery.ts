@@ -8,7 +8,7 @@ import { outboundPolicyFromEnv } from '#shared/outbound/policy.ts';
 import { clock } from '#shared/runtime/clock.ts';
 import { requireIntEnv } from '#shared/runtime/config.ts';
 import { conflict } from '#shared/http/errors.ts';
-import { countCheck } from '#shared/loops/check-limits.ts';
+import { countCheck } from '#shared/store/rate-limits.ts';
 import { ownLoop } from './loops.ts';
 import { ENV } from '#shared/runtime/env-names.ts';
 

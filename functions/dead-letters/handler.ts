@@ -1,7 +1,7 @@
 import type { SQSRecord } from 'aws-lambda';
 import { failureOf } from '#shared/delivery/failure.ts';
 import type { QueuedDelivery, QueuedEvent } from '#shared/events/messages.ts';
-import { receivesEvent } from '#shared/loops/loop.ts';
+import { deliveryDecision } from '#shared/loops/loop.ts';
 import { clock } from '#shared/runtime/clock.ts';
 import { requireIntEnv } from '#shared/runtime/config.ts';
 import { Tally, logger } from '#shared/runtime/logger.ts';
@@ -18,7 +18,8 @@ const DELIVER_MAX_RECEIVES = requireIntEnv(ENV.DELIVER_MAX_RECEIVES);
  * queue because a function kept failing on it (a crash, a bug, an outage longer than the queue's
  * receives) becomes a failure under the loop it was for, which the account lists and replays.
  *   a delivery → one failure of its loop;
- *   an event   → one failure per loop that receives it (not enriched: fanout never got that far).
+ *   an event   → one failure per loop that receives it or keeps it for replay (deliveryDecision;
+ *                not enriched: fanout never got that far).
  * A message it cannot read stays in the dead-letter queue, where the operator's alarm sees it.
  */
 export const handler = sqsBatchHandler(recordDeadLetter, async () => new Tally(), logDeadLetters);
@@ -44,7 +45,8 @@ async function recordDeadLetter(record: SQSRecord, tally: Tally): Promise<void> 
     logger.debug('Dead-lettered delivery recorded as a failure', { loopId: delivery.loopId, eventId: event.id });
     return;
   }
-  const loops = (await listLoops(accountId)).filter((loop) => receivesEvent(loop, event.type!));
+  // Every loop fanout would have queued it for: one that a 410 disabled keeps it for its replay too.
+  const loops = (await listLoops(accountId)).filter((loop) => deliveryDecision(loop, event.type!) !== 'drop');
   const error = `the event could not be fanned out (the fanout function failed on it ${FANOUT_MAX_RECEIVES} times)`;
   await Promise.all(
     loops.map((loop) =>

@@ -1,7 +1,8 @@
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
 import packageJson from '../../package.json' with { type: 'json' };
-import { MAX_RESPONSE_BYTES, USER_AGENT, attempt, classifyResponse, signedRequest } from '#shared/delivery/attempt.ts';
+import { MAX_RESPONSE_BYTES, attempt, classifyResponse, signedRequest } from '#shared/delivery/attempt.ts';
+import { USER_AGENT } from '#shared/outbound/client.ts';
 import { toRecord } from '#shared/delivery/webhook-body.ts';
 import { OutboundError, type OutboundRequest, type OutboundResponse } from '#shared/outbound/client.ts';
 import { loopRecord, mailEvent, secretFor } from '../support/factories.ts';

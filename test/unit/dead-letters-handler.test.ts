@@ -106,6 +106,17 @@ describe('dead-letters: nothing dead-lettered is lost', () => {
     }
   });
 
+  it('keeps a dead event for a loop that a 410 disabled, for its replay once it is back', async () => {
+    const gone = loopRecord({ status: 'disabled', disabledReason: '410 Gone at 2026-11-21T09:00:00.000Z' });
+    storeLoops(gone, loopRecord({ status: 'disabled', enabled: false }), loopRecord({ events: ['click'] }));
+    const message = queuedEvent(mailEvent({ type: 'open' }));
+
+    expect(await handler(sqsEvent([sqsRecord(message)]), context)).toEqual({ batchItemFailures: [] });
+
+    expect(failures().map((failure) => failure.loopId)).toEqual([gone.id]);
+    expect(failures()[0]!.delivery).toEqual({ accountId: message.accountId, loopId: gone.id, event: message.event });
+  });
+
   it('returns a message that is not JSON, and one that is neither a delivery nor an event, to the queue', async () => {
     const notJson = sqsRecord('this is not JSON');
     const unknown = sqsRecord({ hello: 'world' });

@@ -1,21 +1,28 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ApiError, type ErrorDetail } from '#shared/http/errors.ts';
+import { ApiError, type ErrorDetail, fromDomainError } from '#shared/http/errors.ts';
 import { isEmailAddress } from '#shared/events/email-address.ts';
-import { EVENT_TYPES, eventsRequestSchema, type MailEvent, parseEventBatch } from '#shared/events/mail-event.ts';
+import {
+  EVENT_TYPES,
+  InvalidEvents,
+  eventsRequestSchema,
+  type MailEvent,
+  parseEventBatch,
+} from '#shared/events/mail-event.ts';
 
 const receivedAt = new Date('2026-11-21T10:00:00.000Z');
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
 const open = { type: 'open', message: 'msg-1' };
 
-/** The ApiError a payload is rejected with (fails the test if it is accepted). */
+/** The API's answer to a payload's rejection (fails the test if it is accepted). */
 function rejection(payload: unknown): ApiError {
   try {
     parseEventBatch(payload, receivedAt);
   } catch (error) {
-    if (error instanceof ApiError) return error;
+    const answer = fromDomainError(error);
+    if (answer) return answer;
     throw error;
   }
   throw new Error(`expected ${JSON.stringify(payload).slice(0, 200)} to be rejected`);
@@ -467,8 +474,9 @@ describe('parseEventBatch: properties', () => {
     try {
       return parseEventBatch(payload, receivedAt);
     } catch (error) {
-      expect(error).toBeInstanceOf(ApiError);
-      const apiError = error as ApiError;
+      expect(error).toBeInstanceOf(InvalidEvents);
+      const apiError = fromDomainError(error) as ApiError;
+      expect(apiError).toBeInstanceOf(ApiError);
       expect(apiError.status).toBe(400);
       for (const detail of apiError.details ?? []) {
         expect(detail.message).not.toMatch(ZOD_JARGON);

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import type { LoopRecord } from '#shared/loops/loop.ts';
 import { PENDING_VERIFICATION, itemKeys } from '#shared/store/table.ts';
 import { nextCheckAt, recheckOrder } from '#shared/loops/verification.ts';
-import { USER_AGENT } from '#shared/delivery/attempt.ts';
+import { USER_AGENT } from '#shared/outbound/client.ts';
 import { NOW, lambdaContext, loopRecord, scheduledEvent } from '../support/factories.ts';
 import { FakeTable } from '../support/fake-table.ts';
 import { type Loopback, startLoopback } from '../support/loopback.ts';

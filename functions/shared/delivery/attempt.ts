@@ -1,10 +1,10 @@
-import packageJson from '../../../package.json' with { type: 'json' };
 import { activeSecrets, type LoopRecord } from '#shared/loops/loop.ts';
 import {
   OutboundError,
   type OutboundFailure,
   type OutboundRequest,
   type OutboundResponse,
+  USER_AGENT,
 } from '#shared/outbound/client.ts';
 import { parseRetryAfter } from './retry-policy.ts';
 import { webhookHeaders } from './signing.ts';
@@ -15,7 +15,6 @@ import { encodeBody, type WebhookRecord } from './webhook-body.ts';
  * deliver wraps it with the queue's bookkeeping; the test route calls it directly.
  */
 
-export const USER_AGENT = `FeedbackLoops/${packageJson.version}`;
 /** SPEC §5: at most 64 KiB of a receiver's answer is read. */
 export const MAX_RESPONSE_BYTES = 64 * 1024;
 

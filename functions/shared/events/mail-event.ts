@@ -1,12 +1,17 @@
 import * as z from 'zod';
 import { ADDRESS_MAX_BYTES, isEmailAddress, LOCAL_PART_MAX_BYTES, RECIPIENT_ERROR } from './email-address.ts';
-import { badRequest, type ErrorDetail } from '#shared/http/errors.ts';
-import { formatPath, humanMessage, issueDetails } from '#shared/http/validation.ts';
+import {
+  formatPath,
+  humanMessage,
+  issueDetails,
+  type Problem as SchemaProblem,
+} from '#shared/runtime/schema-problems.ts';
 import { newId } from '#shared/runtime/ids.ts';
 
 /**
  * The inbound e-mail event (SPEC §4): its schema, which also generates the OpenAPI document, and
- * `parseEventBatch`, which turns a request body into accepted events or one 400 listing every problem.
+ * `parseEventBatch`, which turns a request body into accepted events or one InvalidEvents listing
+ * every problem.
  */
 
 export const EVENT_TYPES = ['sent', 'delivery', 'open', 'click', 'bounce', 'failure', 'unsubscribe', 'abuse'] as const;
@@ -195,23 +200,24 @@ export const eventsRequestSchema = z
 // ---- parsing ----
 
 /**
- * Validates an already JSON-parsed `POST /v1/events` body. All or nothing: any problem throws one 400
- * with a detail per problem; it never throws anything but ApiError.
+ * Validates an already JSON-parsed `POST /v1/events` body. All or nothing: any problem throws one
+ * InvalidEvents with every problem; it never throws anything else.
  */
 export function parseEventBatch(payload: unknown, receivedAt: Date): MailEvent[] {
   if (!isObject(payload)) {
-    throw badRequest('invalid_events', 'The body must be one event object or {"events": [...]}.');
+    throw new InvalidEvents('The body must be one event object or {"events": [...]}.');
   }
   const isBatch = Object.hasOwn(payload, 'events');
   const rawEvents = isBatch ? payload.events : [payload];
   // Size problems of the whole batch get one clear sentence rather than a detail per event.
   if (Array.isArray(rawEvents) && rawEvents.length === 0) {
-    throw badRequest('invalid_events', 'The events array is empty: send at least one event.');
+    throw new InvalidEvents('The events array is empty: send at least one event.');
   }
   if (Array.isArray(rawEvents) && rawEvents.length > LIMITS.maxEventsPerRequest) {
-    throw badRequest(
-      'too_many_events',
+    throw new InvalidEvents(
       `A request may hold at most ${LIMITS.maxEventsPerRequest} events; this one has ${rawEvents.length}.`,
+      [],
+      'too-many',
     );
   }
 
@@ -224,7 +230,7 @@ export function parseEventBatch(payload: unknown, receivedAt: Date): MailEvent[]
     // Sorted by event (stable), so each event's problems read together.
     const details = problems.sort((a, b) => a.event - b.event).map((problem) => problem.detail);
     const count = details.length === 1 ? '1 problem was' : `${details.length} problems were`;
-    throw badRequest('invalid_events', `No events were accepted: ${count} found (see details).`, details);
+    throw new InvalidEvents(`No events were accepted: ${count} found (see details).`, details);
   }
 
   const events = 'events' in result.data ? result.data.events : [result.data];
@@ -235,10 +241,25 @@ export function parseEventBatch(payload: unknown, receivedAt: Date): MailEvent[]
   }));
 }
 
+/**
+ * Why a request's events are refused, every problem at once (a path and a sentence each): the http
+ * edge answers 400 `invalid_events`, or `too_many_events` when the batch is over the count.
+ */
+export class InvalidEvents extends Error {
+  override readonly name = 'InvalidEvents';
+  constructor(
+    message: string,
+    readonly problems: SchemaProblem[] = [],
+    readonly reason: 'invalid' | 'too-many' = 'invalid',
+  ) {
+    super(message);
+  }
+}
+
 /** A detail, and the index of the event it belongs to (-1 for the envelope) for ordering. */
 interface Problem {
   event: number;
-  detail: ErrorDetail;
+  detail: SchemaProblem;
 }
 
 /** Checks that need the receipt time or the other events, which a schema of one event cannot do. */

@@ -9,6 +9,7 @@ import {
   ApiError,
   badRequest,
   forbidden,
+  fromDomainError,
   payloadTooLarge,
   serviceUnavailable,
   unauthorized,
@@ -52,6 +53,8 @@ export function apiHandler(route: (event: ApiEvent, context: Context) => Promise
         return jsonResponse(result.status, result.body, result.headers);
       } catch (error) {
         if (error instanceof ApiError) return errorResponse(error);
+        const answer = fromDomainError(error);
+        if (answer) return errorResponse(answer);
         if (isAwsOutage(error)) {
           logger.warn('An AWS service failed after the SDK’s retries; answered 503', { error: (error as Error).name });
           return errorResponse(awsUnavailable());

@@ -1,7 +1,12 @@
+import { InvalidEvents } from '#shared/events/mail-event.ts';
+import { TooManyChecks } from '#shared/loops/check-limits.ts';
+import { InvalidCursor } from '#shared/store/cursors.ts';
+
 /**
- * The one error shape of the API (SPEC §3). Domain code throws ApiError; the HTTP layer turns it
- * into `{"error": {"code", "message", "details"?}}` with its status. Anything else that escapes a
- * handler is a bug and is answered as a 500 without internals.
+ * The one error shape of the API (SPEC §3). The http edge and the handlers throw ApiError, and
+ * `fromDomainError` turns what the domain and the store say went wrong into one; the HTTP layer
+ * answers it as `{"error": {"code", "message", "details"?}}` with its status. Anything else that
+ * escapes a handler is a bug and is answered as a 500 without internals.
  */
 export interface ErrorDetail {
   /** Where in the request the problem is, e.g. `events[3].type`. */
@@ -60,3 +65,21 @@ export const RETRY_AFTER_SECONDS = 5;
  */
 export const serviceUnavailable = (message: string) =>
   new ApiError(503, 'service_unavailable', message, { headers: { 'retry-after': String(RETRY_AFTER_SECONDS) } });
+
+/** The ApiError that answers an error the domain or the store threw in its own terms, if it is one. */
+export function fromDomainError(error: unknown): ApiError | undefined {
+  if (error instanceof InvalidEvents) {
+    return badRequest(
+      error.reason === 'too-many' ? 'too_many_events' : 'invalid_events',
+      error.message,
+      error.problems,
+    );
+  }
+  if (error instanceof InvalidCursor) return badRequest('invalid_cursor', error.message);
+  if (error instanceof TooManyChecks) {
+    return new ApiError(429, 'too_many_requests', error.message, {
+      headers: { 'retry-after': String(error.retryAfterSeconds) },
+    });
+  }
+  return undefined;
+}

@@ -62,6 +62,23 @@ export function keepsForReplay(loop: LoopRecord | undefined, type: string): loop
   return !!loop && loop.status === 'disabled' && loop.enabled && (loop.events as string[]).includes(type);
 }
 
+/**
+ * What becomes of an event of this type for this loop: the one rule that fanout (queue a delivery
+ * or not), deliver (before each attempt) and dead-letters (which loops an event that never fanned
+ * out was for) ask alike.
+ *   send             the loop receives it (receivesEvent);
+ *   keep-for-replay  a 410 disabled the loop: the delivery is recorded as a failure, unsent, so
+ *                    that a replay sends it once the receiver is back (keepsForReplay);
+ *   drop             the account chose (deleted, disabled, unverified, unsubscribed): nothing.
+ */
+export type DeliveryDecision = 'send' | 'keep-for-replay' | 'drop';
+
+export function deliveryDecision(loop: LoopRecord | undefined, type: string): DeliveryDecision {
+  if (receivesEvent(loop, type)) return 'send';
+  if (keepsForReplay(loop, type)) return 'keep-for-replay';
+  return 'drop';
+}
+
 /** The secrets that sign at `now`: the current one, and the previous one until its expiry. */
 export function activeSecrets(loop: LoopRecord, now: Date): string[] {
   return loop.secrets

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { USER_AGENT } from '#shared/delivery/attempt.ts';
-import { OutboundError, type OutboundPolicy, send } from '#shared/outbound/client.ts';
+import { OutboundError, type OutboundPolicy, send, USER_AGENT } from '#shared/outbound/client.ts';
 import type { LoopRecord, LoopVerification } from './loop.ts';
 
 /** SPEC §6: the system keeps checking an unverified loop for 7 days. */

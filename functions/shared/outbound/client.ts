@@ -1,6 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import http, { type IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
+import packageJson from '../../../package.json' with { type: 'json' };
 import { type PinnedAgent, agentFor } from './connections.ts';
 import { type TargetPolicy, addressAllowed, blockedReason, checkTargetUrl, hostOf, parseIp } from './guard.ts';
 
@@ -17,6 +18,9 @@ export interface OutboundPolicy extends TargetPolicy {
   /** Resolves a host name to its addresses; injectable for tests. Default: the system resolver (`dns.lookup`). */
   resolve?: (hostname: string) => Promise<string[]>;
 }
+
+/** How every request we send (a delivery, a verification fetch, a test) names its sender. */
+export const USER_AGENT = `FeedbackLoops/${packageJson.version}`;
 
 export interface OutboundRequest {
   method: 'GET' | 'POST';

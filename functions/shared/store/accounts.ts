@@ -1,7 +1,8 @@
 import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { AccountRecord, ApiKeyRecord } from '#shared/accounts/account.ts';
 import { dynamo } from '#shared/runtime/dynamo.ts';
-import { ACCOUNTS_INDEX, INDEX_NAME, type Page, TABLE, decodeCursor, itemKeys, pageOf, transact } from './table.ts';
+import { type Page, decodeCursor, pageOf } from './cursors.ts';
+import { ACCOUNTS_INDEX, INDEX_NAME, TABLE, itemKeys, transact } from './table.ts';
 
 /** Accounts and their API keys (only a key's hash is stored). */
 

@@ -1,16 +1,14 @@
 import { DeleteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { FAILURE_RETENTION_DAYS, type FailureRecord } from '#shared/delivery/failure.ts';
 import { dynamo } from '#shared/runtime/dynamo.ts';
+import { type Page, decodeCursor, pageOf } from './cursors.ts';
 import {
   INDEX_NAME,
-  type Page,
   TABLE,
   batchGet,
-  decodeCursor,
   expired,
   expiresAfterDays,
   itemKeys,
-  pageOf,
   queryAll,
   isConditionalCheckFailure,
 } from './table.ts';

@@ -1,16 +1,14 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { type LoopRecord, withGone } from '#shared/loops/loop.ts';
 import { dynamo } from '#shared/runtime/dynamo.ts';
+import { type Page, decodeCursor, pageOf } from './cursors.ts';
 import {
   ConditionFailed,
   INDEX_NAME,
   PENDING_VERIFICATION,
-  type Page,
   TABLE,
   batchGet,
-  decodeCursor,
   itemKeys,
-  pageOf,
   queryAll,
   transact,
   isConditionalCheckFailure,

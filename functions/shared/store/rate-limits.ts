@@ -1,6 +1,8 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '#shared/runtime/dynamo.ts';
-import { TABLE, isConditionalCheckFailure } from './table.ts';
+import { CHECK_LIMITS, TooManyChecks } from '#shared/loops/check-limits.ts';
+import type { LoopRecord } from '#shared/loops/loop.ts';
+import { TABLE, isConditionalCheckFailure, itemKeys } from './table.ts';
 
 /**
  * Rate limits that hold across execution environments: one counter item per subject in the table,
@@ -14,6 +16,15 @@ export interface RateLimit {
 }
 
 type Key = { pk: string; sk: string };
+
+/** Counts one check of `loop` (a verification or a test), or throws TooManyChecks (CHECK_LIMITS). */
+export async function countCheck(loop: LoopRecord, now: Date): Promise<void> {
+  const { perLoop, perAccount } = CHECK_LIMITS;
+  const loopWait = await takeRateToken(itemKeys.rateCounter(loop.accountId, loop.id), perLoop, now);
+  if (loopWait !== undefined) throw new TooManyChecks('loop', perLoop.limit, loopWait);
+  const accountWait = await takeRateToken(itemKeys.rateCounter(loop.accountId, 'ACCOUNT'), perAccount, now);
+  if (accountWait !== undefined) throw new TooManyChecks('account', perAccount.limit, accountWait);
+}
 
 /** Counts one request against `key`: undefined when it may go ahead, else the seconds until it may. */
 export async function takeRateToken(key: Key, rule: RateLimit, now: Date): Promise<number | undefined> {

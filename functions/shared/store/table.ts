@@ -10,7 +10,6 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '#shared/runtime/dynamo.ts';
 import { requireEnv } from '#shared/runtime/config.ts';
-import { badRequest } from '#shared/http/errors.ts';
 import { ENV } from '#shared/runtime/env-names.ts';
 
 /**
@@ -69,11 +68,6 @@ export function expired(item: Record<string, unknown>, now: Date): boolean {
 export const ACCOUNTS_INDEX = { gsi1pk: 'ACCOUNTS' };
 export const PENDING_VERIFICATION = 'VERIFY';
 export const INDEX_NAME = 'gsi1';
-
-export interface Page<T> {
-  items: T[];
-  nextCursor?: string;
-}
 
 /** A conditional write that lost: the item is not (or no longer) as the caller expected. */
 export class ConditionFailed extends Error {
@@ -173,53 +167,4 @@ export async function transact(
     }
     throw error;
   }
-}
-
-// Cursors: the last key of a page, opaque to clients. A cursor is only accepted for the list it
-// came from, so a client cannot page through another account's items by forging one.
-
-/**
- * A page of at most `limit` items, read as `limit + 1`: the extra item only tells that more exist,
- * so a cursor is given exactly when there is a next page. The cursor is the last item's key.
- */
-export function pageOf<T>(
-  items: Record<string, unknown>[],
-  limit: number,
-  keyNames: string[],
-  convert: (item: Record<string, unknown>) => T,
-): Page<T> {
-  const shown = items.slice(0, limit);
-  const last = shown.at(-1);
-  if (items.length <= limit || !last) return { items: shown.map(convert) };
-  const key = Object.fromEntries(keyNames.map((name) => [name, last[name]]));
-  return { items: shown.map(convert), nextCursor: Buffer.from(JSON.stringify(key)).toString('base64url') };
-}
-
-/**
- * A cursor's key must be exactly one of its list's keys: DynamoDB refuses (500) any other shape,
- * and any string that is not well-formed Unicode (a lone surrogate, which JSON can spell).
- */
-export function decodeCursor(
-  cursor: string | undefined,
-  expected: Record<string, (value: string) => boolean>,
-): Record<string, unknown> | undefined {
-  if (cursor === undefined) return undefined;
-  let key: unknown;
-  try {
-    key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    key = undefined;
-  }
-  const names = Object.keys(expected);
-  const valid =
-    key !== null &&
-    typeof key === 'object' &&
-    !Array.isArray(key) &&
-    Object.keys(key).length === names.length &&
-    names.every((name) => {
-      const value = (key as Record<string, unknown>)[name];
-      return typeof value === 'string' && value.length <= 200 && value.isWellFormed() && expected[name]!(value);
-    });
-  if (!valid) throw badRequest('invalid_cursor', 'The cursor is not one this list gave out; start again without it.');
-  return key as Record<string, unknown>;
 }
