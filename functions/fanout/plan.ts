@@ -8,7 +8,7 @@ import {
 import { LIMITS, type MailEvent } from '#shared/events/mail-event.ts';
 import type { QueuedDelivery, QueuedEvent } from '#shared/events/messages.ts';
 import { eventRecord, type FiledRecord } from '#shared/logs/log-record.ts';
-import { keepsForReplay, type LoopRecord, receivesEvent } from '#shared/loops/loop.ts';
+import { deliveryDecision, type LoopRecord } from '#shared/loops/loop.ts';
 import { MAX_QUEUED_EVENT_BYTES } from '#shared/runtime/sqs-limits.ts';
 
 /**
@@ -73,7 +73,7 @@ export function fanOut(
     log: eventRecord(accountId, queued.receivedAt, enriched),
     deliveries: loops
       // A loop that a 410 disabled gets the delivery too: deliver records it as a failure to replay.
-      .filter((loop) => receivesEvent(loop, event.type) || keepsForReplay(loop, event.type))
+      .filter((loop) => deliveryDecision(loop, event.type) !== 'drop')
       .map((loop) => ({ accountId, loopId: loop.id, event: enriched })),
   };
 }

@@ -1,5 +1,5 @@
 import type { QueuedDelivery } from '#shared/events/messages.ts';
-import { keepsForReplay, type LoopRecord, receivesEvent } from '#shared/loops/loop.ts';
+import { deliveryDecision, type LoopRecord } from '#shared/loops/loop.ts';
 import type { AttemptFailure, AttemptOutcome } from './attempt.ts';
 import { nextRetryDelay } from './retry-policy.ts';
 
@@ -17,11 +17,12 @@ export type BeforeAttempt =
   /** The account chose (deleted, disabled, unsubscribed, re-pointed): nothing is sent or kept. */
   | { action: 'drop' };
 
+/** loops/loop.ts's `deliveryDecision` (the rule fanout and dead-letters ask too), as deliver carries it out. */
 export function beforeAttempt(loop: LoopRecord | undefined, type: string): BeforeAttempt {
-  if (keepsForReplay(loop, type)) {
-    return { action: 'keep', error: `not sent: the loop is disabled (${loop.disabledReason ?? 'no reason given'})` };
-  }
-  return receivesEvent(loop, type) ? { action: 'send', loop } : { action: 'drop' };
+  const decision = deliveryDecision(loop, type);
+  if (!loop || decision === 'drop') return { action: 'drop' };
+  if (decision === 'send') return { action: 'send', loop };
+  return { action: 'keep', error: `not sent: the loop is disabled (${loop.disabledReason ?? 'no reason given'})` };
 }
 
 /** After the attempt, by its outcome. */
