@@ -25,7 +25,8 @@ export const createdAccountSchema = accountSchema
   .describe('The new account with its first API key');
 export const accountListSchema = z.object({ accounts: z.array(accountSchema), nextCursor: z.string().optional() });
 
-async function newKey(accountId: string) {
+/** A new API key of the account: the key shown once, its hash and the record stored under it. */
+function newKey(accountId: string) {
   const key = generateApiKey();
   const record = { keyId: newId('key'), accountId, createdAt: clock.now().toISOString() };
   return { key, hash: hashApiKey(key), record };
@@ -34,7 +35,7 @@ async function newKey(accountId: string) {
 export async function postAccount(event: ApiEvent): Promise<ApiResult> {
   const { name } = parseRequest(createAccountSchema, readBody(event));
   const account = { id: newId('acc'), name, createdAt: clock.now().toISOString(), loopCount: 0 };
-  const { key, hash, record } = await newKey(account.id);
+  const { key, hash, record } = newKey(account.id);
   await createAccount(account, { hash, record });
   return {
     status: 201,
@@ -57,7 +58,7 @@ export async function getAccounts(event: ApiEvent): Promise<ApiResult> {
 export async function postKey(event: ApiEvent): Promise<ApiResult> {
   const accountId = event.pathParameters!.accountId!;
   if (!isId('acc', accountId)) throw notFound(`There is no account ${accountId}.`);
-  const { key, hash, record } = await newKey(accountId);
+  const { key, hash, record } = newKey(accountId);
   try {
     await addApiKey(hash, record);
   } catch (error) {

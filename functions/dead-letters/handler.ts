@@ -1,10 +1,10 @@
 import type { SQSRecord } from 'aws-lambda';
-import { failureOf } from '#shared/delivery/failure.ts';
+import { failureRecord } from '#shared/delivery/failure.ts';
 import type { QueuedDelivery, QueuedEvent } from '#shared/events/messages.ts';
 import { deliveryDecision } from '#shared/loops/loop.ts';
 import { clock } from '#shared/runtime/clock.ts';
 import { requireIntEnv } from '#shared/runtime/config.ts';
-import { Tally, logger } from '#shared/runtime/logger.ts';
+import { SummaryCounts, logger } from '#shared/runtime/logger.ts';
 import { sqsBatchHandler } from '#shared/runtime/sqs-batch.ts';
 import { recordFailure } from '#shared/store/failures.ts';
 import { listLoops } from '#shared/store/loops.ts';
@@ -22,9 +22,9 @@ const DELIVER_MAX_RECEIVES = requireIntEnv(ENV.DELIVER_MAX_RECEIVES);
  *                not enriched: fanout never got that far).
  * A message it cannot read stays in the dead-letter queue, where the operator's alarm sees it.
  */
-export const handler = sqsBatchHandler(recordDeadLetter, async () => new Tally(), logDeadLetters);
+export const handler = sqsBatchHandler(recordDeadLetter, async () => new SummaryCounts(), logDeadLetters);
 
-async function recordDeadLetter(record: SQSRecord, tally: Tally): Promise<void> {
+async function recordDeadLetter(record: SQSRecord, tally: SummaryCounts): Promise<void> {
   let message: Partial<QueuedDelivery & QueuedEvent>;
   try {
     message = JSON.parse(record.body) as Partial<QueuedDelivery & QueuedEvent>;
@@ -39,7 +39,7 @@ async function recordDeadLetter(record: SQSRecord, tally: Tally): Promise<void> 
   if (typeof message.loopId === 'string') {
     const delivery = message as QueuedDelivery;
     const error = `the delivery function failed on this delivery ${DELIVER_MAX_RECEIVES} times`;
-    await recordFailure(failureOf(delivery, DELIVER_MAX_RECEIVES, { error }, now));
+    await recordFailure(failureRecord(delivery, DELIVER_MAX_RECEIVES, { error }, now));
     tally.add('deliveries');
     tally.add('failures');
     logger.debug('Dead-lettered delivery recorded as a failure', { loopId: delivery.loopId, eventId: event.id });
@@ -50,7 +50,9 @@ async function recordDeadLetter(record: SQSRecord, tally: Tally): Promise<void> 
   const error = `the event could not be fanned out (the fanout function failed on it ${FANOUT_MAX_RECEIVES} times)`;
   await Promise.all(
     loops.map((loop) =>
-      recordFailure(failureOf({ accountId, loopId: loop.id, event: event as QueuedEvent['event'] }, 0, { error }, now)),
+      recordFailure(
+        failureRecord({ accountId, loopId: loop.id, event: event as QueuedEvent['event'] }, 0, { error }, now),
+      ),
     ),
   );
   tally.add('events');
@@ -59,7 +61,7 @@ async function recordDeadLetter(record: SQSRecord, tally: Tally): Promise<void> 
 }
 
 /** Something kept failing on these: one WARN line per batch for the operator; the account sees the failures. */
-async function logDeadLetters(tally: Tally): Promise<void> {
+async function logDeadLetters(tally: SummaryCounts): Promise<void> {
   const counts = tally.toJSON();
   if (Object.keys(counts).length) logger.warn('Dead letters recorded as failures', counts);
 }

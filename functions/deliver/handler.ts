@@ -2,7 +2,7 @@ import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { attempt, signedRequest, statusOf } from '#shared/delivery/attempt.ts';
 import { afterAttempt, beforeAttempt, statusKey } from '#shared/delivery/decision.ts';
-import { failureOf } from '#shared/delivery/failure.ts';
+import { failureRecord } from '#shared/delivery/failure.ts';
 import { toRecord } from '#shared/delivery/webhook-body.ts';
 import { isQueuedDelivery, type QueuedDelivery } from '#shared/events/messages.ts';
 import { loopErrorRecord } from '#shared/logs/log-record.ts';
@@ -12,7 +12,7 @@ import { outboundPolicyFromEnv } from '#shared/outbound/policy.ts';
 import { sqs } from '#shared/runtime/sqs.ts';
 import { clock } from '#shared/runtime/clock.ts';
 import { requireEnv, requireIntEnv, requireListEnv } from '#shared/runtime/config.ts';
-import { Tally, logger } from '#shared/runtime/logger.ts';
+import { SummaryCounts, logger } from '#shared/runtime/logger.ts';
 import { RetryLater, parseBody, sqsBatchHandler } from '#shared/runtime/sqs-batch.ts';
 import { clearFailure, recordFailure } from '#shared/store/failures.ts';
 import { type LogEntry, queueLogRecords } from '#shared/store/log-queue.ts';
@@ -46,7 +46,7 @@ export const handler = sqsBatchHandler<Batch>(
       return;
     }
     if (before.action === 'keep') {
-      await recordFailure(failureOf(delivery, 0, { error: before.error }, now));
+      await recordFailure(failureRecord(delivery, 0, { error: before.error }, now));
       batch.tally.add('recorded');
       return;
     }
@@ -85,7 +85,7 @@ export const handler = sqsBatchHandler<Batch>(
       if (disabled) batch.tally.add('disabled');
       if (disabled) logger.debug('Receiver answered 410 Gone; loop disabled', { loopId: loop.id });
     }
-    await recordFailure(failureOf(delivery, attemptNumber, failure, now));
+    await recordFailure(failureRecord(delivery, attemptNumber, failure, now));
     batch.tally.add('recorded');
     if (decision.action === 'record') logger.debug('Retries exhausted; recorded under the loop’s failures', attempted);
   },
@@ -98,7 +98,7 @@ export const handler = sqsBatchHandler<Batch>(
     ),
     loopErrors: [],
     deliveries: records.length,
-    tally: new Tally(),
+    tally: new SummaryCounts(),
   }),
   async (batch) => {
     await logLoopErrors(batch);
@@ -114,7 +114,7 @@ interface Batch {
   loops: Map<string, LoopRecord>;
   loopErrors: LogEntry[];
   deliveries: number;
-  tally: Tally;
+  tally: SummaryCounts;
 }
 
 /**

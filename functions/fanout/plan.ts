@@ -51,7 +51,7 @@ export function planBatch(events: QueuedEvent[]): BatchPlan {
  * nor logged again. An id the service made needs no claim.
  */
 export function claimOf(queued: QueuedEvent): { accountId: string; id: string; days: number } | undefined {
-  if (!queued.clientId) return undefined;
+  if (!queued.idFromClient) return undefined;
   return { accountId: queued.accountId, id: queued.event.id, days: LIMITS.idempotencyWindowDays };
 }
 

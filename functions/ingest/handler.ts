@@ -26,7 +26,7 @@ export const handler = apiHandler(async (event, context) => {
       accountId,
       receivedAt: receivedAt.toISOString(),
       event: mailEvent,
-      ...(clientIds.has(mailEvent.id) ? { clientId: true } : {}),
+      ...(clientIds.has(mailEvent.id) ? { idFromClient: true } : {}),
     })),
     AbortSignal.timeout(Math.max(0, context.getRemainingTimeInMillis() - ANSWER_MARGIN_MS)),
   );

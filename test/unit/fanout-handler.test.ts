@@ -443,7 +443,7 @@ describe('fanout: which loops get a delivery (SPEC §5)', () => {
 describe('fanout: client ids are idempotency keys (SPEC §4)', () => {
   beforeEach(() => storeLoops(loopRecord()));
 
-  const withClientId = (id: string) => queuedEvent(mailEvent({ id }), { clientId: true });
+  const withClientId = (id: string) => queuedEvent(mailEvent({ id }), { idFromClient: true });
   const claims = () => table.requestsOf('PutItem').filter((request) => request.writtenKeys[0]!.startsWith('EVENTID#'));
 
   it('claims each client id with one conditional write and delivers the event', async () => {

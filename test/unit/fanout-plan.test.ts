@@ -59,9 +59,9 @@ describe('planBatch: what the batch stores and reads (SPEC §4)', () => {
 
 describe('claimOf: an event with a client id claims it first (SPEC §4)', () => {
   it.each([
-    ['a client id', { clientId: true }, { accountId: ACCOUNT_ID, id: 'client-1', days: 7 }],
+    ['a client id', { idFromClient: true }, { accountId: ACCOUNT_ID, id: 'client-1', days: 7 }],
     ['an id the service made', {}, undefined],
-    ['clientId false', { clientId: false }, undefined],
+    ['idFromClient false', { idFromClient: false }, undefined],
   ])('%s', (_case, overrides, claim) => {
     expect(claimOf(queuedEvent(mailEvent({ id: 'client-1' }), overrides))).toEqual(claim);
   });

@@ -37,7 +37,7 @@ export function toFailureView(failure: FailureRecord): FailureView {
 }
 
 /** The failure of a delivery after `attempts` attempts in this schedule (plus those before a replay). */
-export function failureOf(
+export function failureRecord(
   delivery: QueuedDelivery,
   attempts: number,
   last: { status?: number; error: string },

@@ -6,7 +6,7 @@ export interface QueuedEvent {
   receivedAt: string;
   event: MailEvent;
   /** The client gave the event's id: it is an idempotency key (SPEC §4). */
-  clientId?: boolean;
+  idFromClient?: boolean;
 }
 
 /** A message on the deliveries queue: one (enriched) event for one loop. */

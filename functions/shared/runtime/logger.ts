@@ -9,7 +9,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 export const logger = new Logger({ serviceName: 'feedback-loops' });
 
 /** What one invocation did, counted for its summary line: `{delivered: 8, statuses: {200: 8}}`. */
-export class Tally {
+export class SummaryCounts {
   private readonly counts: Record<string, number | Record<string, number>> = {};
 
   add(name: string, by = 1): void {

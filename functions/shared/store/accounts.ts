@@ -26,11 +26,6 @@ export async function createAccount(
   );
 }
 
-export async function getAccount(accountId: string): Promise<AccountRecord | undefined> {
-  const { Item } = await dynamo.send(new GetCommand({ TableName: TABLE(), Key: itemKeys.account(accountId) }));
-  return Item ? { id: Item.id, name: Item.name, createdAt: Item.createdAt, loopCount: Item.loopCount ?? 0 } : undefined;
-}
-
 export async function listAccounts(limit: number, cursor: string | undefined): Promise<Page<AccountRecord>> {
   const page = await dynamo.send(
     new QueryCommand({
