@@ -81,9 +81,10 @@ export const handler = sqsBatchHandler<Batch>(
       );
     }
     if (decision.action === 'disable') {
-      const disabled = await disableAfterGone(loop, failure.error, clock.now());
-      if (disabled) batch.tally.add('disabled');
-      if (disabled) logger.debug('Receiver answered 410 Gone; loop disabled', { loopId: loop.id });
+      if (await disableAfterGone(loop, failure.error, clock.now())) {
+        batch.tally.add('disabled');
+        logger.debug('Receiver answered 410 Gone; loop disabled', { loopId: loop.id });
+      }
     }
     await recordFailure(failureRecord(delivery, attemptNumber, failure, now));
     batch.tally.add('recorded');
