@@ -45,7 +45,7 @@ function testResult(outcome: AttemptOutcome): TestResult {
   if (outcome.ok) return { delivered: true, status: outcome.status, durationMs: outcome.durationMs };
   return {
     delivered: false,
-    ...(outcome.status !== undefined ? { status: outcome.status } : {}),
+    ...(outcome.kind === 'status' ? { status: outcome.status } : {}),
     error: outcome.error,
     durationMs: outcome.durationMs,
   };

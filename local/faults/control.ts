@@ -15,8 +15,9 @@ export interface Controlled {
  *                                      "kind"?: "throttle"|"error"|"timeout"|"mixed"}` fails a share of
  *                                      the functions' AWS calls; GET /faults shows it and what it failed;
  *   DELETE /faults                     stops failing them;
- *   POST   /functions/<name>/crash     `{"at"?: "sqs:SendMessageBatch"}` kills the function's process at
- *                                      its next AWS call of an invocation (answers once it has);
+ *   POST   /functions/<name>/crash     `{"at"?: "sqs:SendMessageBatch", "armed"?: true}` kills the function's
+ *                                      process at its next AWS call of an invocation (answers once it has,
+ *                                      or with `armed`, once it is set); GET …/crash says whether it still is;
  *   POST   /pollers/<name>/pause       a queue's poller takes no more messages (answers once it has
  *                                      stopped), …/resume starts it again; GET /pollers lists them.
  * A function or poller is named by its logical id, physical name, or a unique part of either
@@ -55,12 +56,16 @@ export async function handleControl(
   }
 
   const crash = /^\/functions\/([^/]+)\/crash$/.exec(url);
-  if (crash && method === 'POST') {
+  if (crash && (method === 'POST' || method === 'GET')) {
     const fn = named(twin.functions.values(), decodeURIComponent(crash[1]!), (f) => [f.spec.logicalId, f.spec.name]);
     if (typeof fn === 'string') return reply(404, { error: fn });
-    const at = (await readJson(request))?.at;
-    const [service, action] = typeof at === 'string' ? at.split(':') : [];
-    await fn.crashAt({ service, action: action === '*' ? undefined : action });
+    if (method === 'GET') return reply(200, { function: fn.spec.name, armed: fn.crashArmed });
+    const body = await readJson(request);
+    const [service, action] = typeof body?.at === 'string' ? body.at.split(':') : [];
+    const crashed = fn.crashAt({ service, action: action === '*' ? undefined : action });
+    // `"armed": true` answers once the crash is set (GET tells when it has happened); otherwise once it happened.
+    if (body?.armed === true) return reply(200, { armed: fn.spec.name });
+    await crashed;
     return reply(200, { crashed: fn.spec.name });
   }
 

@@ -146,6 +146,11 @@ export class LocalFunction {
    * (`service:Action`, or any), once the emulator has done what it asked but before the function
    * hears back. Resolves when it has happened; later invocations get a fresh environment.
    */
+  /** Whether a crash is set and has not happened yet. */
+  get crashArmed(): boolean {
+    return this.crash !== undefined;
+  }
+
   crashAt(call: { service?: string; action?: string } = {}): Promise<void> {
     return new Promise((resolve) => (this.crash = { ...call, crashed: resolve }));
   }

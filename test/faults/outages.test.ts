@@ -58,6 +58,13 @@ async function scenario(name: string) {
   return { receiver, tally, ...(await seedLoop(receiver, name.replace(/\W+/g, '-'))) };
 }
 
+/** Sets the crash, and only once it is set resumes the poller whose batch it kills; waits until it happened. */
+async function crashWhenResumed(fn: string, at: string, resume: string): Promise<void> {
+  await control('POST', `/functions/${fn}/crash`, { at, armed: true });
+  await control('POST', resume);
+  await until(`${fn} killed at ${at}`, async () => !(await control('GET', `/functions/${fn}/crash`)).armed, 60_000);
+}
+
 /** A function's process killed mid-batch: its poller is paused while the batch gathers, so the batch that dies is this one. */
 async function crashMidBatch(fn: string, at: string, queue: string, events: number, name: string) {
   const setup = await scenario(name);
@@ -69,10 +76,7 @@ async function crashMidBatch(fn: string, at: string, queue: string, events: numb
     async () => (await messagesIn(queue, 'ApproximateNumberOfMessages')) >= events,
     30_000,
   );
-  const crashed = control('POST', `/functions/${fn}/crash`, { at });
-  await sleep(300);
-  await control('POST', `/pollers/${poller}/resume`);
-  await crashed;
+  await crashWhenResumed(fn, at, `/pollers/${poller}/resume`);
   return { ...setup, crashedAt: Date.now() };
 }
 
@@ -104,10 +108,7 @@ const logWriterCrash = fanoutCrash.then(async () => {
     async () => (await messagesIn('LogQueue', 'ApproximateNumberOfMessages')) > 0,
     30_000,
   );
-  const crashed = control('POST', '/functions/LogWriterFunction/crash', { at: 's3:PutObject' });
-  await sleep(300);
-  await control('POST', `${poller}/resume`);
-  await crashed;
+  await crashWhenResumed('LogWriterFunction', 's3:PutObject', `${poller}/resume`);
   return { ...setup, crashedAt: Date.now() };
 });
 const crashesSetUp = logWriterCrash.then(

@@ -98,15 +98,15 @@ describe('classifyResponse', () => {
   it.each([100, 199, 301, 302, 304, 400, 404, 429, 500, 503])('counts %i as a failed attempt', (status) => {
     expect(classifyResponse(response(status), now, 5)).toEqual({
       ok: false,
+      kind: 'status',
       status,
       error: `HTTP ${status}`,
-      gone: false,
       durationMs: 5,
     });
   });
 
-  it('marks 410 as gone', () => {
-    expect(classifyResponse(response(410), now, 1)).toMatchObject({ ok: false, status: 410, gone: true });
+  it('keeps the status of a 410 (Gone), which the decision reads to disable the loop', () => {
+    expect(classifyResponse(response(410), now, 1)).toMatchObject({ ok: false, kind: 'status', status: 410 });
   });
 
   it('reads Retry-After in seconds or as an HTTP date, and ignores it when unreadable', () => {
@@ -141,24 +141,34 @@ describe('attempt', () => {
       () => 42,
     );
     expect(sent).toEqual([request]);
-    expect(outcome).toEqual({ ok: false, status: 500, error: 'HTTP 500', gone: false, retryAfter: 7, durationMs: 42 });
+    expect(outcome).toEqual({
+      ok: false,
+      kind: 'status',
+      status: 500,
+      error: 'HTTP 500',
+      retryAfter: 7,
+      durationMs: 42,
+    });
   });
 
   it.each([
     ['timeout', 'no complete answer within 1000 ms'],
     ['connection', 'connect ECONNREFUSED 203.0.113.1:443'],
     ['blocked', '10.0.0.1 is a blocked address (private network)'],
-  ] as const)('turns a %s of the client into a failed attempt without a status', async (failure, message) => {
-    const outcome = await attempt(
-      async () => {
-        throw new OutboundError(failure, message);
-      },
-      request,
-      now,
-      () => 3,
-    );
-    expect(outcome).toEqual({ ok: false, error: `${failure}: ${message}`, gone: false, durationMs: 3 });
-  });
+  ] as const)(
+    'turns a %s of the client into a failed attempt of that kind, without a status',
+    async (failure, message) => {
+      const outcome = await attempt(
+        async () => {
+          throw new OutboundError(failure, message);
+        },
+        request,
+        now,
+        () => 3,
+      );
+      expect(outcome).toEqual({ ok: false, kind: failure, error: `${failure}: ${message}`, durationMs: 3 });
+    },
+  );
 
   it('lets any other error through: a bug of ours is not the receiver’s failed attempt', async () => {
     const bug = new TypeError('cannot read properties of undefined');

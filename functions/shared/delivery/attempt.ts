@@ -1,5 +1,11 @@
 import { activeSecrets, type LoopRecord } from '#shared/loops/loop.ts';
-import { OutboundError, type OutboundRequest, type OutboundResponse, USER_AGENT } from '#shared/outbound/client.ts';
+import {
+  OutboundError,
+  type OutboundFailure,
+  type OutboundRequest,
+  type OutboundResponse,
+  USER_AGENT,
+} from '#shared/outbound/client.ts';
 import { parseRetryAfter } from './retry-policy.ts';
 import { webhookHeaders } from './signing.ts';
 import { encodeBody, type WebhookRecord } from './webhook-body.ts';
@@ -31,20 +37,37 @@ export function signedRequest(
   return { method: 'POST', url: loop.url, headers, body, timeoutMs, maxResponseBytes: MAX_RESPONSE_BYTES };
 }
 
-export type AttemptOutcome =
-  | { ok: true; status: number; durationMs: number }
+/**
+ * What one attempt came to. A failure says of what kind, so that nothing has to read it back out
+ * of its words: the receiver answered a status other than 2xx, or it did not answer at all (the
+ * guarded client's `timeout`, `connection` or `blocked`). `error` is the same in words, for people
+ * and the logs: `HTTP 500`, `timeout: …`, `connection: …`, `blocked: …`.
+ */
+export type AttemptOutcome = Delivered | AttemptFailure;
+
+export interface Delivered {
+  ok: true;
+  status: number;
+  durationMs: number;
+}
+
+export type AttemptFailure =
   | {
       ok: false;
-      /** The receiver's status, when it answered. */
-      status?: number;
-      /** What went wrong, in words: `HTTP 500`, `timeout: …`, `connection: …`, `blocked: …`. */
+      kind: 'status';
+      /** The receiver's status. */
+      status: number;
       error: string;
       /** Seconds the receiver asked to wait (Retry-After). */
       retryAfter?: number;
-      /** 410 Gone: the receiver wants nothing more; the loop is disabled (SPEC §5). */
-      gone: boolean;
       durationMs: number;
-    };
+    }
+  | { ok: false; kind: OutboundFailure; error: string; durationMs: number };
+
+/** The receiver's status, when it answered. */
+export function statusOf(outcome: AttemptOutcome): number | undefined {
+  return outcome.ok || outcome.kind === 'status' ? outcome.status : undefined;
+}
 
 /** Anything but a 2xx is a failed attempt, a redirect included (never followed). */
 export function classifyResponse(response: OutboundResponse, now: Date, durationMs: number): AttemptOutcome {
@@ -53,9 +76,9 @@ export function classifyResponse(response: OutboundResponse, now: Date, duration
   const retryAfter = parseRetryAfter(headerValue(response.headers['retry-after']), now);
   return {
     ok: false,
+    kind: 'status',
     status,
     error: `HTTP ${status}`,
-    gone: status === 410,
     durationMs,
     ...(retryAfter !== undefined ? { retryAfter } : {}),
   };
@@ -74,7 +97,7 @@ export async function attempt(
   } catch (error) {
     // Anything else is a bug of ours, not the receiver's failure: it must not count as an attempt.
     if (!(error instanceof OutboundError)) throw error;
-    return { ok: false, error: `${error.failure}: ${error.message}`, gone: false, durationMs: elapsed() };
+    return { ok: false, kind: error.failure, error: `${error.failure}: ${error.message}`, durationMs: elapsed() };
   }
 }
 

@@ -1,5 +1,8 @@
-import { RECORD_FIELDS, type WebhookRecord } from '#shared/delivery/webhook-body.ts';
+import type { AttemptFailure } from '#shared/delivery/attempt.ts';
+import { RECORD_FIELDS, toRecord, type WebhookRecord } from '#shared/delivery/webhook-body.ts';
 import type { EventType } from '#shared/events/event-types.ts';
+import type { MailEvent } from '#shared/events/mail-event.ts';
+import type { QueuedDelivery } from '#shared/events/messages.ts';
 
 /**
  * The log files (SPEC §8): per account, per UTC day (the day the event was accepted), per type,
@@ -39,6 +42,47 @@ export interface LoopErrorRecord {
 }
 
 export type LogRecord = WebhookRecord | LoopErrorRecord;
+
+/** A record with the file it goes to: its account's, of that day, of that prefix. */
+export interface FiledRecord {
+  accountId: string;
+  date: string;
+  prefix: LogPrefix;
+  record: LogRecord;
+}
+
+/** An accepted event's record, in the file of its type and of the day it was accepted. */
+export function eventRecord(accountId: string, receivedAt: string, event: MailEvent): FiledRecord {
+  return {
+    accountId,
+    date: logDate(receivedAt),
+    prefix: EVENT_LOG_PREFIXES[event.type as EventType],
+    record: toRecord(event),
+  };
+}
+
+/**
+ * A failed attempt as its record in the account's `loop-errors` file of the attempt's day. Its
+ * number counts the attempts before a replay too, as the failure's `attempts` does.
+ */
+export function loopErrorRecord(
+  delivery: QueuedDelivery,
+  loop: { accountId: string; id: string; url: string },
+  attempt: number,
+  failure: AttemptFailure,
+  now: Date,
+): FiledRecord & { record: LoopErrorRecord } {
+  const record: LoopErrorRecord = {
+    time: Math.floor(now.getTime() / 1000),
+    eventId: delivery.event.id,
+    type: delivery.event.type,
+    loopId: loop.id,
+    url: loop.url,
+    attempt: (delivery.replayOf?.attempts ?? 0) + attempt,
+    ...(failure.kind === 'status' ? { status: failure.status } : { error: failure.error }),
+  };
+  return { accountId: loop.accountId, date: logDate(now), prefix: LOOP_ERRORS, record };
+}
 
 /** The columns of a file's CSV header, in order: every field a record of that file may have. */
 export const EVENT_COLUMNS = RECORD_FIELDS;

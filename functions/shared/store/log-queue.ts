@@ -1,4 +1,4 @@
-import type { LogPrefix, LogRecord, QueuedLogRecords } from '#shared/logs/log-record.ts';
+import type { FiledRecord, LogRecord, QueuedLogRecords } from '#shared/logs/log-record.ts';
 import { bySourceMessage, sendBatches } from '#shared/runtime/sqs-send.ts';
 import { SQS_LIMITS } from '#shared/runtime/sqs-limits.ts';
 import { requireEnv } from '#shared/runtime/config.ts';
@@ -13,11 +13,8 @@ import { ENV } from '#shared/runtime/env-names.ts';
 /** Room for a message's envelope around its records. */
 const ENVELOPE_BYTES = 512;
 
-export interface LogEntry {
-  accountId: string;
-  date: string;
-  prefix: LogPrefix;
-  record: LogRecord;
+/** A record with its file (logs/ builds them: eventRecord, loopErrorRecord), and whose it is. */
+export interface LogEntry extends FiledRecord {
   /** The SQS message id of the record it comes from: its failure is reported back per source. */
   sourceMessageId: string;
 }

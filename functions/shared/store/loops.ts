@@ -1,5 +1,5 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import type { LoopRecord } from '#shared/loops/loop.ts';
+import { type LoopRecord, withGone } from '#shared/loops/loop.ts';
 import { dynamo } from '#shared/runtime/dynamo.ts';
 import { type Page, decodeCursor, pageOf } from './cursors.ts';
 import {
@@ -52,6 +52,25 @@ export async function saveLoop(loop: LoopRecord, previousUpdatedAt: string): Pro
     if (isConditionalCheckFailure(error)) throw new ConditionFailed('the loop changed meanwhile');
     throw error;
   }
+}
+
+/**
+ * Disables the loop after its receiver answered 410 Gone (`answer`, e.g. `HTTP 410`). A change made
+ * meanwhile is read again and the 410 applied to it (at most three times), unless the loop is no
+ * longer verified by then (deleted, disabled, re-pointed): answers whether this call disabled it.
+ */
+export async function disableAfterGone(loop: LoopRecord, answer: string, now: Date): Promise<boolean> {
+  let current: LoopRecord | undefined = loop;
+  for (let tries = 0; current && current.status === 'verified' && tries < 3; tries++) {
+    try {
+      await saveLoop(withGone(current, answer, now), current.updatedAt);
+      return true;
+    } catch (error) {
+      if (!(error instanceof ConditionFailed)) throw error;
+      current = await getLoop(loop.accountId, loop.id);
+    }
+  }
+  return false;
 }
 
 /**
