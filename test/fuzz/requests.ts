@@ -43,6 +43,7 @@ const WRITES = new Set([
 
 /** The parameters a valid request uses, per route: own loops the route may act on. */
 const VALID_PARAMS: Record<string, Record<string, string[]>> = {
+  'GET /v1/accounts/{accountId}/keys': { accountId: ['{{A.accountId}}', '{{B.accountId}}'] },
   'POST /v1/accounts/{accountId}/keys': { accountId: ['{{A.accountId}}', '{{B.accountId}}'] },
   'DELETE /v1/accounts/{accountId}/keys/{keyId}': { accountId: ['{{A.accountId}}'], keyId: ['{{A.createdKey}}'] },
   'GET /v1/loops/{loopId}': { loopId: ['{{A.verified}}', '{{A.unverified}}', '{{A.scratch}}'] },
