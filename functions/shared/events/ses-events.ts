@@ -22,8 +22,6 @@ const CONFIGURATION_SET_TAG = 'ses:configuration-set';
 export const MAX_SES_RECIPIENTS = 50;
 /** EventBridge's own limit on an event: anything bigger was not put there by SES. */
 export const MAX_SES_EVENT_BYTES = 256 * 1024;
-/** An SES configuration set's name: 1–64 letters, digits, `_` and `-`. */
-export const CONFIGURATION_SET_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** The EventBridge detail types of SES event publishing (the rule's pattern lists them). */
 export const SES_DETAIL_TYPES = [
