@@ -23,20 +23,6 @@ export const MAX_SES_RECIPIENTS = 50;
 /** EventBridge's own limit on an event: anything bigger was not put there by SES. */
 export const MAX_SES_EVENT_BYTES = 256 * 1024;
 
-/** The EventBridge detail types of SES event publishing (the rule's pattern lists them). */
-export const SES_DETAIL_TYPES = [
-  'Email Sent',
-  'Email Delivered',
-  'Email Opened',
-  'Email Clicked',
-  'Email Bounced',
-  'Email Complaint Received',
-  'Email Rejected',
-  'Email Rendering Failed',
-  'Email Delivery Delayed',
-  'Email Subscribed',
-] as const;
-
 export type SesReading =
   /** Events of ours, and where the account is named. */
   | { kind: 'events'; messageId: string; accountTag?: string; configurationSet?: string; events: MailEvent[] }
