@@ -100,6 +100,7 @@ async function keep(event: SesEvent, reason: 'unreadable' | 'no-account', why: s
     why,
     sesEventId: event.id,
     detailType: event['detail-type'],
+    ...messageOf(event),
     ...(reading && { messageId: reading.messageId, configurationSet: reading.configurationSet }),
   };
   logger.warn(SES_NOT_DELIVERED, about);
@@ -115,4 +116,11 @@ async function keep(event: SesEvent, reason: 'unreadable' | 'no-account', why: s
   const notSent = await sendBatches(KEPT_QUEUE_URL, [{ body }], { resendOnce: true });
   // Not kept: EventBridge tries again, and in the end puts the event on the same queue itself.
   if (notSent.length) throw new Error(`Keeping an SES event failed: ${String(notSent[0]!.reason)}`);
+}
+
+/** The SES message id of an event that could not be read, when it has one worth showing. */
+function messageOf(event: SesEvent): { messageId?: string } {
+  const mail = (event.detail as { mail?: { messageId?: unknown } } | null)?.mail;
+  const id = typeof mail === 'object' && mail !== null ? mail.messageId : undefined;
+  return typeof id === 'string' && id.length <= 256 ? { messageId: id } : {};
 }

@@ -3,6 +3,7 @@ import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-clo
 import { type Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { FilterPattern, MetricFilter } from 'aws-cdk-lib/aws-logs';
 import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -52,8 +53,15 @@ export class SesSource extends Construct {
       .sendsTo(ENV.EVENTS_QUEUE_URL, props.eventsQueue)
       .sendsTo(ENV.DEAD_LETTER_QUEUE_URL, this.deadLetterQueue);
 
-    // EventBridge invokes a Lambda target with one event at a time (rule targets do not batch for
-    // Lambda); it retries a failed invocation with backoff for up to a day, then dead-letters it.
+    // EventBridge invokes a Lambda target asynchronously, one event at a time (rule targets do not
+    // batch for Lambda). What it cannot hand over it retries for up to a day, then dead-letters; an
+    // invocation that throws (the events queue failed) Lambda retries twice, then sends it to the
+    // same queue as a destination record: nothing is lost, nothing is retried forever.
+    this.fn.configureAsyncInvoke({
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(6),
+      onFailure: new SqsDestination(this.deadLetterQueue),
+    });
     this.rule = new Rule(this, 'Rule', {
       description: 'SES event publishing (configuration sets with an EventBridge destination), SPEC §14',
       eventPattern: { source: ['aws.ses'], detailType: [...SES_DETAIL_TYPES] },
