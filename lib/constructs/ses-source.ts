@@ -1,16 +1,17 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { type Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { FilterPattern, MetricFilter } from 'aws-cdk-lib/aws-logs';
-import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { type IQueue, type Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { SES_DETAIL_TYPES, SES_NOT_DELIVERED } from '#shared/events/ses-source-names.ts';
 import { ENV } from '#shared/runtime/env-names.ts';
 import { type Settings } from '../settings.ts';
 import { AppFunction } from './app-function.ts';
+import { deadLetterQueue } from './work-queue.ts';
 
 export interface SesSourceProps {
   readonly observability: Pick<Settings, 'logLevel' | 'tracing'>;
@@ -32,16 +33,7 @@ export class SesSource extends Construct {
 
   constructor(scope: Construct, id: string, props: SesSourceProps) {
     super(scope, id);
-    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        'This is the dead-letter queue of the SES rule target; what lands here is kept 14 days and raises an alarm.',
-    });
+    this.deadLetterQueue = deadLetterQueue(this, 'DeadLetterQueue');
 
     this.fn = new AppFunction(this, 'Function', {
       name: 'ses-source',
