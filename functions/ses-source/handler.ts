@@ -5,6 +5,7 @@ import type { QueuedEvent } from '#shared/events/messages.ts';
 import { clock } from '#shared/runtime/clock.ts';
 import { requireEnv } from '#shared/runtime/config.ts';
 import { ENV } from '#shared/runtime/env-names.ts';
+import { isId } from '#shared/runtime/ids.ts';
 import { logger } from '#shared/runtime/logger.ts';
 import { MAX_QUEUED_EVENT_BYTES, SQS_LIMITS } from '#shared/runtime/sqs-limits.ts';
 import { sendBatches } from '#shared/runtime/sqs-send.ts';
@@ -75,7 +76,11 @@ const owners = new Map<string, { accountId: string | undefined; until: number }>
 /** The tagged account if it exists, else the account the configuration set is mapped to. */
 async function ownerOf(reading: Events): Promise<string | undefined> {
   const tagged = reading.accountTag;
-  if (tagged && (await cached(`account:${tagged}`, async () => ((await accountExists(tagged)) ? tagged : undefined))))
+  // Only an account id is looked up: a tag may hold anything.
+  if (
+    isId('acc', tagged) &&
+    (await cached(`account:${tagged}`, async () => ((await accountExists(tagged)) ? tagged : undefined)))
+  )
     return tagged;
   const set = reading.configurationSet;
   return set ? cached(`set:${set}`, () => accountOfConfigurationSet(set)) : undefined;

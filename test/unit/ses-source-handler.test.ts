@@ -71,6 +71,23 @@ describe('ses-source handler', () => {
     expect(sentTo(DEAD_LETTER_QUEUE_URL)).toEqual([]);
   });
 
+  it('takes the tagged account when it exists, else the mapping, and looks up no tag that is not an account id', async () => {
+    const account = 'acc_01JD0000000000000000000000';
+    dynamoMock.on(GetCommand, { Key: { pk: `ACCOUNT#${account}`, sk: 'ACCOUNT' } }).resolves({ Item: { pk: 'x' } });
+    const tagged = sesEvent('open', 'acc_MAPPED');
+    tagged.detail.mail.tags['feedback-loops-account'] = [account];
+    await handler(tagged);
+    const odd = sesEvent('open', 'acc_MAPPED');
+    odd.detail.mail.tags['feedback-loops-account'] = ['ACCOUNT#x'];
+    await handler(odd);
+    expect((sentTo(EVENTS_QUEUE_URL) as QueuedEvent[]).map((message) => message.accountId)).toEqual([
+      account,
+      'acc_MAPPED',
+    ]);
+    const keys = dynamoMock.commandCalls(GetCommand).map((call) => call.args[0].input.Key?.pk);
+    expect(keys.filter((key) => String(key).startsWith('ACCOUNT#'))).toEqual([`ACCOUNT#${account}`]);
+  });
+
   it('throws when the events queue fails, so that the invocation is retried', async () => {
     sqsMock.on(SendMessageBatchCommand).rejects(new Error('SQS is down'));
     await expect(handler(sesEvent('open', 'acc_A'))).rejects.toThrow(/Queueing 1 of 1 SES events failed/);
