@@ -28,6 +28,7 @@ const LIB_MAY_IMPORT = [
   'runtime/sqs-limits\\.ts',
   'delivery/retry-policy\\.ts',
   'http/routes\\.ts',
+  'events/ses-source-names\\.ts',
 ];
 const DOMAIN = ['events', 'accounts', 'outbound', 'loops', 'delivery', 'logs'];
 const layering = Object.entries(LAYERS).map(([name, { below }]) => {

@@ -5,7 +5,7 @@
  * process; log-file conversion; and the cost per million events with the whole stack on the twin.
  * Ends with a table: figure, target, now, ratio. Targets live here, never as timing asserts in tests.
  * `npm run bench -- cost cold` runs only the parts named (pure, cold, delivery, https, requests,
- * logs, cost).
+ * ses, logs, cost).
  */
 import { cpus } from 'node:os';
 import { parseEventBatch } from '#shared/events/mail-event.ts';
@@ -89,6 +89,16 @@ if (runs('https')) {
 }
 
 if (runs('requests')) await (await import('./requests-per-event.ts')).requestsPerEvent();
+
+if (runs('ses')) {
+  const { dollarsPerMillion } = await (await import('./ses-source.ts')).sesSourceCost();
+  atMost(
+    'SES source: $ per million SES events before the events queue',
+    1,
+    dollarsPerMillion,
+    (n) => `$${n.toFixed(2)}`,
+  );
+}
 
 if (runs('logs')) {
   process.env.BENCH_LOG_MB ??= '32';

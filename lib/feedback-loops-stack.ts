@@ -7,6 +7,7 @@ import { Construct } from 'constructs';
 import { Api } from './constructs/api.ts';
 import { AppFunction } from './constructs/app-function.ts';
 import { Dashboard } from './constructs/dashboard.ts';
+import { SesSource } from './constructs/ses-source.ts';
 import { Storage } from './constructs/storage.ts';
 import { WorkQueue } from './constructs/work-queue.ts';
 import { logFlushWindowSeconds, type Settings } from './settings.ts';
@@ -190,6 +191,10 @@ export class FeedbackLoopsStack extends Stack {
     deliver.delaysRetriesOn(ENV.DELIVERIES_QUEUE_URL, deliveries.queue);
     fanout.sendsTo(ENV.LOG_QUEUE_URL, logs.queue);
     deliver.sendsTo(ENV.LOG_QUEUE_URL, logs.queue);
+
+    // Amazon SES as a source: its events from the default event bus, queued as ingest queues them.
+    if (settings.sesEvents)
+      new SesSource(this, 'SesSource', { observability, table: storage.table, eventsQueue: events.queue });
 
     // API
     const api = new Api(this, 'Api', {

@@ -65,6 +65,8 @@ export const settingsSchema = z.object({
   /** Each API route's steady rate (requests per second) and burst (bucket size), within the account's 10,000/5,000. */
   throttleRateLimit: integer(1, 10_000).default(500),
   throttleBurstLimit: integer(1, 5_000).default(1000),
+  /** Takes SES event publishing from the default event bus (SPEC §14). */
+  sesEvents: boolean.default(true),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;

@@ -124,6 +124,10 @@ async function main(): Promise<void> {
         : `  Admin key  ${twin.adminKey}`,
       `  Settings   ${changedSettings(checked.context)}   (npm start -- -c key=value changes one)`,
       `  Emulator   ${twin.emulator.endpoint}    (stack ${twin.stackName}; function logs in ${twin.logDir})`,
+      process.env.AWS_ENDPOINT_URL
+        ? '  AWS CLI    with your own AWS_* credentials (AWS_ENDPOINT_URL names the emulator)'
+        : `  AWS CLI    AWS_ACCESS_KEY_ID=${twin.emulator.credentials.accessKeyId} AWS_SECRET_ACCESS_KEY=${twin.emulator.credentials.secretAccessKey} AWS_DEFAULT_REGION=${twin.emulator.region} aws --endpoint-url ${twin.emulator.endpoint} …   (allowed everything)`,
+      `  SES        aws --endpoint-url ${twin.emulator.endpoint} events put-events --entries file://examples/ses-open.json   (docs/ses.md)`,
       `  Schedules  ${twin.controlUrl}/schedules   (POST …/schedules/<rule> runs one now)`,
       `  Faults     ${twin.controlUrl}/faults      (${faults?.rules.length ? `failing ${faults.rules.map((r) => `${r.service}:${r.action}=${r.rate}`).join(',')}, seed ${faults.seed}` : 'none'}; …/functions/<name>/crash, …/pollers/<name>/pause)`,
       'One line per invocation follows. Ctrl-C stops everything.',

@@ -12,6 +12,7 @@ import { type FaultSettings, FaultProxy } from './faults/faults.ts';
 import { type Checked, preflight } from './preflight.ts';
 import { isAlive } from './processes.ts';
 import { assumeFunctionRoles } from './deploy/roles.ts';
+import { EventRules } from './triggers/event-rules.ts';
 import { Scheduler } from './triggers/scheduler.ts';
 import { SqsPoller, readEventSources } from './triggers/sqs-poller.ts';
 import { synthesize } from './deploy/synth.ts';
@@ -202,6 +203,11 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
     stoppers.push(async () => {
       await Promise.all(pollers.map((poller) => poller.stop()));
     });
+
+    // Event-pattern rules: what is put on the emulator's bus reaches their functions.
+    const eventRules = new EventRules(assembly.template, deployment.physicalIds, functions, emulator, logInvocation);
+    stoppers.push(() => eventRules.stop());
+    await eventRules.start();
 
     const scheduler = new Scheduler(assembly.template, functions, emulator, logInvocation);
     scheduler.start();

@@ -10,6 +10,7 @@ import { testLoop } from './trial-delivery.ts';
 import { getLoops, getOneLoop, patchLoop, postLoop, removeLoop, rotateSecret, verifyLoop } from './loops.ts';
 import { openApiDocument } from './openapi.ts';
 import { routeRequest } from './request.ts';
+import { deleteSesSource, getSesSources, postSesSource } from './ses-sources.ts';
 
 type ApiRoute = Extract<Route, { fn: 'api' }>;
 type ApiRouteKey = KeyOf<ApiRoute>;
@@ -35,6 +36,9 @@ const handlers: { [K in ApiRouteKey]: (event: ApiEvent, request: RequestOf<K>) =
   'POST /v1/loops/{loopId}/failures/replay': replayFailures,
   'GET /v1/logfiles': getLogFiles,
   'GET /v1/logfiles/{name}': downloadLogFile,
+  'POST /v1/sources/ses': postSesSource,
+  'GET /v1/sources/ses': getSesSources,
+  'DELETE /v1/sources/ses/{configurationSet}': deleteSesSource,
 };
 
 export const handler = apiHandler(async (event) => {

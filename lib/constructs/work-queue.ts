@@ -36,15 +36,8 @@ export class WorkQueue extends Construct {
   constructor(scope: Construct, id: string, props: WorkQueueProps) {
     super(scope, id);
 
-    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+    this.deadLetterQueue = deadLetterQueue(this, 'DeadLetterQueue', {
       visibilityTimeout: WorkQueue.visibilityTimeoutFor(props.deadLetterConsumer),
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'This is the dead-letter queue; what lands here is kept for 14 days and raises an alarm.',
     });
 
     this.queue = new Queue(this, 'Queue', {
@@ -89,6 +82,21 @@ export class WorkQueue extends Construct {
     const timeout = consumer.fn.timeout ?? Duration.seconds(3);
     return Duration.seconds(timeout.toSeconds() * 6 + (consumer.maxBatchingWindow?.toSeconds() ?? 0));
   }
+}
+
+/** A dead-letter queue: encrypted, TLS-only, its messages kept 14 days (an alarm on it is the owner's). */
+export function deadLetterQueue(scope: Construct, id: string, props: { visibilityTimeout?: Duration } = {}): Queue {
+  const queue = new Queue(scope, id, {
+    encryption: QueueEncryption.SQS_MANAGED,
+    enforceSSL: true,
+    retentionPeriod: Duration.days(14),
+    ...props,
+  });
+  Validations.of(queue).acknowledge({
+    id: 'AwsSolutions-SQS3',
+    reason: 'This is a dead-letter queue; what lands here is kept for 14 days and raises an alarm.',
+  });
+  return queue;
 }
 
 function consume(queue: Queue, consumer: QueueConsumer): void {

@@ -23,6 +23,11 @@ either refuse every least-privilege grant or miss real mistakes:
 6. DynamoDB transactions: moto takes no lock and its TransactWriteItems writes item by item, then
    rolls back whole tables, so concurrent transactions both pass a limit and undo others' writes.
    `dynamodb_serial.py` serializes DynamoDB as DynamoDB does.
+7. EventBridge: moto hands an event put on a bus to every rule, scheduled and disabled ones too,
+   and fails the whole PutEvents call (NotImplementedError) at a rule whose target is a Lambda
+   function. Here only enabled rules with an event pattern take events, as on AWS, and what a
+   function target gets (after its input transformation) goes to the twin's queue for that target
+   (`twin-rule-<rule>-<target id>`, local/triggers/event-rules.ts), which the twin works.
 
 These patches reach into moto's internals as moto 5.2.1 has them, so this launcher runs that version
 and no other: before anything else it checks the moto installed, and says what to install (exit
@@ -336,6 +341,33 @@ def _authenticate_s3_presigned(self, bucket_name=None, key_name=None):
 
 
 ActionAuthenticatorMixin._authenticate_and_authorize_s3_action = _authenticate_s3_presigned
+
+
+import copy  # noqa: E402
+
+from moto.events import models as events_models  # noqa: E402
+
+_original_send_to_targets = events_models.Rule.send_to_targets
+
+
+def _twin_queue_name(rule_name, target_id):
+    return re.sub(r"[^A-Za-z0-9_-]", "-", f"twin-rule-{rule_name}-{target_id}")[:80]
+
+
+def _send_to_targets(self, original_event, transform_input=True):
+    if self.state != "ENABLED" or not self.event_pattern.get_pattern():
+        return
+    rule = copy.copy(self)
+    rule.targets = [
+        dict(target, Arn=f"arn:aws:sqs:{self.region_name}:{self.account_id}:{_twin_queue_name(self.name, target['Id'])}")
+        if target["Arn"].split(":")[2:3] == ["lambda"]
+        else target
+        for target in self.targets
+    ]
+    _original_send_to_targets(rule, original_event, transform_input)
+
+
+events_models.Rule.send_to_targets = _send_to_targets
 
 import os  # noqa: E402
 import threading  # noqa: E402

@@ -32,6 +32,7 @@ describe('the stack with default settings', () => {
         'IngestFunction',
         'LogCompactorFunction',
         'LogWriterFunction',
+        'SesSourceFunction',
         'VerifierFunction',
       ].sort(),
     );
@@ -94,14 +95,40 @@ describe('the stack with default settings', () => {
 
   it('encrypts every queue and refuses requests without TLS', () => {
     const queues = ofType(json, 'AWS::SQS::Queue');
-    expect(queues).toHaveLength(6);
+    expect(queues).toHaveLength(7);
     for (const [, queue] of queues) expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
     const tlsOnly = ofType(json, 'AWS::SQS::QueuePolicy').filter(([, policy]) =>
       policy.Properties.PolicyDocument.Statement.some(
         (s: any) => s.Effect === 'Deny' && s.Condition?.Bool?.['aws:SecureTransport'] === 'false',
       ),
     );
-    expect(tlsOnly.flatMap(([, policy]) => policy.Properties.Queues)).toHaveLength(6);
+    expect(tlsOnly.flatMap(([, policy]) => policy.Properties.Queues)).toHaveLength(7);
+  });
+
+  it('takes SES events from the default bus, retried for a day, then dead-lettered with an alarm', () => {
+    const sesSource = functionId(json, 'SesSourceFunction');
+    const rules = ofType(json, 'AWS::Events::Rule').filter(([, rule]) => rule.Properties.EventPattern);
+    expect(rules).toHaveLength(1);
+    const [[, rule]] = rules as [[string, any]];
+    expect(rule.Properties.EventBusName).toBeUndefined(); // the default bus
+    expect(rule.Properties.EventPattern).toEqual({
+      source: ['aws.ses'],
+      'detail-type': expect.arrayContaining(['Email Sent', 'Email Opened', 'Email Bounced', 'Email Subscribed']),
+    });
+    expect(rule.Properties.EventPattern['detail-type']).toHaveLength(10);
+    const [target] = rule.Properties.Targets;
+    expect(target.Arn).toEqual({ 'Fn::GetAtt': [sesSource, 'Arn'] });
+    expect(target.RetryPolicy).toEqual({ MaximumEventAgeInSeconds: 86400, MaximumRetryAttempts: 185 });
+    const dlq = target.DeadLetterConfig.Arn['Fn::GetAtt'][0];
+    const env = json.Resources[sesSource]!.Properties.Environment.Variables;
+    expect(env.DEAD_LETTER_QUEUE_URL).toEqual({ Ref: dlq });
+    expect(env.EVENTS_QUEUE_URL).toEqual({ Ref: expect.stringMatching(/^EventsQueue/) });
+    result.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlq, 'QueueName'] } }],
+    });
+    result.template.hasResourceProperties('AWS::Logs::MetricFilter', {
+      FilterPattern: '{ $.message = "SES event not delivered" }',
+    });
   });
 
   it('keeps log files private, encrypted, TLS-only and expiring', () => {
@@ -270,6 +297,7 @@ describe('settings reach the stack and its functions', () => {
       tracing: 'active',
       throttleRateLimit: '20',
       throttleBurstLimit: '40',
+      sesEvents: 'false',
     });
     json = result.json as Json;
   });
@@ -305,6 +333,11 @@ describe('settings reach the stack and its functions', () => {
       JSON.stringify(policy).includes('xray:PutTraceSegments'),
     );
     expect(grants).toHaveLength(functions.length);
+  });
+
+  it('has no SES rule or function with sesEvents off', () => {
+    expect(ofType(json, 'AWS::Events::Rule').filter(([, rule]) => rule.Properties.EventPattern)).toHaveLength(0);
+    expect(() => functionId(json, 'SesSourceFunction')).toThrow();
   });
 
   it('throttles every route at the rate and burst given, as the twin reads it', () => {

@@ -58,6 +58,7 @@ export const wrongMethod = fc.constantFrom(...ROUTES).chain((route) => {
     accountId: '{{A.accountId}}',
     keyId: NO_SUCH.key,
     name: 'opens.{{today}}',
+    configurationSet: 'fz-a-unmapped',
   });
   const has = ROUTES.filter((other) => other.path === route.path).map((other) => other.method as string);
   return fc.constantFrom(...METHODS.filter((method) => !has.includes(method))).map((method): FuzzRequest => ({

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { ROUTES, type RouteSpec, routeKey } from '#shared/http/routes.ts';
 import { type BodyCase, type BodySpec, bodyCases } from './bodies.ts';
 import { type Auth, type Expect, type FuzzRequest, NO_SUCH } from './model.ts';
-import { accountBody, eventsBody, loopChangeBody, newLoopBody, replayBody } from './route-bodies.ts';
+import { accountBody, eventsBody, loopChangeBody, newLoopBody, replayBody, sesSourceBody } from './route-bodies.ts';
 import {
   DEFAULT_KEY,
   DOT_SEGMENT,
@@ -27,6 +27,7 @@ const BODIES: Partial<Record<string, BodySpec>> = {
   'POST /v1/loops': newLoopBody,
   'PATCH /v1/loops/{loopId}': loopChangeBody,
   'POST /v1/loops/{loopId}/failures/replay': replayBody,
+  'POST /v1/sources/ses': sesSourceBody,
 };
 
 /** Routes whose valid use changes the snapshot (loops, keys, accounts); the others are inert. */
@@ -54,6 +55,7 @@ const VALID_PARAMS: Record<string, Record<string, string[]>> = {
   'POST /v1/loops/{loopId}/test': { loopId: ['{{A.verified}}'] },
   'GET /v1/loops/{loopId}/failures': { loopId: ['{{A.verified}}', '{{A.unverified}}'] },
   'POST /v1/loops/{loopId}/failures/replay': { loopId: ['{{A.verified}}'] },
+  'DELETE /v1/sources/ses/{configurationSet}': { configurationSet: ['fz-a-unmapped'] },
   'GET /v1/logfiles/{name}': {
     name: ['opens.{{today}}', 'abuses.{{today}}', 'loop-errors.{{today}}', 'sent.{{yesterday}}'],
   },

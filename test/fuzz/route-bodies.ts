@@ -208,3 +208,17 @@ export const replayBody: BodySpec = {
   text: [],
   emptyIsValid: true,
 };
+
+/** `POST /v1/sources/ses`: names only account A uses, so a valid request never meets another's (409). */
+export const sesSourceBody: BodySpec = {
+  valid: fc.record({ configurationSet: fc.stringMatching(/^fz-a-[a-z0-9]{12}$/) }),
+  wrong: {
+    configurationSet: fc.oneof(
+      notA('string'),
+      fc.constantFrom('', 'has space', 'x'.repeat(65), 'a/b', 'set.name', 'ñ'),
+    ),
+  },
+  required: ['configurationSet'],
+  limit: LIMIT.managementBody,
+  text: [],
+};

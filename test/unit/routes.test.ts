@@ -36,6 +36,7 @@ describe('the route table', () => {
       'GET /v1/accounts/{accountId}/keys',
       'GET /v1/loops',
       'GET /v1/loops/{loopId}/failures',
+      'GET /v1/sources/ses',
     ]);
   });
 

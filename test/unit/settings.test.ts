@@ -21,6 +21,7 @@ describe('deployment settings', () => {
       tracing: 'off',
       throttleRateLimit: 500,
       throttleBurstLimit: 1000,
+      sesEvents: true,
     });
   });
 
@@ -86,7 +87,7 @@ describe('deployment settings', () => {
       /retrySchedul: unknown setting \(did you mean retrySchedule\?\)/,
     );
     expect(() => readAll({ retrySchedul: '1,2' })).toThrow(
-      /Known settings: retrySchedule, deliveryTimeoutSeconds, allowHttpTargets, allowedTargetCidrs, logFlushSeconds, logRetentionDays, messageContextTtlDays, maxLoopsPerAccount, presignExpirySeconds, logLevel, tracing, throttleRateLimit, throttleBurstLimit, stackName\./,
+      /Known settings: retrySchedule, deliveryTimeoutSeconds, allowHttpTargets, allowedTargetCidrs, logFlushSeconds, logRetentionDays, messageContextTtlDays, maxLoopsPerAccount, presignExpirySeconds, logLevel, tracing, throttleRateLimit, throttleBurstLimit, sesEvents, stackName\./,
     );
     expect(() => readAll({ colour: 'blue' })).toThrow(/colour: unknown setting\n/);
   });

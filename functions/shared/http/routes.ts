@@ -21,6 +21,7 @@ import {
   replayedSchema,
   testResultSchema,
 } from './responses.ts';
+import { createSesSourceSchema, sesSourceListSchema, sesSourceSchema } from '#shared/events/ses-sources.ts';
 
 export type RouteAccess = 'public' | 'admin' | 'account';
 /** The folder under functions/ whose handler answers the route. */
@@ -261,6 +262,37 @@ export const ROUTES = [
     status: 200,
     response: downloadSchema,
     redirect: 'Found: `Location` is a presigned URL of the file',
+  },
+  {
+    method: 'POST',
+    path: '/v1/sources/ses',
+    access: 'account',
+    fn: 'api',
+    operation: 'SesSource_create',
+    summary: "Take an SES configuration set's events as this account's (200 when it is already)",
+    body: { schema: createSesSourceSchema },
+    status: 201,
+    response: sesSourceSchema,
+  },
+  {
+    method: 'GET',
+    path: '/v1/sources/ses',
+    access: 'account',
+    fn: 'api',
+    operation: 'SesSource_list',
+    summary: "List the SES configuration sets whose events are this account's",
+    paged: true,
+    status: 200,
+    response: sesSourceListSchema,
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/sources/ses/{configurationSet}',
+    access: 'account',
+    fn: 'api',
+    operation: 'SesSource_delete',
+    summary: "Stop taking an SES configuration set's events",
+    status: 204,
   },
 ] as const satisfies readonly RouteSpec[];
 

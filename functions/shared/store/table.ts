@@ -27,6 +27,8 @@ import { ENV } from '#shared/runtime/env-names.ts';
  *   log file       pk LOGS#<accountId>      sk FILE#<date>#<prefix>  gsi1 until compacted: LOGS_OPEN / <date>#<accountId>#<prefix>
  *                                                                    (the index of the log files; expires with them)
  *   rate counter   pk RATE#<accountId>#<subject>  sk RATE        (requests in a window; subject ACCOUNT or a loop id; expires)
+ *   SES source     pk SESCONFIGSET#<name>   sk SESCONFIGSET          gsi1: SESCONFIGSETS#<accountId> / <name>
+ *                                                                    (an SES configuration set and its one account)
  *
  * Contexts and claims are one partition each, so a busy account spreads over the table instead of
  * heating one partition. `expiresAt` (Unix seconds) lets DynamoDB's TTL delete items; reads also
@@ -46,6 +48,8 @@ export const itemKeys = {
   }),
   rateCounter: (accountId: string, subject: string) => ({ pk: `RATE#${accountId}#${subject}`, sk: 'RATE' }),
   failures: (accountId: string, loopId: string) => failuresPk(accountId, loopId),
+  sesSource: (configurationSet: string) => ({ pk: `SESCONFIGSET#${configurationSet}`, sk: 'SESCONFIGSET' }),
+  sesSourcesOf: (accountId: string) => ({ gsi1pk: `SESCONFIGSETS#${accountId}` }),
   failure: (accountId: string, loopId: string, eventId: string) => ({
     pk: failuresPk(accountId, loopId),
     sk: `EVENT#${eventId}`,
