@@ -9,6 +9,7 @@ import { downloadLogFile, getLogFiles } from './logfiles.ts';
 import { testLoop } from './trial-delivery.ts';
 import { getLoops, getOneLoop, patchLoop, postLoop, removeLoop, rotateSecret, verifyLoop } from './loops.ts';
 import { openApiDocument } from './openapi.ts';
+import { makeTrackingUrls, rotateTrackingKey } from './tracking.ts';
 import { routeRequest } from './request.ts';
 
 type ApiRoute = Extract<Route, { fn: 'api' }>;
@@ -34,6 +35,8 @@ const handlers: { [K in ApiRouteKey]: (event: ApiEvent, request: RequestOf<K>) =
   'POST /v1/loops/{loopId}/failures/replay': replayFailures,
   'GET /v1/logfiles': getLogFiles,
   'GET /v1/logfiles/{name}': downloadLogFile,
+  'POST /v1/tracking/urls': makeTrackingUrls,
+  'POST /v1/tracking/secret/rotate': rotateTrackingKey,
 };
 
 export const handler = apiHandler(async (event) => {
