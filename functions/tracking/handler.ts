@@ -72,8 +72,6 @@ export async function handler(
 
 /** A minute, as the authoriser caches API keys: a revoked tracking key stops verifying within it. */
 const CACHE_MS = 60_000;
-/** A key id not in the cache is looked up again after this long (a key rotated in moments ago). */
-const MISS_RECHECK_MS = 5_000;
 const MAX_CACHED_ACCOUNTS = 10_000;
 const keyCache = new Map<string, { keys: Awaited<ReturnType<typeof getTrackingKeys>>['keys']; at: number }>();
 
@@ -82,7 +80,8 @@ async function verified(token: ReadToken): Promise<boolean> {
   const now = Date.now();
   let cached = keyCache.get(accountId);
   const known = cached?.keys.some((key) => key.keyId === keyId);
-  if (!cached || now - cached.at > CACHE_MS || (!known && now - cached.at > MISS_RECHECK_MS)) {
+  // A key id not in the cache is looked up again: a key rotated in moments ago signs at once.
+  if (!cached || now - cached.at > CACHE_MS || !known) {
     if (keyCache.size >= MAX_CACHED_ACCOUNTS) keyCache.clear();
     cached = { keys: (await getTrackingKeys(accountId)).keys, at: now };
     keyCache.set(accountId, cached);
