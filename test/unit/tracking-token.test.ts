@@ -1,7 +1,8 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { rotated, signingKey, verifyingKeys, type TrackingKey } from '#shared/accounts/tracking-keys.ts';
-import { trackedEvent, trackedEventId } from '#shared/events/tracked-hit.ts';
+import { LIMITS } from '#shared/events/mail-event.ts';
+import { REFERER_MAX_BYTES, USERAGENT_MAX_BYTES, trackedEvent, trackedEventId } from '#shared/events/tracked-hit.ts';
 import { type TrackingClaims, readToken, signToken, trackingUrl, verifyToken } from '#shared/events/tracking-token.ts';
 
 const SECRET = 'trk_0123456789abcdefghijklmnopqrstuvwxyzABCDEFG';
@@ -165,6 +166,10 @@ describe('a tracked hit', () => {
     expect(trackedEventId('a')).toBe(trackedEventId('a'));
     expect(trackedEventId('a')).not.toBe(trackedEventId('b'));
     expect(trackedEventId('JKJaXmPLvHcESHA=')).toMatch(/^evt_t[0-9A-V]{27}$/);
+  });
+
+  it('has the event’s limits on user agent and referer', () => {
+    expect([USERAGENT_MAX_BYTES, REFERER_MAX_BYTES]).toEqual([LIMITS.useragentMaxBytes, LIMITS.refererMaxBytes]);
   });
 
   it('cuts a long user agent to the event’s limit and drops control characters', () => {
