@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { call } from '../support/twin-api.ts';
+import { verifiedJson as verified } from '../support/webhooks.ts';
 import { type Loopback, startLoopback } from '../support/loopback.ts';
 import { createAccount, createVerifiedLoop } from '../support/twin-seed.ts';
 import { sleep, until } from '../support/wait.ts';
@@ -280,13 +280,4 @@ async function logFiles(apiKey: string): Promise<{ type: string; records: number
   const date = new Date().toISOString().slice(0, 10);
   const answer = await call('GET', `/v1/logfiles?date=${date}`, { key: apiKey });
   return answer.status === 200 ? answer.body.files : [];
-}
-
-/** The JSON body of a delivery, after the Standard Webhooks library verified its signature. */
-function verified(secret: string, post: Loopback['received'][number]): Record<string, any> {
-  return new Webhook(secret).verify(post.body, {
-    'webhook-id': String(post.headers['webhook-id']),
-    'webhook-timestamp': String(post.headers['webhook-timestamp']),
-    'webhook-signature': String(post.headers['webhook-signature']),
-  }) as Record<string, any>;
 }
