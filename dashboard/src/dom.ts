@@ -54,6 +54,13 @@ export function showError(slot: HTMLElement, error: unknown): void {
   }
 }
 
+/** Replaces what `region` shows (a form's result) with the error in words. */
+export function showErrorIn(region: HTMLElement, error: unknown): void {
+  const slot = h('p', { class: 'error' });
+  showError(slot, error);
+  region.replaceChildren(slot);
+}
+
 export function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
