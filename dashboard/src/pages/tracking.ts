@@ -1,5 +1,5 @@
 import { type TrackingSecret, type TrackingUrls, api } from '../api.ts';
-import { busy, copy, field, h, showErrorIn, shownOnce } from '../dom.ts';
+import { busy, copy, field, h, onSubmit, shownOnce } from '../dom.ts';
 
 /**
  * The account's tracking (SPEC §13): rotate the tracking key (shown once) and make the signed open
@@ -33,34 +33,28 @@ function urlsForm(): HTMLFormElement {
     h('p', {}, button),
     result,
   );
-  form.addEventListener('submit', async (submit) => {
-    submit.preventDefault();
-    result.replaceChildren();
+  onSubmit(form, result, async () => {
     const given = links.value
       .split('\n')
       .map((line) => line.trim())
       .filter(Boolean);
-    try {
-      const made = await busy(button, 'Signing…', () =>
-        api<TrackingUrls>('POST', '/v1/tracking/urls', { message: message.value, links: given }),
-      );
-      const rows: [string, string][] = [
-        ['Open pixel', made.open],
-        ...made.links.map((link): [string, string] => [link.original, link.url]),
-      ];
-      result.replaceChildren(
-        h('p', { class: 'ok' }, `Signed with tracking key ${made.keyId}.`),
-        h(
-          'table',
-          {},
-          h('caption', { class: 'visually-hidden' }, 'Tracking URLs'),
-          h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'For'), h('th', { scope: 'col' }, 'URL'))),
-          h('tbody', {}, ...rows.map(([what, url]) => urlRow(what, url))),
-        ),
-      );
-    } catch (error) {
-      showErrorIn(result, error);
-    }
+    const made = await busy(button, 'Signing…', () =>
+      api<TrackingUrls>('POST', '/v1/tracking/urls', { message: message.value, links: given }),
+    );
+    const rows: [string, string][] = [
+      ['Open pixel', made.open],
+      ...made.links.map((link): [string, string] => [link.original, link.url]),
+    ];
+    return [
+      h('p', { class: 'ok' }, `Signed with tracking key ${made.keyId}.`),
+      h(
+        'table',
+        {},
+        h('caption', { class: 'visually-hidden' }, 'Tracking URLs'),
+        h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'For'), h('th', { scope: 'col' }, 'URL'))),
+        h('tbody', {}, ...rows.map(([what, url]) => urlRow(what, url))),
+      ),
+    ];
   });
   return form;
 }
@@ -95,20 +89,14 @@ function rotateForm(): HTMLFormElement {
     h('p', {}, button),
     result,
   );
-  form.addEventListener('submit', async (submit) => {
-    submit.preventDefault();
-    result.replaceChildren();
-    try {
-      const rotated = await busy(button, 'Rotating…', () =>
-        api<TrackingSecret>('POST', '/v1/tracking/secret/rotate', { revokePrevious: revoke.checked }),
-      );
-      result.replaceChildren(
-        h('p', { class: 'ok' }, `New tracking key ${rotated.keyId}.`),
-        shownOnce('Tracking key', rotated.secret, 'Copy it now to make URLs offline: it is shown only this once.'),
-      );
-    } catch (error) {
-      showErrorIn(result, error);
-    }
+  onSubmit(form, result, async () => {
+    const rotated = await busy(button, 'Rotating…', () =>
+      api<TrackingSecret>('POST', '/v1/tracking/secret/rotate', { revokePrevious: revoke.checked }),
+    );
+    return [
+      h('p', { class: 'ok' }, `New tracking key ${rotated.keyId}.`),
+      shownOnce('Tracking key', rotated.secret, 'Copy it now to make URLs offline: it is shown only this once.'),
+    ];
   });
   return form;
 }
