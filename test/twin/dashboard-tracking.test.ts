@@ -26,7 +26,7 @@ describe('the dashboard’s tracking page', () => {
     const keyId = (await page.getByText(/^New tracking key/).textContent())!.match(/key ([a-z0-9]{8})/)![1];
 
     await page.getByLabel('Message id').fill('dash-msg-1');
-    await page.getByLabel('Links').fill('https://shop.example.com/a\nhttps://shop.example.com/b?x=1');
+    await page.getByLabel('Links', { exact: true }).fill('https://shop.example.com/a\nhttps://shop.example.com/b?x=1');
     await page.getByRole('button', { name: 'Make URLs' }).click();
     await page.getByText(`Signed with tracking key ${keyId}.`).waitFor();
     const urls = await page.locator('table code').allTextContents();
