@@ -7,7 +7,17 @@ import tseslint from 'typescript-eslint';
  * domain folders ranked below it (events, accounts, outbound ← loops ← delivery ← logs). The domain
  * imports no AWS SDK, not even through runtime's clients. A wrong import fails `npm run lint`.
  */
-const HANDLERS = ['api', 'ingest', 'fanout', 'deliver', 'dead-letters', 'verifier', 'log-writer', 'log-compactor'];
+const HANDLERS = [
+  'api',
+  'ingest',
+  'fanout',
+  'deliver',
+  'dead-letters',
+  'verifier',
+  'log-writer',
+  'log-compactor',
+  'tracking',
+];
 const SDK_CLIENTS = ['dynamo', 's3', 'secrets', 'sqs', 'sqs-send', 'sqs-batch'];
 /** A folder of functions/shared/, spelt `#shared/<folder>/…` or `../<folder>/…`. */
 const folder = (names) => `^(#shared|\\.\\.)/(${names.join('|')})/`;

@@ -1,7 +1,7 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { ROUTES } from '#shared/http/routes.ts';
+import { ROUTES, type RouteSpec } from '#shared/http/routes.ts';
 import { ENV } from '#shared/runtime/env-names.ts';
 import { Construct } from 'constructs';
 import { Api } from './constructs/api.ts';
@@ -182,6 +182,16 @@ export class FeedbackLoopsStack extends Stack {
       maxMessageAge: Duration.hours(1),
     });
     ingest.sendsTo(ENV.EVENTS_QUEUE_URL, events.queue);
+    // Tracking (SPEC §13): the pixel and the redirect, public, queueing opens and clicks as ingest does.
+    const tracking = new AppFunction(this, 'TrackingFunction', {
+      name: 'tracking',
+      observability,
+      description: 'GET /t/o/… and /t/c/…: verifies the signed token, queues the open or click, answers pixel or 302',
+      timeout: Duration.seconds(5),
+      environment: { [ENV.TRACKING_LINK_DAYS]: String(settings.trackingLinkDays) },
+    })
+      .useTable(ENV.TABLE_NAME, storage.table, 'read')
+      .sendsTo(ENV.EVENTS_QUEUE_URL, events.queue);
     // A message its consumer cannot read goes to the dead-letter queue at once (no retry mends it).
     fanout.sendsTo(ENV.DEAD_LETTER_QUEUE_URL, events.deadLetterQueue);
     deliver.sendsTo(ENV.DEAD_LETTER_QUEUE_URL, deliveries.deadLetterQueue);
@@ -202,9 +212,20 @@ export class FeedbackLoopsStack extends Stack {
       fallback: apiFunction,
       throttle: { rateLimit: settings.throttleRateLimit, burstLimit: settings.throttleBurstLimit },
     });
-    const routeFunctions = { api: apiFunction, ingest };
-    for (const route of ROUTES)
-      api.route(`${route.method} ${route.path}`, routeFunctions[route.fn], { public: route.access === 'public' });
+    const routeFunctions = { api: apiFunction, ingest, tracking };
+    for (const route of ROUTES as readonly RouteSpec[]) {
+      const options = { public: route.access === 'public' };
+      api.route(`${route.method} ${route.path}`, routeFunctions[route.fn], options);
+      if (route.head) api.route(`HEAD ${route.path}`, routeFunctions[route.fn], options);
+    }
+    // Tracking links on the operator's own domain, not execute-api (validated together in settings).
+    if (settings.trackingDomain && settings.trackingCertificateArn) {
+      const domain = api.customDomain(settings.trackingDomain, settings.trackingCertificateArn);
+      new CfnOutput(this, 'TrackingDomainTarget', {
+        value: domain.regionalDomainName,
+        description: `DNS: ${settings.trackingDomain} CNAME (or alias A/AAAA) to this name`,
+      });
+    }
     // The dashboard, at the API's root: a browser app on the same origin that signs in with a key.
     const dashboard = new Dashboard(this, 'Dashboard', { observability });
     for (const route of ['GET /', 'GET /assets/{file}']) api.route(route, dashboard.fn, { public: true });
@@ -212,10 +233,13 @@ export class FeedbackLoopsStack extends Stack {
     // The OpenAPI document names the deployment's own URL as its server, not what a request's Host says.
     // The same URL as api.url, spelt with a Ref rather than a GetAtt: the emulator the twin deploys
     // into resolves a Ref to the API (which it does not deploy) but fails the stack on a GetAtt.
-    apiFunction.addEnvironment(
-      ENV.API_URL,
-      `https://${api.httpApi.apiId}.execute-api.${this.region}.${this.urlSuffix}`,
-    );
+    const apiUrl = `https://${api.httpApi.apiId}.execute-api.${this.region}.${this.urlSuffix}`;
+    apiFunction.addEnvironment(ENV.API_URL, apiUrl);
+    apiFunction.addEnvironment(ENV.TRACKING_LINK_DAYS, String(settings.trackingLinkDays));
+    // Tracking URLs name the operator's domain when there is one, the API's own URL otherwise.
+    if (settings.trackingDomain)
+      apiFunction.addEnvironment(ENV.TRACKING_BASE_URL, `https://${settings.trackingDomain}`);
+    else apiFunction.addEnvironment(ENV.TRACKING_BASE_URL, apiUrl);
 
     new CfnOutput(this, 'ApiUrl', { value: api.url, description: 'Base URL of the API' });
     new CfnOutput(this, 'AdminSecretName', {

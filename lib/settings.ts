@@ -67,6 +67,21 @@ export const settingsSchema = z.object({
   throttleBurstLimit: integer(1, 5_000).default(1000),
   /** Takes SES event publishing from the default event bus (SPEC §14). */
   sesEvents: boolean.default(true),
+  /** Tracking links keep working this long after the key that signed them was rotated away (SPEC §13). */
+  trackingLinkDays: integer(1, 3650).default(365),
+  /** A host name that serves the tracking links (an API Gateway custom domain); with trackingCertificateArn. */
+  trackingDomain: z
+    .string()
+    .regex(
+      /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i,
+      'must be a host name such as t.example.com',
+    )
+    .optional(),
+  /** The ACM certificate (in the stack's region) for trackingDomain. */
+  trackingCertificateArn: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/, 'must be an ACM certificate ARN')
+    .optional(),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
@@ -89,6 +104,13 @@ export function readSettings(lookup: (key: string) => unknown, contextKeys: Iter
     const near = closestName(key);
     return `  ${key}: unknown setting${near ? ` (did you mean ${near}?)` : ''}`;
   });
+  if (
+    parsed.success &&
+    (parsed.data.trackingDomain === undefined) !== (parsed.data.trackingCertificateArn === undefined)
+  ) {
+    const missing = parsed.data.trackingDomain === undefined ? 'trackingDomain' : 'trackingCertificateArn';
+    problems.push(`  ${missing}: missing; trackingDomain and trackingCertificateArn go together (set both or neither)`);
+  }
   if (!parsed.success) {
     problems.push(
       ...parsed.error.issues.map((issue) => {

@@ -5,6 +5,7 @@
 import type * as z from 'zod';
 import type { errorSchema } from '#shared/http/responses.ts';
 import type { createLoopSchema, loopListSchema, loopSchema, secretSchema } from '#shared/loops/schemas.ts';
+import type { trackingSecretSchema, trackingUrlsSchema } from '#shared/http/tracking-schemas.ts';
 import { session } from './session.ts';
 
 export { EVENT_TYPES } from '#shared/events/event-types.ts';
@@ -27,6 +28,8 @@ export type Loop = z.output<typeof loopSchema>;
 export type LoopList = z.output<typeof loopListSchema>;
 export type LoopInput = z.input<typeof createLoopSchema>;
 export type Secret = z.output<typeof secretSchema>;
+export type TrackingUrls = z.output<typeof trackingUrlsSchema>;
+export type TrackingSecret = z.output<typeof trackingSecretSchema>;
 /** What the API answers when it refuses: `{"error": {code, message, details?}}`. */
 type ErrorAnswer = z.output<typeof errorSchema>;
 export type ErrorDetail = NonNullable<ErrorAnswer['error']['details']>[number];

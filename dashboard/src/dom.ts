@@ -57,6 +57,26 @@ export function showError(slot: HTMLElement, error: unknown): void {
   }
 }
 
+/** Replaces what `region` shows (a form's result) with the error in words. */
+export function showErrorIn(region: HTMLElement, error: unknown): void {
+  const slot = h('p', { class: 'error' });
+  showError(slot, error);
+  region.replaceChildren(slot);
+}
+
+/** On submit: the nodes `work` makes become the form's result; an error is shown there in words. */
+export function onSubmit(form: HTMLFormElement, result: HTMLElement, work: () => Promise<Node[]>): void {
+  form.addEventListener('submit', async (submit) => {
+    submit.preventDefault();
+    result.replaceChildren();
+    try {
+      result.replaceChildren(...(await work()));
+    } catch (error) {
+      showErrorIn(result, error);
+    }
+  });
+}
+
 export function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }

@@ -7,6 +7,7 @@ import { logsPage } from './pages/logs.ts';
 import { loopPage } from './pages/loop.ts';
 import { loopsPage, newLoopPage } from './pages/loops.ts';
 import { signInPage } from './pages/sign-in.ts';
+import { trackingPage } from './pages/tracking.ts';
 import { go } from './router.ts';
 import { session } from './session.ts';
 
@@ -19,6 +20,7 @@ const ACCOUNT_ROUTES: [RegExp, Page][] = [
   [/^#\/loops\/new$/, newLoopPage],
   [/^#\/loops\/(loop_[A-Za-z0-9]+)$/, loopPage],
   [/^#\/logs$/, logsPage],
+  [/^#\/tracking$/, trackingPage],
 ];
 const ADMIN_ROUTES: [RegExp, Page][] = [[/^#\/accounts$/, accountsPage]];
 
@@ -51,6 +53,7 @@ function renderNav(): void {
       : [
           ['#/loops', 'Loops'],
           ['#/logs', 'Log files'],
+          ['#/tracking', 'Tracking'],
         ];
   const signOut = h('button', { type: 'button', class: 'link', onclick: () => signOutNow() }, 'Sign out');
   nav.replaceChildren(

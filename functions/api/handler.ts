@@ -9,6 +9,7 @@ import { downloadLogFile, getLogFiles } from './logfiles.ts';
 import { testLoop } from './trial-delivery.ts';
 import { getLoops, getOneLoop, patchLoop, postLoop, removeLoop, rotateSecret, verifyLoop } from './loops.ts';
 import { openApiDocument } from './openapi.ts';
+import { makeTrackingUrls, rotateTrackingKey } from './tracking.ts';
 import { routeRequest } from './request.ts';
 import { deleteSesSource, getSesSources, postSesSource } from './ses-sources.ts';
 
@@ -39,6 +40,8 @@ const handlers: { [K in ApiRouteKey]: (event: ApiEvent, request: RequestOf<K>) =
   'POST /v1/sources/ses': postSesSource,
   'GET /v1/sources/ses': getSesSources,
   'DELETE /v1/sources/ses/{configurationSet}': deleteSesSource,
+  'POST /v1/tracking/urls': makeTrackingUrls,
+  'POST /v1/tracking/secret/rotate': rotateTrackingKey,
 };
 
 export const handler = apiHandler(async (event) => {

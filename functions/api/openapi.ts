@@ -58,6 +58,7 @@ export function openApiDocument(serverUrl: string) {
         [String(route.status)]: {
           description: 'Success',
           ...(route.response ? { content: json(route.response) } : {}),
+          ...(route.answers && !route.redirect ? { content: { [route.answers]: {} } } : {}),
         },
         ...(route.redirect ? { '302': { description: route.redirect } } : {}),
         ...(route.access === 'public' ? {} : { default: { description: 'An error', content: json(errorSchema) } }),

@@ -1,13 +1,17 @@
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import {
+  ApiMapping,
   CfnStage,
+  DomainName,
   HttpApi,
   HttpMethod,
   HttpNoneAuthorizer,
   HttpRoute,
   HttpRouteKey,
   LogGroupLogDestination,
+  SecurityPolicy,
 } from 'aws-cdk-lib/aws-apigatewayv2';
+import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { type IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -95,6 +99,21 @@ export class Api extends Construct {
         reason: `${routeKey} is public by the API contract (SPEC §3): it reveals nothing about accounts.`,
       });
     }
+  }
+
+  /**
+   * Serves the API on `domainName` too (an API Gateway custom domain with its ACM certificate, TLS
+   * 1.2), so that tracking links in mail name the operator's domain. DNS: a CNAME to the returned
+   * domain's `regionalDomainName`.
+   */
+  customDomain(domainName: string, certificateArn: string): DomainName {
+    const domain = new DomainName(this, 'CustomDomain', {
+      domainName,
+      certificate: Certificate.fromCertificateArn(this, 'CustomDomainCertificate', certificateArn),
+      securityPolicy: SecurityPolicy.TLS_1_2,
+    });
+    new ApiMapping(this, 'CustomDomainMapping', { api: this.httpApi, domainName: domain });
+    return domain;
   }
 
   get url(): string {

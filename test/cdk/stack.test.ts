@@ -1,6 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ROUTES } from '#shared/http/routes.ts';
+import { ROUTES, type RouteSpec } from '#shared/http/routes.ts';
 import type { AddressInfo } from 'node:net';
 import { startGateway } from '../../local/gateway/gateway.ts';
 import type { LocalFunction } from '../../local/lambda/runtime.ts';
@@ -33,6 +33,7 @@ describe('the stack with default settings', () => {
         'LogCompactorFunction',
         'LogWriterFunction',
         'SesSourceFunction',
+        'TrackingFunction',
         'VerifierFunction',
       ].sort(),
     );
@@ -201,15 +202,34 @@ describe('the stack with default settings', () => {
         route.Properties.AuthorizationType ?? 'NONE',
       ]),
     );
+    const heads = (ROUTES as readonly RouteSpec[]).filter((route) => route.head).map((route) => `HEAD ${route.path}`);
     expect(Object.keys(routes).sort()).toEqual(
-      [...ROUTES.map((route) => `${route.method} ${route.path}`), 'GET /', 'GET /assets/{file}', '$default'].sort(),
+      [
+        ...ROUTES.map((route) => `${route.method} ${route.path}`),
+        ...heads,
+        'GET /',
+        'GET /assets/{file}',
+        '$default',
+      ].sort(),
     );
     expect(
       Object.entries(routes)
         .filter(([, auth]) => auth === 'NONE')
         .map(([key]) => key)
         .sort(),
-    ).toEqual(['$default', 'GET /', 'GET /assets/{file}', 'GET /v1/health', 'GET /v1/openapi.json']);
+    ).toEqual(
+      [
+        '$default',
+        'GET /',
+        'GET /assets/{file}',
+        'GET /v1/health',
+        'GET /v1/openapi.json',
+        'GET /t/o/{token}',
+        'GET /t/c/{token}',
+        'HEAD /t/o/{token}',
+        'HEAD /t/c/{token}',
+      ].sort(),
+    );
   });
 
   it('re-checks unverified loops every 5 minutes', () => {
@@ -368,5 +388,36 @@ describe('settings reach the stack and its functions', () => {
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
+  });
+});
+
+describe('tracking on an own domain', () => {
+  const arn = 'arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789';
+  let result: ReturnType<typeof synth>;
+  let json: Json;
+  beforeAll(() => {
+    // synth() runs cdk-nag and cfn-lint: it throws on any finding the domain brings.
+    result = synth({ trackingDomain: 't.example.com', trackingCertificateArn: arn, trackingLinkDays: '30' });
+    json = result.json as Json;
+  });
+
+  it('maps the API on the domain with its certificate, and the api signs URLs for it', () => {
+    result.template.hasResourceProperties('AWS::ApiGatewayV2::DomainName', {
+      DomainName: 't.example.com',
+      DomainNameConfigurations: [Match.objectLike({ CertificateArn: arn, SecurityPolicy: 'TLS_1_2' })],
+    });
+    result.template.resourceCountIs('AWS::ApiGatewayV2::ApiMapping', 1);
+    const api = json.Resources[functionId(json, 'ApiFunction')]!.Properties;
+    expect(api.Environment.Variables).toMatchObject({
+      TRACKING_BASE_URL: 'https://t.example.com',
+      TRACKING_LINK_DAYS: '30',
+    });
+    const tracking = json.Resources[functionId(json, 'TrackingFunction')]!.Properties;
+    expect(tracking.Environment.Variables).toMatchObject({ TRACKING_LINK_DAYS: '30' });
+  });
+
+  it('has no domain without the setting', () => {
+    const plain = synth();
+    plain.template.resourceCountIs('AWS::ApiGatewayV2::DomainName', 0);
   });
 });

@@ -1,3 +1,5 @@
+import { ROUTES, type RouteSpec, routeKey } from '#shared/http/routes.ts';
+import { TRACKED_LINK } from './fixture.ts';
 import type { Answer } from './http.ts';
 import type { FuzzRequest } from './model.ts';
 
@@ -43,6 +45,8 @@ export function shapeProblem(method: string, answer: Answer): string | undefined
   return undefined;
 }
 
+const NOT_JSON = new Set((ROUTES as readonly RouteSpec[]).filter((route) => route.answers).map(routeKey));
+
 /** The problems of one answer to one request: its kind and a line to read. */
 export function checkAnswer(
   request: FuzzRequest,
@@ -53,7 +57,8 @@ export function checkAnswer(
   const found: { kind: FindingKind; detail: string }[] = [];
   const { status } = answer;
   if (status >= 500) found.push({ kind: '5xx', detail: `${status} ${answer.text.slice(0, 300)}` });
-  else if (status >= 300 && status !== 302 && status !== 304) {
+  // Routes that answer a browser (the tracking pixel and redirect) answer their errors in HTML, not JSON.
+  else if (status >= 300 && status !== 302 && status !== 304 && !NOT_JSON.has(request.route)) {
     const problem = shapeProblem(request.method, answer);
     if (problem) found.push({ kind: 'shape', detail: `${status}: ${problem}: ${answer.text.slice(0, 300)}` });
   }
@@ -65,6 +70,9 @@ export function checkAnswer(
       detail: `${status}, expected ${request.statuses.join(' or ')}: ${answer.text.slice(0, 200)}`,
     });
   }
+  // No open redirect: a click redirects only to the link its token signs.
+  if (request.route === 'GET /t/c/{token}' && status === 302 && answer.headers.location !== TRACKED_LINK)
+    found.push({ kind: 'status', detail: `302 to ${answer.headers.location}, which no token signs` });
   const leaked = foreignIds.filter((id) => answer.text.includes(id) || (answer.headers.location ?? '').includes(id));
   if (leaked.length) found.push({ kind: 'leak', detail: `the answer shows ${leaked.join(', ')}` });
   return found;

@@ -4,6 +4,31 @@ import type { RawClient } from './http.ts';
 import { NO_SUCH } from './model.ts';
 
 type Side = 'A' | 'B';
+
+/** The message and link of A's tracking URLs: its opens and clicks reach A's loop (runner.ts knows them). */
+export const TRACKED_MESSAGE = 'fztrack';
+export const TRACKED_LINK = 'https://fuzz.example.com/signed?x=1';
+
+/** A click token with one part changed at a time (the signature kept), and unsigned. */
+function tamperedTokens(token: string, otherAccount: string): Record<string, string> {
+  const [payload, signature] = token.split('.') as [string, string];
+  const parts = Buffer.from(payload, 'base64url').toString('utf8').split('\u0000');
+  const withPart = (index: number, value: string) => {
+    const changed = [...parts];
+    changed[index] = value;
+    return `${Buffer.from(changed.join('\u0000')).toString('base64url')}.${signature}`;
+  };
+  const flipped = Buffer.from(signature, 'base64url');
+  flipped[0] = flipped[0]! ^ 1;
+  return {
+    'A.clickToken.keyId': withPart(0, 'zzzzzzzz'),
+    'A.clickToken.account': withPart(1, otherAccount),
+    'A.clickToken.message': withPart(2, 'fzother'),
+    'A.clickToken.url': withPart(3, 'https://evil.example.com/'),
+    'A.clickToken.signature': `${payload}.${flipped.toString('base64url')}`,
+    'A.clickToken.unsigned': payload,
+  };
+}
 const encode = (value: unknown) =>
   Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
 
@@ -56,6 +81,16 @@ export class Fixture {
     ids['A.scratch'] = await this.loop('A', '/a/scratch.php', ['click'], true);
     ids['B.verified'] = await this.loop('B', '/b/verified.php', types, true, 'json');
     ids['B.unverified'] = await this.loop('B', '/b/unverified.php', ['open'], false);
+
+    // Tracking (SPEC §13): A's signed URLs, and its click token with each part changed.
+    const tracked = await client.json('POST', '/v1/tracking/urls', keys.A, {
+      message: TRACKED_MESSAGE,
+      links: [TRACKED_LINK],
+    });
+    const tokenOf = (url: string) => url.slice(url.lastIndexOf('/') + 1);
+    ids['A.openToken'] = tokenOf(tracked.open);
+    ids['A.clickToken'] = tokenOf(tracked.links[0].url);
+    Object.assign(ids, tamperedTokens(ids['A.clickToken'], ids['B.accountId']!));
 
     const cursor = async (path: string, key: string) => {
       const page = await client.json('GET', path, key);

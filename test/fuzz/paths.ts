@@ -59,8 +59,11 @@ export const wrongMethod = fc.constantFrom(...ROUTES).chain((route) => {
     keyId: NO_SUCH.key,
     name: 'opens.{{today}}',
     configurationSet: 'fz-a-unmapped',
+    token: '{{A.openToken}}',
   });
-  const has = ROUTES.filter((other) => other.path === route.path).map((other) => other.method as string);
+  const has = (ROUTES as readonly RouteSpec[])
+    .filter((other) => other.path === route.path)
+    .flatMap((other) => [other.method as string, ...(other.head ? ['HEAD'] : [])]);
   return fc.constantFrom(...METHODS.filter((method) => !has.includes(method))).map((method): FuzzRequest => ({
     route: routeKey(route),
     what: `method ${method}`,

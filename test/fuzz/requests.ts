@@ -40,6 +40,7 @@ const WRITES = new Set([
   'DELETE /v1/loops/{loopId}',
   'POST /v1/loops/{loopId}/verify',
   'POST /v1/loops/{loopId}/secret/rotate',
+  'POST /v1/tracking/secret/rotate',
 ]);
 
 /** The parameters a valid request uses, per route: own loops the route may act on. */
@@ -56,10 +57,17 @@ const VALID_PARAMS: Record<string, Record<string, string[]>> = {
   'GET /v1/loops/{loopId}/failures': { loopId: ['{{A.verified}}', '{{A.unverified}}'] },
   'POST /v1/loops/{loopId}/failures/replay': { loopId: ['{{A.verified}}'] },
   'DELETE /v1/sources/ses/{configurationSet}': { configurationSet: ['fz-a-unmapped'] },
+  'GET /t/o/{token}': { token: ['{{A.openToken}}'] },
+  'GET /t/c/{token}': { token: ['{{A.clickToken}}'] },
   'GET /v1/logfiles/{name}': {
     name: ['opens.{{today}}', 'abuses.{{today}}', 'loop-errors.{{today}}', 'sent.{{yesterday}}'],
   },
 };
+
+/** A's click token with each part changed (fixture.ts), and unsigned: a 404 on either tracking route. */
+const TAMPERED_TOKENS = ['keyId', 'account', 'message', 'url', 'signature', 'unsigned'].map(
+  (part) => `{{A.clickToken.${part}}}`,
+);
 
 /** The request a valid client would send, before anything is made wrong. */
 function base(
@@ -189,7 +197,9 @@ function routeRequests(route: RouteSpec): fc.WeightedArbitrary<FuzzRequest>[] {
               ? FOREIGN_ACCOUNTS
               : name === 'keyId'
                 ? [NO_SUCH.key, '{{A.keyId}}', '{{B.keyId}}', '{{A.verified}}']
-                : ['opens.2026-13-01', 'opens', 'opens.{{today}}.json', '..%2Fopens.{{today}}', 'OPENS.{{today}}']),
+                : name === 'token'
+                  ? [...TAMPERED_TOKENS, key.startsWith('GET /t/c/') ? '{{A.openToken}}' : '{{A.clickToken}}']
+                  : ['opens.2026-13-01', 'opens', 'opens.{{today}}.json', '..%2Fopens.{{today}}', 'OPENS.{{today}}']),
         ),
         junkSegment,
       );

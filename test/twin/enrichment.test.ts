@@ -1,18 +1,9 @@
-import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call } from '../support/twin-api.ts';
+import { verifiedJson as verified } from '../support/webhooks.ts';
 import { type Loopback, startLoopback } from '../support/loopback.ts';
 import { seedAccount } from '../support/twin-seed.ts';
 import { sleep } from '../support/wait.ts';
-
-/** The JSON body of a delivery, after the Standard Webhooks library verified its signature. */
-function verified(secret: string, post: Loopback['received'][number]): Record<string, any> {
-  return new Webhook(secret).verify(post.body, {
-    'webhook-id': String(post.headers['webhook-id']),
-    'webhook-timestamp': String(post.headers['webhook-timestamp']),
-    'webhook-signature': String(post.headers['webhook-signature']),
-  }) as Record<string, any>;
-}
 
 describe('enrichment: later events of a message carry what its sent event said', () => {
   let receiver: Loopback;

@@ -40,6 +40,7 @@ const validKeys = Object.fromEntries(
     'useragent',
     'referer',
     'original',
+    'machine',
     'code',
     'extended',
     'description',
@@ -198,6 +199,8 @@ describe('parseEventBatch: rejected events', () => {
     ['ip', '192.0.2.1'],
     ['ip', '::ffff:192.0.2.1'],
     ['original', 'http://example.com'],
+    ['machine', true],
+    ['machine', false],
     ['timestamp', '2026-11-21T04:00:00-05:00'],
   ])('%s %j is accepted', (field, value) => {
     expect(accepts({ ...open, [field]: value })[0]).toHaveProperty(field);

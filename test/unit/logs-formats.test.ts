@@ -102,7 +102,7 @@ describe('CSV', () => {
         '01JDCLICK00000000000000001,click,2026-11-21 10:00:00,1795255200,msg_01JDMESSAGE000000000000001,' +
         'zoë@example.com,prof_42,,a;b,203.0.113.7,' +
         '"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko)",' +
-        'https://mail.example.com/inbox?folder=promo&x=1,https://example.com/offer?utm_source=mail&utm_medium=email,,,\r\n',
+        'https://mail.example.com/inbox?folder=promo&x=1,https://example.com/offer?utm_source=mail&utm_medium=email,,,,\r\n',
     );
   });
 
@@ -130,6 +130,7 @@ describe('CSV', () => {
       useragent: "'@SUM(1+1) <script>alert(\"x\")</script> & co ]]> 'single'",
       referer: 'שלום עולם 👍🏽 𝄞',
       original: 'https://example.com/offer?utm_source=mail&utm_medium=email',
+      machine: '',
       code: "'+33 6 12 34 56 78",
       extended: '\'=HYPERLINK("http://evil.example","click")',
       description: 'line one\nline two\r\nline three\rend',
@@ -180,7 +181,7 @@ describe('CSV', () => {
   it('leaves absent fields empty', async () => {
     const sparse: WebhookRecord = { id: 'e1', type: 'open', timestamp: '2026-11-21 10:00:00', time: 1, message: 'm' };
     const [row] = readCsvRows(await bytesOf(toCsv('opens', [sparse]))).slice(1);
-    expect(row).toEqual(['e1', 'open', '2026-11-21 10:00:00', '1', 'm', '', '', '', '', '', '', '', '', '', '', '']);
+    expect(row).toEqual(['e1', 'open', '2026-11-21 10:00:00', '1', 'm', ...Array(EVENT_COLUMNS.length - 5).fill('')]);
   });
 
   it('writes loop errors under their own columns, with a status or an error', async () => {

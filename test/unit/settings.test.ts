@@ -22,6 +22,7 @@ describe('deployment settings', () => {
       throttleRateLimit: 500,
       throttleBurstLimit: 1000,
       sesEvents: true,
+      trackingLinkDays: 365,
     });
   });
 
@@ -87,9 +88,26 @@ describe('deployment settings', () => {
       /retrySchedul: unknown setting \(did you mean retrySchedule\?\)/,
     );
     expect(() => readAll({ retrySchedul: '1,2' })).toThrow(
-      /Known settings: retrySchedule, deliveryTimeoutSeconds, allowHttpTargets, allowedTargetCidrs, logFlushSeconds, logRetentionDays, messageContextTtlDays, maxLoopsPerAccount, presignExpirySeconds, logLevel, tracing, throttleRateLimit, throttleBurstLimit, sesEvents, stackName\./,
+      /Known settings: retrySchedule, deliveryTimeoutSeconds, allowHttpTargets, allowedTargetCidrs, logFlushSeconds, logRetentionDays, messageContextTtlDays, maxLoopsPerAccount, presignExpirySeconds, logLevel, tracing, throttleRateLimit, throttleBurstLimit, sesEvents, trackingLinkDays, trackingDomain, trackingCertificateArn, stackName\./,
     );
     expect(() => readAll({ colour: 'blue' })).toThrow(/colour: unknown setting\n/);
+  });
+
+  it('takes trackingDomain and trackingCertificateArn together or not at all', () => {
+    const arn = 'arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789';
+    expect(read({ trackingDomain: 't.example.com', trackingCertificateArn: arn })).toMatchObject({
+      trackingDomain: 't.example.com',
+      trackingCertificateArn: arn,
+    });
+    expect(() => read({ trackingDomain: 't.example.com' })).toThrow(/trackingCertificateArn: missing/);
+    expect(() => read({ trackingCertificateArn: arn })).toThrow(/trackingDomain: missing/);
+    expect(() => read({ trackingDomain: 'https://t.example.com/', trackingCertificateArn: arn })).toThrow(
+      /trackingDomain: must be a host name/,
+    );
+    expect(() => read({ trackingDomain: 't.example.com', trackingCertificateArn: 'cert' })).toThrow(
+      /trackingCertificateArn: must be an ACM certificate ARN/,
+    );
+    expect(() => read({ trackingLinkDays: '0' })).toThrow(/trackingLinkDays/);
   });
 
   it('names unknown and invalid settings together', () => {

@@ -24,6 +24,7 @@ const OPTIONAL_FIELDS = [
   'useragent',
   'referer',
   'original',
+  'machine',
   'code',
   'extended',
   'description',

@@ -54,6 +54,8 @@ export interface EventDetails {
   useragent?: string;
   referer?: string;
   original?: string;
+  /** The open or click came from a machine: a mail-privacy proxy, a link scanner, a prefetch (SPEC §13). */
+  machine?: boolean;
   code?: string;
   extended?: string;
   description?: string;
@@ -155,6 +157,10 @@ export const inboundEventSchema = z
     )
       .optional()
       .describe('The clicked URL (`click`).'),
+    machine: z
+      .boolean()
+      .optional()
+      .describe('The open or click came from a machine (a mail-privacy proxy, a link scanner), not a person.'),
     code: withinBytes(z.string(), LIMITS.smtpTextMaxBytes)
       .optional()
       .describe('SMTP status code (`bounce`, `failure`).'),

@@ -9,6 +9,12 @@ import { eventsRequestSchema } from '#shared/events/mail-event.ts';
 import { createLoopSchema, loopListSchema, loopSchema, secretSchema, updateLoopSchema } from '#shared/loops/schemas.ts';
 import { createAccountSchema, downloadQuery, logListQuery, replayRequestSchema } from './requests.ts';
 import {
+  rotateTrackingKeyRequestSchema,
+  trackingSecretSchema,
+  trackingUrlsRequestSchema,
+  trackingUrlsSchema,
+} from './tracking-schemas.ts';
+import {
   acceptedSchema,
   accountListSchema,
   apiKeyListSchema,
@@ -25,7 +31,7 @@ import { createSesSourceSchema, sesSourceListSchema, sesSourceSchema } from '#sh
 
 export type RouteAccess = 'public' | 'admin' | 'account';
 /** The folder under functions/ whose handler answers the route. */
-export type RouteFunction = 'api' | 'ingest';
+export type RouteFunction = 'api' | 'ingest' | 'tracking';
 export type RouteMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
 /** A query parameter's schema: it takes the raw value, a string or undefined when absent. */
@@ -51,6 +57,15 @@ export interface RouteSpec {
   response?: z.ZodType;
   /** Also answers 302 to a URL in `Location`: what that URL is. */
   redirect?: string;
+  /** The media type of a success when it is not JSON (and errors are not the JSON error shape either). */
+  answers?: string;
+  /** Also answers HEAD (API Gateway matches HEAD only on a route of its own). */
+  head?: true;
+  /**
+   * `false`: not an operation of the SOAP API (SPEC §12), e.g. the tracking routes, which a mail
+   * client's browser fetches. A SOAP binding skips such records.
+   */
+  soap?: false;
 }
 
 export const ROUTES = [
@@ -293,6 +308,55 @@ export const ROUTES = [
     operation: 'SesSource_delete',
     summary: "Stop taking an SES configuration set's events",
     status: 204,
+  },
+  {
+    method: 'POST',
+    path: '/v1/tracking/urls',
+    access: 'account',
+    fn: 'api',
+    operation: 'TrackingUrl_create',
+    summary: "Signed open-pixel and click URLs for a message's links",
+    body: { schema: trackingUrlsRequestSchema },
+    status: 200,
+    response: trackingUrlsSchema,
+  },
+  {
+    method: 'POST',
+    path: '/v1/tracking/secret/rotate',
+    access: 'account',
+    fn: 'api',
+    operation: 'TrackingSecret_rotate',
+    summary: 'Create or rotate the tracking key (shown only here); earlier keys keep verifying for trackingLinkDays',
+    body: { schema: rotateTrackingKeyRequestSchema, optional: true },
+    status: 200,
+    response: trackingSecretSchema,
+  },
+  {
+    method: 'GET',
+    path: '/t/o/{token}',
+    access: 'public',
+    fn: 'tracking',
+    operation: 'Tracking_open',
+    summary:
+      'The open pixel: a 1×1 transparent GIF; records an open (404, an HTML page, for a token that does not verify)',
+    status: 200,
+    answers: 'image/gif',
+    head: true,
+    soap: false,
+  },
+  {
+    method: 'GET',
+    path: '/t/c/{token}',
+    access: 'public',
+    fn: 'tracking',
+    operation: 'Tracking_click',
+    summary:
+      'A click: records it and redirects to the signed URL (404, an HTML page, for a token that does not verify)',
+    status: 302,
+    redirect: 'Found: `Location` is the original URL the token signs',
+    answers: 'text/html',
+    head: true,
+    soap: false,
   },
 ] as const satisfies readonly RouteSpec[];
 

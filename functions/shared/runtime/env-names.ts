@@ -25,6 +25,9 @@ export const ENV = {
   PRESIGN_EXPIRY_SECONDS: 'PRESIGN_EXPIRY_SECONDS',
   FANOUT_MAX_RECEIVES: 'FANOUT_MAX_RECEIVES',
   DELIVER_MAX_RECEIVES: 'DELIVER_MAX_RECEIVES',
+  TRACKING_LINK_DAYS: 'TRACKING_LINK_DAYS',
+  /** The base URL of tracking links: https://<trackingDomain>, or the API's own URL. */
+  TRACKING_BASE_URL: 'TRACKING_BASE_URL',
 } as const;
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];

@@ -18,6 +18,7 @@ import { ENV } from '#shared/runtime/env-names.ts';
  *   account        pk ACCOUNT#<accountId>   sk ACCOUNT              gsi1: ACCOUNTS / <accountId>
  *   API key        pk APIKEY#<sha256>       sk APIKEY               (what the authoriser looks up)
  *   key of account pk ACCOUNT#<accountId>   sk KEY#<keyId>          (to revoke a key by its id)
+ *   tracking keys  pk ACCOUNT#<accountId>   sk TRACKING             (the keys that sign and verify tracking URLs)
  *   loop           pk ACCOUNT#<accountId>   sk LOOP#<loopId>        gsi1 while awaiting verification:
  *                                                                    VERIFY / <deadline>#<loopId>
  *   message context pk MSG#<accountId>#<message>  sk CONTEXT        (left by a sent event; expires)
@@ -38,6 +39,7 @@ export const itemKeys = {
   account: (accountId: string) => ({ pk: `ACCOUNT#${accountId}`, sk: 'ACCOUNT' }),
   apiKey: (hash: string) => ({ pk: `APIKEY#${hash}`, sk: 'APIKEY' }),
   accountKey: (accountId: string, keyId: string) => ({ pk: `ACCOUNT#${accountId}`, sk: `KEY#${keyId}` }),
+  trackingKeys: (accountId: string) => ({ pk: `ACCOUNT#${accountId}`, sk: 'TRACKING' }),
   loop: (accountId: string, loopId: string) => ({ pk: `ACCOUNT#${accountId}`, sk: `LOOP#${loopId}` }),
   messageContext: (accountId: string, message: string) => ({ pk: `MSG#${accountId}#${message}`, sk: 'CONTEXT' }),
   eventId: (accountId: string, id: string) => ({ pk: `EVENTID#${accountId}#${id}`, sk: 'EVENTID' }),
