@@ -49,6 +49,8 @@ export interface RouteSpec {
   response?: z.ZodType;
   /** Also answers 302 to a URL in `Location`: what that URL is. */
   redirect?: string;
+  /** `false`: not an operation of the SOAP API (a public page, a tracking pixel); public routes never are. */
+  soap?: false;
 }
 
 export const ROUTES = [
@@ -59,6 +61,7 @@ export const ROUTES = [
     fn: 'api',
     operation: 'Health_get',
     summary: 'Is the API up?',
+    soap: false,
     status: 200,
     response: healthSchema,
   },
@@ -69,6 +72,7 @@ export const ROUTES = [
     fn: 'api',
     operation: 'OpenApi_get',
     summary: 'This API as an OpenAPI 3.1 document',
+    soap: false,
     status: 200,
   },
   {
