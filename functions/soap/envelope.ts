@@ -40,7 +40,9 @@ const parser = new XMLParser({
 
 /** The five predefined entities and character references; nothing else is an entity here. */
 function decodeText(text: string): string {
-  return text.replace(/&(#x[0-9a-fA-F]+|#\d+|amp|lt|gt|quot|apos);/g, (_, ref: string) => {
+  return text.replace(/&(#x[0-9a-fA-F]+|#\d+|amp|lt|gt|quot|apos)?;?/g, (whole, ref: string | undefined) => {
+    if (!ref || !whole.endsWith(';'))
+      throw new EnvelopeError('An & that starts no predefined entity or character reference.');
     if (ref[0] === '#') {
       const code = ref[1] === 'x' ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
       if (!isXmlChar(code)) throw new EnvelopeError(`The character reference &${ref}; is not a character XML allows.`);
