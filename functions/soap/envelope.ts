@@ -36,6 +36,9 @@ const parser = new XMLParser({
   trimValues: false,
   ignoreDeclaration: true,
   ignorePiTags: true,
+  // Apart from text: CDATA holds no entity references to decode.
+  cdataPropName: '__cdata',
+  commentPropName: '#comment',
 });
 
 /** The five predefined entities and character references; nothing else is an entity here. */
