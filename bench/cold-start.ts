@@ -41,6 +41,7 @@ const ENVIRONMENT = {
   TEST_TIMEOUT_SECONDS: '10',
   RETRY_SCHEDULE: '5,60,300',
   POWERTOOLS_SERVICE_NAME: 'feedback-loops',
+  API_URL: 'https://abc123.execute-api.us-east-1.amazonaws.com',
 };
 
 async function bundle(name: string, variant: Variant): Promise<string> {
