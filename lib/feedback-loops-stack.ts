@@ -148,15 +148,16 @@ export class FeedbackLoopsStack extends Stack {
       schedule: Schedule.rate(Duration.hours(1)),
       targets: [new LambdaFunction(logCompactor, { retryAttempts: 0 })],
     });
+    // Reads files (and signs their download URLs); builds today's file under snapshots/.
+    const logFileAccess = {
+      objects: [
+        { prefix: 'logs/', actions: ['s3:GetObject'] },
+        { prefix: 'snapshots/', actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'] },
+      ],
+      list: ['logs/'],
+    };
     apiFunction
-      .useBucket(ENV.LOGS_BUCKET, storage.logsBucket, {
-        // Reads files (and signs their download URLs); builds today's file under snapshots/.
-        objects: [
-          { prefix: 'logs/', actions: ['s3:GetObject'] },
-          { prefix: 'snapshots/', actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'] },
-        ],
-        list: ['logs/'],
-      })
+      .useBucket(ENV.LOGS_BUCKET, storage.logsBucket, logFileAccess)
       .addEnvironment(ENV.PRESIGN_EXPIRY_SECONDS, String(settings.presignExpirySeconds));
 
     // The SOAP API (SPEC §12) runs the api and ingest functions' own handlers in-process, so it holds
@@ -177,13 +178,7 @@ export class FeedbackLoopsStack extends Stack {
     })
       .useTable(ENV.TABLE_NAME, storage.table, 'readWrite')
       .readsSecret(ENV.ADMIN_SECRET_NAME, storage.adminSecretName)
-      .useBucket(ENV.LOGS_BUCKET, storage.logsBucket, {
-        objects: [
-          { prefix: 'logs/', actions: ['s3:GetObject'] },
-          { prefix: 'snapshots/', actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'] },
-        ],
-        list: ['logs/'],
-      });
+      .useBucket(ENV.LOGS_BUCKET, storage.logsBucket, logFileAccess);
 
     // Queues
     const logs = new WorkQueue(this, 'LogQueue', {

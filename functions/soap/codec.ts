@@ -5,9 +5,7 @@
  */
 import type { Field, Shape } from './shapes.ts';
 import type { XmlElement } from './envelope.ts';
-import { NAMESPACE } from './wsdl.ts';
-
-const XSI = 'http://www.w3.org/2001/XMLSchema-instance';
+import { NAMESPACE, escapeXml } from './wsdl.ts';
 
 const isNil = (element: XmlElement) =>
   Object.entries(element.attributes).some(([name, value]) => /(^|:)nil$/.test(name) && value === 'true') &&
@@ -69,9 +67,6 @@ function scalar(text: string, type: string): unknown {
 
 // ---- answers ----
 
-export const escapeXml = (text: string) =>
-  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-
 /** The children of an element in the answer, `fields` from `value`, in the XSD's order. */
 export function encodeFields(value: Record<string, unknown>, fields: readonly Field[]): string {
   let xml = '';
@@ -111,5 +106,3 @@ function encode(value: unknown, shape: Shape): string {
       return escapeXml(String(value));
   }
 }
-
-export { XSI };

@@ -6,10 +6,10 @@ import type { ApiEvent, ApiResponse } from '#shared/http/api-handler.ts';
 import { ApiError, badRequest, type ErrorBody } from '#shared/http/errors.ts';
 import { type AuthorizerContext } from '#shared/http/principal.ts';
 import { routeKey } from '#shared/http/routes.ts';
-import { decodeFields, encodeFields, escapeXml } from './codec.ts';
+import { decodeFields, encodeFields } from './codec.ts';
 import { ENVELOPE_NS, type XmlElement } from './envelope.ts';
 import { type Operation, REDIRECT } from './shapes.ts';
-import { AUTH_HEADER, NAMESPACE } from './wsdl.ts';
+import { AUTH_HEADER, NAMESPACE, escapeXml } from './wsdl.ts';
 
 /** The API key in the SOAP header `Authentication/accessToken`, if there is one. */
 export function headerKey(header: XmlElement | undefined): string | undefined {

@@ -10,7 +10,7 @@ export const AUTH_HEADER = 'Authentication';
 
 export const soapAction = (operation: string) => `${NAMESPACE}#${operation}`;
 
-const escapeXml = (text: string) =>
+export const escapeXml = (text: string) =>
   text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 const xsdType = (scalar: Scalar) => `xsd:${scalar}`;
