@@ -13,7 +13,8 @@ export const soapAction = (operation: string) => `${NAMESPACE}#${operation}`;
 export const escapeXml = (text: string) =>
   text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
-const xsdType = (scalar: Scalar) => `xsd:${scalar}`;
+/** Integers are `xsd:long`: JSON's integers reach 2^53 (a log file's size), past `xsd:int`; PHP reads both as int. */
+const xsdType = (scalar: Scalar) => (scalar === 'int' ? 'xsd:long' : `xsd:${scalar}`);
 
 function typeBody(shape: Shape, indent: string): string {
   switch (shape.kind) {

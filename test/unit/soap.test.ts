@@ -59,7 +59,7 @@ describe('SOAP operations from the route table (no drift)', () => {
       ['colours', 'body', true, true],
     ]);
     const wsdl = wsdlDocument([operation], 'https://api.example/v1/soap');
-    expect(wsdl).toContain('<xsd:element name="shine" type="xsd:int"/>');
+    expect(wsdl).toContain('<xsd:element name="shine" type="xsd:long"/>');
     expect(wsdl).toContain('<xsd:element name="colours" type="xsd:string" minOccurs="0" maxOccurs="unbounded"/>');
     expect(wsdl).toContain('<xsd:element name="polished" type="xsd:boolean"/>');
     expect(wsdl).toContain('<xsd:element name="at" type="xsd:dateTime"/>');
