@@ -43,6 +43,7 @@ const ENVIRONMENT = {
   TRACKING_LINK_DAYS: '365',
   TRACKING_BASE_URL: 'https://t.example.com',
   POWERTOOLS_SERVICE_NAME: 'feedback-loops',
+  API_URL: 'https://abc123.execute-api.us-east-1.amazonaws.com',
 };
 
 async function bundle(name: string, variant: Variant): Promise<string> {

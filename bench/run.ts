@@ -4,7 +4,7 @@
  * delivery throughput over HTTP and HTTPS; the AWS requests per event with the handlers in this
  * process; log-file conversion; and the cost per million events with the whole stack on the twin.
  * Ends with a table: figure, target, now, ratio. Targets live here, never as timing asserts in tests.
- * `npm run bench -- cost cold` runs only the parts named (pure, cold, delivery, https, requests,
+ * `npm run bench -- cost cold` runs only the parts named (pure, soap, cold, delivery, https, requests,
  * ses, logs, cost).
  */
 import { cpus } from 'node:os';
@@ -71,6 +71,22 @@ if (runs('pure')) {
   measure('check one resolved address against the guard', () =>
     addressAllowed('2606:4700:4700::1111', ['127.0.0.0/8']),
   );
+}
+
+if (runs('soap')) {
+  const { CALLS, restEdge, soapEdge } = await import('./soap.ts');
+  for (const call of CALLS) {
+    const soap = measure(`SOAP edge: ${call.name}`, () => soapEdge(call));
+    const rest = measure(`REST edge: ${call.name}`, () => restEdge(call));
+    // The route's own work (validation, DynamoDB, the answer) is the same code in both, and comes on top.
+    rows.push({
+      figure: `SOAP layer per call, ${call.name}`,
+      target: '≤ 1 ms',
+      now: `${(1000 / soap).toFixed(3)} ms (REST edge ${(1000 / rest).toFixed(3)} ms)`,
+      ratio: 1000 / soap,
+      met: 1000 / soap <= 1,
+    });
+  }
 }
 
 if (runs('cold')) {

@@ -149,16 +149,37 @@ export class FeedbackLoopsStack extends Stack {
       schedule: Schedule.rate(Duration.hours(1)),
       targets: [new LambdaFunction(logCompactor, { retryAttempts: 0 })],
     });
+    // Reads files (and signs their download URLs); builds today's file under snapshots/.
+    const logFileAccess = {
+      objects: [
+        { prefix: 'logs/', actions: ['s3:GetObject'] },
+        { prefix: 'snapshots/', actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'] },
+      ],
+      list: ['logs/'],
+    };
     apiFunction
-      .useBucket(ENV.LOGS_BUCKET, storage.logsBucket, {
-        // Reads files (and signs their download URLs); builds today's file under snapshots/.
-        objects: [
-          { prefix: 'logs/', actions: ['s3:GetObject'] },
-          { prefix: 'snapshots/', actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'] },
-        ],
-        list: ['logs/'],
-      })
+      .useBucket(ENV.LOGS_BUCKET, storage.logsBucket, logFileAccess)
       .addEnvironment(ENV.PRESIGN_EXPIRY_SECONDS, String(settings.presignExpirySeconds));
+
+    // The SOAP API (SPEC §12) runs the api and ingest functions' own handlers in-process, so it holds
+    // their grants and settings, and resolves keys itself: the key may be in the SOAP header, which
+    // an authoriser cannot read. Its own function: the REST functions load none of its code.
+    const soap = new AppFunction(this, 'SoapFunction', {
+      name: 'soap',
+      observability,
+      description: 'GET /v1/soap: the WSDL; POST /v1/soap: a SOAP call, run as its REST route',
+      timeout: Duration.seconds(Math.max(15, testTimeoutSeconds + 5)),
+      memorySize: 512,
+      environment: {
+        [ENV.MAX_LOOPS_PER_ACCOUNT]: String(settings.maxLoopsPerAccount),
+        [ENV.TEST_TIMEOUT_SECONDS]: String(testTimeoutSeconds),
+        [ENV.PRESIGN_EXPIRY_SECONDS]: String(settings.presignExpirySeconds),
+        ...outboundSettings,
+      },
+    })
+      .useTable(ENV.TABLE_NAME, storage.table, 'readWrite')
+      .readsSecret(ENV.ADMIN_SECRET_NAME, storage.adminSecretName)
+      .useBucket(ENV.LOGS_BUCKET, storage.logsBucket, logFileAccess);
 
     // Queues
     const logs = new WorkQueue(this, 'LogQueue', {
@@ -198,6 +219,7 @@ export class FeedbackLoopsStack extends Stack {
     logWriter.sendsTo(ENV.DEAD_LETTER_QUEUE_URL, logs.deadLetterQueue);
     fanout.sendsTo(ENV.DELIVERIES_QUEUE_URL, deliveries.queue);
     apiFunction.sendsTo(ENV.DELIVERIES_QUEUE_URL, deliveries.queue);
+    soap.sendsTo(ENV.DELIVERIES_QUEUE_URL, deliveries.queue).sendsTo(ENV.EVENTS_QUEUE_URL, events.queue);
     deliver.delaysRetriesOn(ENV.DELIVERIES_QUEUE_URL, deliveries.queue);
     fanout.sendsTo(ENV.LOG_QUEUE_URL, logs.queue);
     deliver.sendsTo(ENV.LOG_QUEUE_URL, logs.queue);
@@ -229,6 +251,13 @@ export class FeedbackLoopsStack extends Stack {
     // The dashboard, at the API's root: a browser app on the same origin that signs in with a key.
     const dashboard = new Dashboard(this, 'Dashboard', { observability });
     for (const route of ['GET /', 'GET /assets/{file}']) api.route(route, dashboard.fn, { public: true });
+    // Public at API Gateway: the SOAP function authenticates each call itself (SOAP header or Bearer).
+    for (const route of ['GET /v1/soap', 'POST /v1/soap']) {
+      api.route(route, soap, {
+        public: true,
+        why: `${route}: the SOAP function authenticates each call itself, from the SOAP header or Bearer (SPEC §12).`,
+      });
+    }
 
     // The OpenAPI document names the deployment's own URL as its server, not what a request's Host says.
     // The same URL as api.url, spelt with a Ref rather than a GetAtt: the emulator the twin deploys
@@ -240,6 +269,7 @@ export class FeedbackLoopsStack extends Stack {
     if (settings.trackingDomain)
       apiFunction.addEnvironment(ENV.TRACKING_BASE_URL, `https://${settings.trackingDomain}`);
     else apiFunction.addEnvironment(ENV.TRACKING_BASE_URL, apiUrl);
+    soap.addEnvironment(ENV.API_URL, apiUrl);
 
     new CfnOutput(this, 'ApiUrl', { value: api.url, description: 'Base URL of the API' });
     new CfnOutput(this, 'AdminSecretName', {

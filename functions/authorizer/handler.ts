@@ -1,44 +1,9 @@
-import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerWithContextResult } from 'aws-lambda';
-import { hashApiKey, sameKey } from '#shared/accounts/api-keys.ts';
-import { secrets } from '#shared/runtime/secrets.ts';
-import { requireEnv } from '#shared/runtime/config.ts';
 import { logger } from '#shared/runtime/logger.ts';
 import { type AuthorizerContext, type Principal, principalToContext } from '#shared/http/principal.ts';
-import { findApiKey } from '#shared/store/accounts.ts';
-import { ENV } from '#shared/runtime/env-names.ts';
-
-const ADMIN_SECRET_NAME = requireEnv(ENV.ADMIN_SECRET_NAME);
-
-/**
- * How long a resolved key (and the admin key) is remembered by this execution environment. A revoked
- * key, or a rotated admin key, stops working within this time (SPEC §3 allows up to 5 minutes).
- */
-const CACHE_MS = 60_000;
-const CACHE_MAX_ENTRIES = 10_000;
-
-const resolved = new Map<string, { principal: Principal; until: number }>();
-let adminKey: { value: string; until: number } | undefined;
-
-async function currentAdminKey(now: number): Promise<string> {
-  if (!adminKey || adminKey.until <= now) {
-    const secret = await secrets.send(new GetSecretValueCommand({ SecretId: ADMIN_SECRET_NAME }));
-    // Trimmed: a secret set from a shell or a file often ends in a newline no header can carry.
-    adminKey = { value: (secret.SecretString ?? '').trim(), until: now + CACHE_MS };
-  }
-  return adminKey.value;
-}
-
-async function resolve(key: string, hash: string, now: number): Promise<Principal> {
-  // Account keys first: they are most of the traffic, and they keep working if the secret cannot be read.
-  const record = await findApiKey(hash);
-  if (record) return { kind: 'account', accountId: record.accountId, keyId: record.keyId };
-  const admin = await currentAdminKey(now);
-  if (admin && sameKey(key, admin)) return { kind: 'admin' };
-  return { kind: 'anonymous', reason: 'invalid' };
-}
+import { bearerKey, resolveKey } from '#shared/http/key-resolver.ts';
 
 /**
  * Lets every request through with the caller in its context; each route refuses what it must, so
@@ -51,27 +16,10 @@ export const handler = middy<
   .use(injectLambdaContext(logger))
   .handler(async (event) => {
     const header = event.headers?.authorization ?? event.headers?.Authorization;
-    const key = header ? /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1] : undefined;
+    const key = bearerKey(header);
     if (!key) {
       const principal: Principal = { kind: 'anonymous', reason: header ? 'invalid' : 'missing' };
       return { isAuthorized: true, context: principalToContext(principal) };
     }
-
-    const now = Date.now();
-    const hash = hashApiKey(key);
-    let entry = resolved.get(hash);
-    if (!entry || entry.until <= now) {
-      let principal: Principal;
-      try {
-        principal = await resolve(key, hash, now);
-      } catch (error) {
-        // The route answers 503 in the API's error shape; nothing is cached, the next request tries again.
-        logger.error('Resolving an API key failed', error as Error);
-        return { isAuthorized: true, context: principalToContext({ kind: 'unavailable' }) };
-      }
-      entry = { principal, until: now + CACHE_MS };
-      if (resolved.size >= CACHE_MAX_ENTRIES) resolved.delete(resolved.keys().next().value!);
-      resolved.set(hash, entry);
-    }
-    return { isAuthorized: true, context: principalToContext(entry.principal) };
+    return { isAuthorized: true, context: principalToContext(await resolveKey(key)) };
   });

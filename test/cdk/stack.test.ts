@@ -34,6 +34,7 @@ describe('the stack with default settings', () => {
         'LogWriterFunction',
         'SesSourceFunction',
         'TrackingFunction',
+        'SoapFunction',
         'VerifierFunction',
       ].sort(),
     );
@@ -209,6 +210,8 @@ describe('the stack with default settings', () => {
         ...heads,
         'GET /',
         'GET /assets/{file}',
+        'GET /v1/soap',
+        'POST /v1/soap',
         '$default',
       ].sort(),
     );
@@ -228,6 +231,9 @@ describe('the stack with default settings', () => {
         'GET /t/c/{token}',
         'HEAD /t/o/{token}',
         'HEAD /t/c/{token}',
+        // The SOAP function authenticates each call itself: the key may be in the SOAP header.
+        'GET /v1/soap',
+        'POST /v1/soap',
       ].sort(),
     );
   });
@@ -253,7 +259,7 @@ describe('the stack with default settings', () => {
   });
 
   it('gives the loop settings to the functions that reach out to loops', () => {
-    for (const name of ['ApiFunction', 'VerifierFunction', 'DeliverFunction']) {
+    for (const name of ['ApiFunction', 'SoapFunction', 'VerifierFunction', 'DeliverFunction']) {
       expect(json.Resources[functionId(json, name)]!.Properties.Environment.Variables).toMatchObject({
         ALLOW_HTTP_TARGETS: 'false',
         ALLOWED_TARGET_CIDRS: '',
@@ -264,15 +270,17 @@ describe('the stack with default settings', () => {
     ).toBe('20');
   });
 
-  it('lets only the authoriser read the admin key, by its name', () => {
+  it('lets only the two that resolve keys (the authoriser, the SOAP function) read the admin key, by its name', () => {
     const readers = ofType(json, 'AWS::IAM::Policy').filter(([, policy]) =>
       JSON.stringify(policy.Properties.PolicyDocument).includes('secretsmanager:GetSecretValue'),
     );
-    expect(readers).toHaveLength(1);
-    expect(readers[0]![0]).toMatch(/^AuthorizerFunction/);
-    expect(JSON.stringify(readers[0]![1].Properties.PolicyDocument)).toContain(
-      ':secret:FeedbackLoops/admin-api-key-??????',
-    );
+    expect(readers.map(([id]) => id.replace(/ServiceRoleDefaultPolicy[0-9A-F]{8}$/, ''))).toEqual([
+      'AuthorizerFunction',
+      'SoapFunction',
+    ]);
+    for (const [, reader] of readers) {
+      expect(JSON.stringify(reader.Properties.PolicyDocument)).toContain(':secret:FeedbackLoops/admin-api-key-??????');
+    }
   });
 
   it("gives each queue's consumer its own dead-letter queue for messages it cannot read", () => {

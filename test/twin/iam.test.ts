@@ -40,7 +40,7 @@ describe('the emulator enforces each function role as the stack wrote it', () =>
     expect(await outcome(new DynamoDBClient(roleOf('FanoutFunction')).send(getItem))).toBe('allowed');
   });
 
-  it('lets only the authoriser read the admin key', async () => {
+  it('lets only the two that resolve keys, the authoriser and the SOAP function, read the admin key', async () => {
     const read = (role: string) =>
       outcome(
         new SecretsManagerClient(roleOf(role)).send(
@@ -48,6 +48,7 @@ describe('the emulator enforces each function role as the stack wrote it', () =>
         ),
       );
     expect(await read('AuthorizerFunction')).toBe('allowed');
+    expect(await read('SoapFunction')).toBe('allowed');
     expect(await read('ApiFunction')).toBe('denied');
     expect(await read('DeliverFunction')).toBe('denied');
   });

@@ -76,6 +76,7 @@ export const ROUTES = [
     fn: 'api',
     operation: 'Health_get',
     summary: 'Is the API up?',
+    soap: false,
     status: 200,
     response: healthSchema,
   },
@@ -86,6 +87,7 @@ export const ROUTES = [
     fn: 'api',
     operation: 'OpenApi_get',
     summary: 'This API as an OpenAPI 3.1 document',
+    soap: false,
     status: 200,
   },
   {
