@@ -14,7 +14,7 @@ import { clock } from '#shared/runtime/clock.ts';
 import { requireEnv, requireIntEnv, requireListEnv } from '#shared/runtime/config.ts';
 import { SummaryCounts, logger } from '#shared/runtime/logger.ts';
 import { RetryLater, parseBody, sqsBatchHandler } from '#shared/runtime/sqs-batch.ts';
-import { clearFailure, recordFailure } from '#shared/store/failures.ts';
+import { clearFailure, recordFailure, releaseReplay } from '#shared/store/failures.ts';
 import { type LogEntry, queueLogRecords } from '#shared/store/log-queue.ts';
 import { getLoop, readLoopsNow, saveLoop } from '#shared/store/loops.ts';
 import { ConditionFailed } from '#shared/store/table.ts';
@@ -119,6 +119,9 @@ async function notSent(delivery: QueuedDelivery, loop: LoopRecord | undefined, t
     return;
   }
   tally.add('dropped');
+  // A dropped replay leaves its failure listed: unmarked, the next replay may take it again.
+  if (delivery.replayOf)
+    await releaseReplay(delivery.accountId, delivery.loopId, delivery.event.id, delivery.replayOf.failedAt);
   logger.debug('Loop gone, unverified, disabled or unsubscribed; delivery dropped', {
     loopId: delivery.loopId,
     eventId: delivery.event.id,
