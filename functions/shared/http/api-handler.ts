@@ -30,9 +30,16 @@ export interface ApiResult {
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
+/** On every answer of the API: a browser takes the body as what `content-type` says, never guesses. */
+const API_HEADERS = { 'x-content-type-options': 'nosniff' };
+
 export function jsonResponse(status: number, body?: unknown, headers: Record<string, string> = {}): ApiResponse {
-  if (body === undefined) return { statusCode: status, headers };
-  return { statusCode: status, headers: { 'content-type': JSON_TYPE, ...headers }, body: JSON.stringify(body) };
+  if (body === undefined) return { statusCode: status, headers: { ...API_HEADERS, ...headers } };
+  return {
+    statusCode: status,
+    headers: { 'content-type': JSON_TYPE, ...API_HEADERS, ...headers },
+    body: JSON.stringify(body),
+  };
 }
 
 export function errorResponse(error: ApiError): ApiResponse {

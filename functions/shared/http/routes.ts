@@ -49,6 +49,8 @@ export interface RouteSpec {
   response?: z.ZodType;
   /** Also answers 302 to a URL in `Location`: what that URL is. */
   redirect?: string;
+  /** A success holds a key or a secret: it is answered with `Cache-Control: no-store` (SPEC §3). */
+  holdsSecret?: true;
 }
 
 export const ROUTES = [
@@ -81,6 +83,7 @@ export const ROUTES = [
     body: { schema: createAccountSchema },
     status: 201,
     response: createdAccountSchema,
+    holdsSecret: true,
   },
   {
     method: 'GET',
@@ -102,6 +105,7 @@ export const ROUTES = [
     summary: 'Issue another API key for an account',
     status: 201,
     response: apiKeySchema,
+    holdsSecret: true,
   },
   {
     method: 'DELETE',
@@ -133,6 +137,7 @@ export const ROUTES = [
     body: { schema: createLoopSchema },
     status: 201,
     response: loopSchema,
+    holdsSecret: true,
   },
   {
     method: 'GET',
@@ -194,6 +199,7 @@ export const ROUTES = [
     summary: 'Rotate the signing secret',
     status: 200,
     response: secretSchema,
+    holdsSecret: true,
   },
   {
     method: 'POST',
