@@ -670,6 +670,56 @@ describe('bad input is refused with a fitting 4xx and changes nothing', () => {
       },
     );
 
+    it.each([
+      ['POST', '/v1/events', 'description', '{"type":"bounce","message":"m","description":"550 \\u0085x"}'],
+      [
+        'POST',
+        '/v1/events',
+        'events[1].useragent',
+        '{"events":[{"type":"open","message":"m"},{"type":"open","message":"m","useragent":"\\u009b31m"}]}',
+      ],
+      [
+        'POST',
+        '/v1/events',
+        'fields.name',
+        '{"type":"sent","message":"m","recipient":"j@example.com","fields":{"name":"\\u0080"}}',
+      ],
+      ['POST', '/v1/events', 'code', '{"type":"bounce","message":"m","code":"5\\u000b50"}'],
+      [
+        'POST',
+        '/v1/loops',
+        'description',
+        '{"url":"https://example.com/h","events":["open"],"description":"\\u202e\\u009f"}',
+      ],
+      ['PATCH', '/v1/loops/{target}', 'description', '{"description":"a\\u001bb"}'],
+      ['POST', '/v1/accounts', 'name', '{"name":"Acme\\u0090"}'],
+    ])(
+      '%s %s: a C0 or C1 control character in %s is refused with 400 invalid_text naming the field',
+      async (method, template, field, body) => {
+        const path = template.replace('{target}', target.id);
+        const before = { loops: await loops(), accounts: await accounts() };
+        const answer = await call(method, path, {
+          key: path === '/v1/accounts' ? adminKey() : apiKey,
+          rawBody: body,
+        });
+        expect(answer.status, JSON.stringify(answer.body)).toBe(400);
+        expect(answer.body.error).toMatchObject({
+          code: 'invalid_text',
+          details: [{ path: field, message: expect.any(String) }],
+        });
+        expect({ loops: await loops(), accounts: await accounts() }).toEqual(before);
+      },
+    );
+
+    it('takes tab, line feed and carriage return in text (an SMTP diagnostic may span lines)', async () => {
+      const description = '550-5.1.1 The account does not exist.\r\n550 5.1.1\tsee https://example.com';
+      const answer = await call('POST', '/v1/events', {
+        key: apiKey,
+        body: { type: 'bounce', message: 'm', description },
+      });
+      expect(answer.status, JSON.stringify(answer.body)).toBe(202);
+    });
+
     it('answers a loop id that is not valid percent-encoding with a 4xx, never a 5xx', async () => {
       const before = await loops();
       const answers: string[] = [];
