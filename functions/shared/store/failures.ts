@@ -10,6 +10,7 @@ import {
   expiresAfterDays,
   itemKeys,
   isConditionalCheckFailure,
+  conditionally,
 } from './table.ts';
 
 /**
@@ -143,43 +144,28 @@ export async function failuresToReplay(
  * (delivered, failed again) since it was read: true when this replay may queue it.
  */
 export async function markReplayQueued(failure: FailureRecord, now: Date): Promise<boolean> {
-  try {
-    await dynamo.send(
-      new UpdateCommand({
-        TableName: TABLE(),
-        Key: itemKeys.failure(failure.accountId, failure.loopId, failure.eventId),
-        UpdateExpression: 'SET replayQueuedAt = :now',
-        ConditionExpression:
-          'failedAt = :failedAt AND (attribute_not_exists(replayQueuedAt) OR replayQueuedAt < :stale)',
-        ExpressionAttributeValues: {
-          ':now': now.toISOString(),
-          ':failedAt': failure.failedAt,
-          ':stale': staleMark(now),
-        },
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionalCheckFailure(error)) return false;
-    throw error;
-  }
+  return conditionally(
+    new UpdateCommand({
+      TableName: TABLE(),
+      Key: itemKeys.failure(failure.accountId, failure.loopId, failure.eventId),
+      UpdateExpression: 'SET replayQueuedAt = :now',
+      ConditionExpression: 'failedAt = :failedAt AND (attribute_not_exists(replayQueuedAt) OR replayQueuedAt < :stale)',
+      ExpressionAttributeValues: { ':now': now.toISOString(), ':failedAt': failure.failedAt, ':stale': staleMark(now) },
+    }),
+  );
 }
 
 /** Lets the next replay take a failure again: its replay was not queued, or deliver dropped it. */
 export async function releaseReplay(accountId: string, loopId: string, eventId: string, failedAt: string) {
-  try {
-    await dynamo.send(
-      new UpdateCommand({
-        TableName: TABLE(),
-        Key: itemKeys.failure(accountId, loopId, eventId),
-        UpdateExpression: 'REMOVE replayQueuedAt',
-        ConditionExpression: 'failedAt = :failedAt',
-        ExpressionAttributeValues: { ':failedAt': failedAt },
-      }),
-    );
-  } catch (error) {
-    if (!isConditionalCheckFailure(error)) throw error;
-  }
+  await conditionally(
+    new UpdateCommand({
+      TableName: TABLE(),
+      Key: itemKeys.failure(accountId, loopId, eventId),
+      UpdateExpression: 'REMOVE replayQueuedAt',
+      ConditionExpression: 'failedAt = :failedAt',
+      ExpressionAttributeValues: { ':failedAt': failedAt },
+    }),
+  );
 }
 
 function staleMark(now: Date): string {

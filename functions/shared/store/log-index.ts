@@ -9,6 +9,7 @@ import {
   itemKeys,
   queryAll,
   isConditionalCheckFailure,
+  conditionally,
 } from './table.ts';
 
 /**
@@ -132,21 +133,16 @@ export async function getLogFile(
  * next download of that version reuses it; a snapshot of a later version already recorded stays.
  */
 export async function recordSnapshot(entry: LogFileEntry, format: LogFormat, snapshot: Snapshot): Promise<void> {
-  try {
-    await dynamo.send(
-      new UpdateCommand({
-        TableName: TABLE(),
-        Key: itemKeys.logFile(entry.accountId, entry.date, entry.prefix),
-        UpdateExpression: 'SET #snapshot = :snapshot',
-        ConditionExpression:
-          'attribute_exists(pk) AND (attribute_not_exists(#snapshot) OR #snapshot.version < :version)',
-        ExpressionAttributeNames: { '#snapshot': SNAPSHOT_ATTRIBUTES[format] },
-        ExpressionAttributeValues: { ':snapshot': snapshot, ':version': snapshot.version },
-      }),
-    );
-  } catch (error) {
-    if (!isConditionalCheckFailure(error)) throw error;
-  }
+  await conditionally(
+    new UpdateCommand({
+      TableName: TABLE(),
+      Key: itemKeys.logFile(entry.accountId, entry.date, entry.prefix),
+      UpdateExpression: 'SET #snapshot = :snapshot',
+      ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(#snapshot) OR #snapshot.version < :version)',
+      ExpressionAttributeNames: { '#snapshot': SNAPSHOT_ATTRIBUTES[format] },
+      ExpressionAttributeValues: { ':snapshot': snapshot, ':version': snapshot.version },
+    }),
+  );
 }
 
 function toEntry(item: Record<string, unknown>): LogFileEntry {
