@@ -7,7 +7,13 @@ import { clock } from '#shared/runtime/clock.ts';
 import { requireEnv } from '#shared/runtime/config.ts';
 import { conflict, serviceUnavailable } from '#shared/http/errors.ts';
 import { logger } from '#shared/runtime/logger.ts';
-import { failuresToReplay, listFailures, markReplayQueued, releaseReplay } from '#shared/store/failures.ts';
+import {
+  failuresToReplay,
+  listFailures,
+  markReplayQueued,
+  releaseReplay,
+  saveReplayResume,
+} from '#shared/store/failures.ts';
 import { countCheck } from '#shared/store/rate-limits.ts';
 import { ownLoop } from './loops.ts';
 import { ENV } from '#shared/runtime/env-names.ts';
@@ -62,7 +68,7 @@ export async function replayFailures(
   const deadline = started + WORK_BUDGET_MS;
   const found = await failuresToReplay(loop.accountId, loop.id, loop.events, eventIds, {
     max: REPLAY_PER_REQUEST,
-    deadline,
+    deadline: started + WORK_BUDGET_MS / 2,
     now,
   });
   // A chunk at a time, each marked and then queued, until the budget is spent.
@@ -76,6 +82,11 @@ export async function replayFailures(
     replayed += claimed.length;
   }
   const more = found.more || done < found.failures.length;
+  if (!eventIds) {
+    // The next request goes on after what this one took care of; a pass at its end starts afresh.
+    const after = done < found.failures.length ? found.failures[done - 1]?.eventId : found.readUpTo;
+    if (!more || after !== undefined) await saveReplayResume(loop.accountId, loop.id, more ? after : undefined, now);
+  }
   logger.info('Failures replayed', { loopId: loop.id, replayed, looked: done, more, durationMs: Date.now() - started });
   return { status: 202, body: { replayed, ...(more ? { more: true } : {}) } };
 }
@@ -87,8 +98,8 @@ export async function replayFailures(
 export const REPLAY_PER_REQUEST = 1000;
 
 /**
- * A request reads, marks and queues for this long (ms) at most, then answers with what it did, well
- * within the api function's 15 s: one chunk more may be under way when the budget runs out.
+ * A request reads (for half of it), marks and queues for this long (ms) at most, then answers with
+ * what it did, well within the api function's 15 s: one chunk more may be under way when it runs out.
  */
 const WORK_BUDGET_MS = 4000;
 

@@ -1,4 +1,4 @@
-import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { FAILURE_RETENTION_DAYS, type FailureRecord } from '#shared/delivery/failure.ts';
 import { dynamo } from '#shared/runtime/dynamo.ts';
 import { type Page, decodeCursor, pageOf } from './cursors.ts';
@@ -85,6 +85,39 @@ export interface ReplayCandidates {
   failures: FailureRecord[];
   /** More failures are left to look at than this call took (the caller stopped at `max` or its deadline). */
   more: boolean;
+  /** Where the read stopped (an event id), when `more`: the next request may go on after it. */
+  readUpTo?: string;
+}
+
+/**
+ * Where the loop's current pass of replays got to (the last event id it took care of), so that the
+ * next request of a big backlog goes on from there instead of reading past the failures already
+ * queued. Kept for RESUME_MINUTES; a pass that reaches the end starts afresh next time.
+ */
+const RESUME_MINUTES = 10;
+const resumeKey = (accountId: string, loopId: string) => ({ pk: itemKeys.failures(accountId, loopId), sk: 'REPLAY' });
+
+async function readResume(accountId: string, loopId: string, now: Date): Promise<string | undefined> {
+  const { Item } = await dynamo.send(new GetCommand({ TableName: TABLE(), Key: resumeKey(accountId, loopId) }));
+  return Item && !expired(Item, now) ? (Item.after as string) : undefined;
+}
+
+/** Saves where the pass got to, or (undefined) ends it: the next replay reads from the start. */
+export async function saveReplayResume(accountId: string, loopId: string, after: string | undefined, now: Date) {
+  if (after === undefined) {
+    await dynamo.send(new DeleteCommand({ TableName: TABLE(), Key: resumeKey(accountId, loopId) }));
+    return;
+  }
+  await dynamo.send(
+    new PutCommand({
+      TableName: TABLE(),
+      Item: {
+        ...resumeKey(accountId, loopId),
+        after,
+        expiresAt: Math.ceil(now.getTime() / 1000) + RESUME_MINUTES * 60,
+      },
+    }),
+  );
 }
 
 /**
@@ -111,12 +144,14 @@ export async function failuresToReplay(
     return { failures: items.filter(replayable).map(toFailure), more: false };
   }
   const found: FailureRecord[] = [];
-  let start: Record<string, unknown> | undefined;
+  const pk = itemKeys.failures(accountId, loopId);
+  const resume = await readResume(accountId, loopId, now);
+  let start: Record<string, unknown> | undefined = resume ? itemKeys.failure(accountId, loopId, resume) : undefined;
   do {
     const page = await dynamo.send(
       new QueryCommand({
         TableName: TABLE(),
-        KeyConditionExpression: 'pk = :pk',
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :event)',
         // Filtered by DynamoDB, so that failures a replay holds (or of types the loop no longer takes)
         // do not come back; Limit still bounds what is read.
         FilterExpression:
@@ -125,7 +160,8 @@ export async function failuresToReplay(
           ')',
         ExpressionAttributeNames: { '#type': 'type' },
         ExpressionAttributeValues: {
-          ':pk': itemKeys.failures(accountId, loopId),
+          ':pk': pk,
+          ':event': 'EVENT#',
           ':stale': stale,
           ...Object.fromEntries(types.map((type, index) => [`:type${index}`, type])),
         },
@@ -136,7 +172,8 @@ export async function failuresToReplay(
     found.push(...(page.Items ?? []).filter(replayable).map(toFailure));
     start = page.LastEvaluatedKey;
   } while (start && found.length < max && Date.now() < deadline);
-  return { failures: found, more: start !== undefined };
+  const readUpTo = start ? String(start.sk).slice('EVENT#'.length) : undefined;
+  return { failures: found, more: start !== undefined, ...(readUpTo ? { readUpTo } : {}) };
 }
 
 /**
