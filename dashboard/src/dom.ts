@@ -24,7 +24,19 @@ export function h<K extends keyof HTMLElementTagNameMap>(
 }
 
 function asNode(child: Exclude<Child, null | undefined | false>): Node | string {
-  return typeof child === 'number' ? String(child) : child;
+  return typeof child === 'number' ? String(child) : typeof child === 'string' ? showBidiControls(child) : child;
+}
+
+/** Bidi embeddings, overrides and isolates: U+202A–U+202E, U+2066–U+2069. */
+const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/g;
+
+/**
+ * Text with its bidi controls shown as what they are (`[U+202E]`), so that a description or a name
+ * from the API cannot reverse or reorder what it is shown with. Every text `h` puts in the page goes
+ * through here; the text itself is kept as it is (a form shows the value to change).
+ */
+export function showBidiControls(text: string): string {
+  return text.replace(BIDI_CONTROLS, (control) => `[U+${control.codePointAt(0)!.toString(16).toUpperCase()}]`);
 }
 
 let ids = 0;

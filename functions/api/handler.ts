@@ -2,7 +2,7 @@ import { requireEnv } from '#shared/runtime/config.ts';
 import { ENV } from '#shared/runtime/env-names.ts';
 import { ApiError, notFound } from '#shared/http/errors.ts';
 import { type ApiEvent, type ApiResult, apiHandler, requireAccount, requireAdmin } from '#shared/http/api-handler.ts';
-import { ROUTES, type RequestOf, type KeyOf, type Route, routeKey } from '#shared/http/routes.ts';
+import { ROUTES, type RequestOf, type KeyOf, type Route, type RouteSpec, routeKey } from '#shared/http/routes.ts';
 import { deleteKey, getAccounts, getKeys, postAccount, postKey } from './accounts.ts';
 import { getFailures, replayFailures } from './failures.ts';
 import { downloadLogFile, getLogFiles } from './logfiles.ts';
@@ -51,7 +51,9 @@ export const handler = apiHandler(async (event) => {
   if (route.access === 'admin') requireAdmin(event);
   if (route.access === 'account') requireAccount(event);
   const answer = handlers[routeKey(route) as ApiRouteKey] as (event: ApiEvent, request: unknown) => Promise<ApiResult>;
-  return answer(event, routeRequest(route, event));
+  const result = await answer(event, routeRequest(route, event));
+  if (!(route as RouteSpec).holdsSecret) return result;
+  return { ...result, headers: { ...result.headers, 'cache-control': 'no-store' } };
 });
 
 /** `$default`: nothing matched. The same path with another method → 405 with the methods it has. */

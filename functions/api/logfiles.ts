@@ -4,7 +4,7 @@ import { type LogFormat, logFileName, parseLogFileName } from '#shared/logs/log-
 import { clock } from '#shared/runtime/clock.ts';
 import { requireIntEnv } from '#shared/runtime/config.ts';
 import { notFound } from '#shared/http/errors.ts';
-import { type LogFileEntry, getLogFile, listLogFiles } from '#shared/store/log-index.ts';
+import { type LogFileEntry, getLogFile, listLogFiles, recordSnapshot } from '#shared/store/log-index.ts';
 import { writeDayFile, convertDayFile } from '#shared/store/log-files.ts';
 import { objectKeys, presignedUrl } from '#shared/store/log-objects.ts';
 import { ENV } from '#shared/runtime/env-names.ts';
@@ -30,7 +30,8 @@ export async function getLogFiles(event: ApiEvent, request: RequestOf<'GET /v1/l
 /**
  * `GET /v1/logfiles/{name}?format=json|csv|xml[&redirect=false]`: a presigned URL of that one
  * object, as a 302 or (redirect=false) in the body. A closed day's file was compacted into one
- * object per format; today's is built now from what was flushed so far (each record once).
+ * object per format; today's is built from what was flushed so far (each record once), once per
+ * version of the file and format: a download of a version already built reuses its snapshot.
  */
 export async function downloadLogFile(
   event: ApiEvent,
@@ -46,21 +47,39 @@ export async function downloadLogFile(
 
   const key = file.complete
     ? objectKeys.compacted(accountId, file.date, file.prefix, format)
-    : await snapshot(file, format);
+    : await snapshot(file, format, now);
   const url = await presignedUrl(key, PRESIGN_EXPIRY_SECONDS);
   const expiresAt = new Date(now.getTime() + PRESIGN_EXPIRY_SECONDS * 1000).toISOString();
   if (!redirect) return { status: 200, body: { url, expiresAt } };
   return { status: 302, headers: { location: url, 'cache-control': 'no-store' } };
 }
 
-/** Today's file (or a closed day's not compacted yet) as it stands now, in `format`. */
-async function snapshot(file: LogFileEntry, format: LogFormat): Promise<string> {
-  const json = objectKeys.snapshot(file.accountId, file.date, file.prefix, 'json');
-  await writeDayFile(file, json);
-  if (format === 'json') return json;
-  const converted = objectKeys.snapshot(file.accountId, file.date, file.prefix, format);
-  await convertDayFile(file, json, converted, format);
-  return converted;
+/**
+ * A snapshot is reused while it has this long (ms) left before the bucket's one-day lifecycle
+ * deletes it: the URL's own expiry, and an hour to spare.
+ */
+const REUSE_MS = 24 * 3_600_000 - PRESIGN_EXPIRY_SECONDS * 1000 - 3_600_000;
+
+/**
+ * Today's file (or a closed day's not compacted yet) as it stands at its current version, in
+ * `format`: the snapshot built of that version if there is one still fresh, else built now (the
+ * JSON Lines first, which the other formats are converted from) and recorded.
+ */
+async function snapshot(file: LogFileEntry, format: LogFormat, now: Date): Promise<string> {
+  const keyOf = (of: LogFormat) => objectKeys.snapshot(file.accountId, file.date, file.prefix, file.version, of);
+  const current = (of: LogFormat) => {
+    const built = file.snapshots[of];
+    return built?.version === file.version && now.getTime() - Date.parse(built.builtAt) < REUSE_MS;
+  };
+  const built = { version: file.version, builtAt: now.toISOString() };
+  if (!current('json')) {
+    await writeDayFile(file, keyOf('json'));
+    await recordSnapshot(file, 'json', built);
+  }
+  if (format === 'json' || current(format)) return keyOf(format);
+  await convertDayFile(file, keyOf('json'), keyOf(format), format);
+  await recordSnapshot(file, format, built);
+  return keyOf(format);
 }
 
 function toFileView(file: LogFileEntry) {

@@ -20,6 +20,8 @@ const SECURITY_HEADERS = {
   'referrer-policy': 'no-referrer',
   'x-frame-options': 'DENY',
   'cross-origin-opener-policy': 'same-origin',
+  // HTTPS only from the first visit on, for a year (a browser ignores it over the twin's plain http).
+  'strict-transport-security': 'max-age=31536000',
 };
 
 const TYPES: Record<string, string> = {

@@ -14,7 +14,7 @@ import { clock } from '#shared/runtime/clock.ts';
 import { requireEnv, requireIntEnv, requireListEnv } from '#shared/runtime/config.ts';
 import { SummaryCounts, logger } from '#shared/runtime/logger.ts';
 import { RetryLater, parseBody, sqsBatchHandler } from '#shared/runtime/sqs-batch.ts';
-import { clearFailure, recordFailure } from '#shared/store/failures.ts';
+import { clearFailure, recordFailure, releaseReplay } from '#shared/store/failures.ts';
 import { type LogEntry, queueLogRecords } from '#shared/store/log-queue.ts';
 import { disableAfterGone, readLoopsNow } from '#shared/store/loops.ts';
 import { ENV } from '#shared/runtime/env-names.ts';
@@ -42,6 +42,9 @@ export const handler = sqsBatchHandler<Batch>(
     const before = beforeAttempt(batch.loops.get(delivery.loopId), event.type);
     if (before.action === 'drop') {
       batch.tally.add('dropped');
+      // A dropped replay leaves its failure listed: unmarked, the next replay may take it again.
+      if (delivery.replayOf)
+        await releaseReplay(delivery.accountId, delivery.loopId, delivery.event.id, delivery.replayOf.failedAt);
       logger.debug('Loop gone, unverified, disabled or unsubscribed; delivery dropped', context);
       return;
     }

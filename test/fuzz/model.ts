@@ -49,6 +49,8 @@ export const LIMIT = {
   refererBytes: 2 * KiB,
   originalBytes: 2 * KiB,
   smtpBytes: KiB,
+  /** A `sent` event's `fields` and `tags` together, as JSON. */
+  contextBytes: 8 * KiB,
   accountName: 200,
   url: 2048,
   description: 1000,

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { EVENT_TYPES } from '#shared/events/event-types.ts';
 import { type BodySpec, bytesOf, longText } from './bodies.ts';
-import { LIMIT, NO_SUCH } from './model.ts';
+import { KiB, LIMIT, NO_SUCH } from './model.ts';
 import { notA, trickyText } from './text.ts';
 
 /** The valid bodies of each route that takes one, and the values that make each field wrong. */
@@ -94,6 +94,17 @@ const event = fc
     { requiredKeys: ['type', 'message'] },
   )
   .map((value) => (value.type === 'sent' ? { ...value, recipient: 'jane@example.com' } : value));
+/** A `sent` whose `{"fields":{…},"tags":[…]}` takes exactly `bytes` (ASCII, so characters are bytes). */
+function sentWithContext(bytes: number) {
+  const tags = ['fz'];
+  const fields: Record<string, string> = {};
+  const size = () => JSON.stringify({ fields, tags }).length;
+  for (let index = 0; size() + 1000 < bytes; index++) fields[`f${index}`] = 'v'.repeat(900);
+  fields.last = '';
+  fields.last = 'v'.repeat(bytes - size());
+  return { type: 'sent', message: 'fz-context', recipient: 'jane@example.com', fields, tags };
+}
+
 /** One event at every upper bound of SPEC §4 at once. */
 const eventAtLimits = fc.constantFrom('open', 'bounce').map((type) => ({
   type,
@@ -120,6 +131,7 @@ export const eventsBody: BodySpec = {
     { weight: 20, arbitrary: event },
     { weight: 20, arbitrary: fc.array(event, { minLength: 1, maxLength: 5 }).map((events) => ({ events })) },
     { weight: 4, arbitrary: eventAtLimits },
+    { weight: 2, arbitrary: fc.constant(sentWithContext(LIMIT.contextBytes)) },
     // Abuse events: no fixture loop takes them, so 500 of them are logged but not delivered. Rare (a few
     // in 10,000 requests): each is hundreds of emulator calls down the pipeline, which a busy twin feels.
     {
@@ -183,6 +195,8 @@ export const eventsBody: BodySpec = {
         { type: 'open', message: 'fz-dup', id: 'fz-same' },
         { type: 'open', message: 'fz-dup', id: 'fz-same' },
       ]),
+      // A sent whose context (fields and tags) is over the cap, by a byte or by far.
+      fc.constantFrom(1, 2 * KiB).map((over) => [sentWithContext(LIMIT.contextBytes + over)]),
     ),
   },
   required: ['type', 'message'],

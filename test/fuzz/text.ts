@@ -29,7 +29,7 @@ export const TRICKY_TEXT = [
   '{{7*7}}',
 ];
 
-/** Text no request may carry (400 invalid_text): lone surrogates, NUL and other controls, U+FFFE/F. */
+/** Text no request may carry (400 invalid_text): lone surrogates, NUL and other C0 and C1 controls, U+FFFE/F. */
 export const UNSTORABLE_TEXT = [
   '\ud800',
   'a\udfffb',
@@ -37,6 +37,10 @@ export const UNSTORABLE_TEXT = [
   '\u0000',
   'x\u0001',
   '\u001b[31m',
+  '\u0080',
+  'line\u0085next',
+  '\u009b31m',
+  'x\u009f',
   '\ufffe',
   '\uffff',
 ];
@@ -44,7 +48,7 @@ export const UNSTORABLE_TEXT = [
 export const PROTO_NAMES = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', '__defineGetter__'];
 
 // eslint-disable-next-line no-control-regex -- storable text has no control characters
-const CONTROL = /[\u0000-\u001f\ufffe\uffff]/;
+const CONTROL = /[\u0000-\u001f\u0080-\u009f\ufffe\uffff]/;
 export const trickyText = fc.oneof(
   fc.constantFrom(...TRICKY_TEXT),
   fc.string({ unit: 'grapheme', maxLength: 20 }),

@@ -646,29 +646,57 @@ describe('bad input is refused with a fitting 4xx and changes nothing', () => {
 
   describe('what is not text, or not a path', () => {
     // JSON may spell a lone UTF-16 surrogate (\ud800), which is no Unicode text: it cannot be stored or
-    // sent on as UTF-8, so it is the client's mistake to be told about (400), never an outage.
+    // sent on as UTF-8; SQS refuses C0 controls but tab, LF and CR, and C1 ones (U+0080–U+009F) act on
+    // terminals and logs. Each is the client's mistake to be told about (400, naming the field).
     it.each([
-      ['POST', '/v1/accounts', 'the account name', '{"name":"Acme \\ud800"}'],
+      ['POST', '/v1/accounts', 'name', '{"name":"Acme \\ud800"}'],
+      ['POST', '/v1/loops', 'description', '{"url":"https://example.com/h","events":["open"],"description":"\\udfff"}'],
+      ['PATCH', '/v1/loops/{target}', 'description', '{"description":"x\\ud800y"}'],
+      ['POST', '/v1/events', 'tags[0]', '{"type":"open","message":"m","tags":["t\\udfff"]}'],
+      ['POST', '/v1/events', 'message', '{"type":"open","message":"m\\u0001x"}'],
+      ['POST', '/v1/events', 'description', '{"type":"bounce","message":"m","description":"550 \\u0085x"}'],
+      [
+        'POST',
+        '/v1/events',
+        'events[1].useragent',
+        '{"events":[{"type":"open","message":"m"},{"type":"open","message":"m","useragent":"\\u009b31m"}]}',
+      ],
+      [
+        'POST',
+        '/v1/events',
+        'fields.name',
+        '{"type":"sent","message":"m","recipient":"j@example.com","fields":{"name":"\\u0080"}}',
+      ],
+      ['POST', '/v1/events', 'code', '{"type":"bounce","message":"m","code":"5\\u000b50"}'],
       [
         'POST',
         '/v1/loops',
-        'a loop description',
-        '{"url":"https://example.com/h","events":["open"],"description":"\\udfff"}',
+        'description',
+        '{"url":"https://example.com/h","events":["open"],"description":"\\u202e\\u009f"}',
       ],
-      ['PATCH', '/v1/loops/{target}', 'a loop description', '{"description":"x\\ud800y"}'],
-      ['POST', '/v1/events', 'an event tag', '{"type":"open","message":"m","tags":["t\\udfff"]}'],
-      // SQS refuses control characters other than tab, line feed and carriage return.
-      ['POST', '/v1/events', 'an event message (a control character)', '{"type":"open","message":"m\\u0001x"}'],
+      ['PATCH', '/v1/loops/{target}', 'description', '{"description":"a\\u001bb"}'],
+      ['POST', '/v1/accounts', 'name', '{"name":"Acme\\u0090"}'],
     ])(
-      '%s %s: text that is not storable in %s is refused with 400, changing nothing',
-      async (method, template, _what, body) => {
+      '%s %s: text that is not storable in %s is refused with 400 invalid_text naming it, changing nothing',
+      async (method, template, field, body) => {
         const path = template.replace('{target}', target.id);
         const before = { loops: await loops(), accounts: await accounts() };
         const request: BadRequest = { what: 'unstorable text', contentType: 'application/json', body, statuses: [400] };
-        expectRefused(request, await send(method, path, path === '/v1/accounts' ? adminKey() : apiKey, request));
+        const answer = await send(method, path, path === '/v1/accounts' ? adminKey() : apiKey, request);
+        expectRefused(request, answer);
+        expect(JSON.parse(answer.text).error).toMatchObject({ code: 'invalid_text', details: [{ path: field }] });
         expect({ loops: await loops(), accounts: await accounts() }).toEqual(before);
       },
     );
+
+    it('takes tab, line feed and carriage return in text (an SMTP diagnostic may span lines)', async () => {
+      const description = '550-5.1.1 The account does not exist.\r\n550 5.1.1\tsee https://example.com';
+      const answer = await call('POST', '/v1/events', {
+        key: apiKey,
+        body: { type: 'bounce', message: 'm', description },
+      });
+      expect(answer.status, JSON.stringify(answer.body)).toBe(202);
+    });
 
     it('answers a loop id that is not valid percent-encoding with a 4xx, never a 5xx', async () => {
       const before = await loops();

@@ -195,6 +195,30 @@ describe('the dashboard, as an account uses it', () => {
     await close();
   });
 
+  it('shows bidi overrides and isolates in a description as what they are, not reordering the text', async () => {
+    const { apiKey } = await createAccount('Bidi');
+    const description = 'invoice \u202Etxt.exe\u202C and \u2067isolated\u2069';
+    const created = await call('POST', '/v1/loops', {
+      key: apiKey,
+      body: { url: `${receiver.origin}/hooks/bidi.php`, events: ['open'], description },
+    });
+    expect(created.status).toBe(201);
+    const { page, problems, close } = await openDashboard(browser, 'bidi');
+    await signIn(page, apiKey);
+    await page.getByRole('heading', { name: 'Loops', exact: true }).waitFor();
+    const shown = page.getByText('invoice [U+202E]txt.exe[U+202C] and [U+2067]isolated[U+2069]');
+    await shown.waitFor();
+    const text = await page.locator('body').innerText();
+    expect(text).not.toMatch(/[\u202A-\u202E\u2066-\u2069]/);
+    // And on the loop's own page.
+    await page.goto(`${page.url().split('#')[0]}#/loops/${created.body.id}`);
+    await page.getByRole('heading', { name: /^Loop / }).waitFor();
+    await page.getByText('[U+202E]txt.exe[U+202C]').first().waitFor();
+    expect(await page.locator('body').innerText()).not.toMatch(/[\u202A-\u202E\u2066-\u2069]/);
+    expect(problems).toEqual([]);
+    await close();
+  });
+
   it('says plainly when a key is wrong (signing in by keyboard alone)', async () => {
     const { page, problems, close } = await openDashboard(browser, 'wrong-key');
     await page.getByLabel('API key').waitFor();

@@ -1,4 +1,4 @@
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { parse as parseCsv } from 'csv-parse/sync';
@@ -184,6 +184,50 @@ describe('the log files of a day', () => {
       attempt: '1',
     });
   });
+
+  it("builds today's file once per version and format: downloading it again reuses that snapshot", async () => {
+    // Its own file, deliveries, so that the other tests' files keep what they expect.
+    const send = async (n: number) => {
+      const answer = await call('POST', '/v1/events', {
+        key: account.apiKey,
+        body: { type: 'delivery', message: `${message}-d${n}` },
+      });
+      expect(answer.status).toBe(202);
+      await waitForFiles(account.apiKey, today(), { deliveries: n });
+    };
+    await send(1);
+    const name = `deliveries.${today()}`;
+    const { endpoint, region, credentials } = inject('twin');
+    const s3 = new S3Client({ endpoint, region, credentials, forcePathStyle: true });
+    const snapshots = async () => {
+      const page = await s3.send(
+        new ListObjectsV2Command({
+          Bucket: physicalId('StorageLogsBucket'),
+          Prefix: `snapshots/${account.accountId}/`,
+        }),
+      );
+      return (page.Contents ?? []).map((object) => object.Key!).filter((key) => key.includes(`/${name}.`));
+    };
+    const round = async () => {
+      const bodies: string[] = [];
+      for (const format of ['json', 'csv', 'xml', 'json', 'csv', 'xml'])
+        bodies.push(await download(account.apiKey, name, format));
+      return bodies;
+    };
+    const first = await round();
+    const built = await snapshots();
+    expect(built.map((key) => key.split('.').at(-1)).sort()).toEqual(['csv', 'jsonl', 'xml']);
+    const second = await round();
+    expect(await snapshots()).toEqual(built);
+    expect(second).toEqual(first);
+    expect(first.slice(3)).toEqual(first.slice(0, 3));
+
+    // A new record makes a new version: built once more, with it.
+    await send(2);
+    const after = await download(account.apiKey, name, 'json');
+    expect(after.trim().split('\n')).toHaveLength(2);
+    expect((await snapshots()).filter((key) => !built.includes(key))).toHaveLength(1);
+  }, 60_000);
 
   it('redirects to the presigned URL by default', async () => {
     await waitForFiles(account.apiKey, today(), { sent: 1 });

@@ -254,6 +254,32 @@ describe('parseEventBatch: rejected events', () => {
     ]);
   });
 
+  it("caps a sent event's fields and tags together at 8 KiB of JSON (its message context): 8192 passes, 8193 fails", () => {
+    const sent = { type: 'sent', message: 'm', recipient: 'jane@example.com', tags: ['a'] };
+    // {"fields":{"bio":"…"},"tags":["a"]} is 31 bytes around the value.
+    expect(accepts({ ...sent, fields: { bio: text(1000) } })).toHaveLength(1);
+    const within = Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`f${i}`, text(1000)]));
+    const bytes = Buffer.byteLength(JSON.stringify({ fields: within, tags: ['a'] }));
+    const exactly = { ...within, last: text(8192 - bytes - ',"last":""'.length) };
+    expect(Buffer.byteLength(JSON.stringify({ fields: exactly, tags: ['a'] }))).toBe(8192);
+    expect(accepts({ ...sent, fields: exactly })).toHaveLength(1);
+    expect(details({ ...sent, fields: { ...exactly, last: `${exactly.last}x` } })).toEqual([
+      {
+        path: 'fields',
+        message:
+          "together with tags must be at most 8 KiB of JSON in a sent event (the message's context, copied into " +
+          'each later event); these are 8193 bytes',
+      },
+    ]);
+    // 50 tags of 100 characters are 5 KiB: with 4 KiB of fields, over.
+    const tags = Array.from({ length: 50 }, () => text(100));
+    expect(details({ ...sent, tags, fields: { a: text(1000), b: text(1000), c: text(1000), d: text(1000) } })).toEqual([
+      expect.objectContaining({ path: 'fields' }),
+    ]);
+    // Other types leave no context: only the limits of each field and tag apply.
+    expect(accepts({ ...open, tags, fields: within })).toHaveLength(1);
+  });
+
   it('rejects a "__proto__" field rather than silently dropping it', () => {
     expect(details(JSON.parse('{"type": "open", "message": "m", "fields": {"__proto__": "x"}}'))).toEqual([
       { path: 'fields.__proto__', message: 'is a reserved name' },

@@ -456,6 +456,64 @@ describe('POST /v1/events: when SQS fails', () => {
     expect(sqsMock.commandCalls(SendMessageBatchCommand)).toHaveLength(2);
   });
 
+  it('does not say "nothing was queued" when SQS took the events but answered too late: each may have been', async () => {
+    // SQS takes the batch, but its answer comes after the deadline (the send completed; we gave up).
+    sqsMock.on(SendMessageBatchCommand).callsFake(() => new Promise(() => {}));
+    const response = await handler(
+      request({ body: JSON.stringify({ events: [{ ...open(1), id: 'mine-1' }, open(2)] }) }),
+      { ...context, getRemainingTimeInMillis: () => 2300 },
+    );
+    expect(response.statusCode).toBe(503);
+    const { error } = JSON.parse(response.body!);
+    expect(error.message).toBe(
+      'Not all events could be confirmed as queued just now: 0 were queued, 2 may have been and 0 were not ' +
+        '(each is said in details); send again only those that were not.',
+    );
+    expect(error.message).not.toMatch(/nothing|none/i);
+    const [first, second] = error.details;
+    expect(first).toEqual({ path: 'events[0]', message: expect.stringMatching(/^may have been queued as mine-1: /) });
+    expect(second).toEqual({
+      path: 'events[1]',
+      message: expect.stringMatching(/^may have been queued as evt_[0-9A-Z]{26}: /),
+    });
+  });
+
+  it('names the events it did queue when a later batch is refused', async () => {
+    sqsMock.on(SendMessageBatchCommand).callsFake((input) =>
+      input.Entries.some((entry: SendMessageBatchRequestEntry) => entry.Id === '10')
+        ? {
+            Successful: [],
+            Failed: input.Entries.map((entry: SendMessageBatchRequestEntry) => ({
+              Id: entry.Id,
+              Code: 'InternalError',
+              SenderFault: false,
+            })),
+          }
+        : {
+            Successful: input.Entries.map((entry: SendMessageBatchRequestEntry) => ({
+              Id: entry.Id,
+              MessageId: 'm',
+              MD5OfMessageBody: 'x',
+            })),
+            Failed: [],
+          },
+    );
+    const events = Array.from({ length: 12 }, (_, i) => ({ ...open(i), id: `e-${i}` }));
+    const response = await postJson({ events });
+    expect(response.status).toBe(503);
+    expectErrorShape(response, 'service_unavailable');
+    expect(response.json.error.message).toMatch(
+      /^Not all events could be confirmed as queued just now: 10 were queued, 0 may have been and 2 were not/,
+    );
+    expect(response.json.error.details).toEqual([
+      ...events
+        .slice(0, 10)
+        .map((event, i) => ({ path: `events[${i}]`, message: `was queued as ${event.id}: do not send it again` })),
+      { path: 'events[10]', message: 'was not queued (e-10): send it again' },
+      { path: 'events[11]', message: 'was not queued (e-11): send it again' },
+    ]);
+  });
+
   it('retries only the refused entries and answers 202 when the retry succeeds', async () => {
     sqsMock
       .on(SendMessageBatchCommand)

@@ -110,7 +110,7 @@ function replayButtons(loop: Loop, list: HTMLElement, outcome: HTMLElement, relo
     }
     try {
       const body = eventIds ? { eventIds } : undefined;
-      const { replayed } = await busy(button, 'Replaying…', () =>
+      const { replayed, more } = await busy(button, 'Replaying…', () =>
         api<Replayed>('POST', `/v1/loops/${loop.id}/failures/replay`, body),
       );
       await reload();
@@ -119,6 +119,7 @@ function replayButtons(loop: Loop, list: HTMLElement, outcome: HTMLElement, relo
           'p',
           { class: 'ok' },
           `${replayed} ${replayed === 1 ? 'delivery' : 'deliveries'} queued again. `,
+          more ? 'More are left than one replay takes: press Replay all again for the next ones. ' : '',
           'A delivery that fails again comes back here.',
         ),
       );

@@ -41,6 +41,12 @@ export const LIMITS = {
   refererMaxBytes: 2 * KiB,
   originalMaxBytes: 2 * KiB,
   smtpTextMaxBytes: KiB,
+  /**
+   * A `sent` event's `fields` and `tags` together, as JSON (`{"fields":{…},"tags":[…]}`, UTF-8): the
+   * message context it leaves behind is copied into every later event of the message, logged and
+   * delivered to each loop, so a big one would multiply a small request many times over.
+   */
+  contextMaxBytes: 8 * KiB,
 } as const;
 
 /** The normalised accepted event: what is queued, enriched, delivered and logged. */
@@ -137,7 +143,10 @@ export const inboundEventSchema = z
       })
       .meta({ maxProperties: LIMITS.maxFields })
       .optional()
-      .describe('Profile data of the recipient, e.g. {"firstname": "Jane"}.'),
+      .describe(
+        'Profile data of the recipient, e.g. {"firstname": "Jane"}. In a `sent` event, `fields` and `tags` ' +
+          `together are at most ${LIMITS.contextMaxBytes / KiB} KiB of JSON.`,
+      ),
     tags: z
       .array(z.string().min(1).max(LIMITS.tagMaxLength))
       .max(LIMITS.maxTags)
@@ -290,6 +299,17 @@ function crossEventProblems(rawEvents: unknown[], isBatch: boolean, receivedAt: 
     if (isObject(raw.fields) && Object.hasOwn(raw.fields, '__proto__')) {
       report(index, ['fields', '__proto__'], 'is a reserved name');
     }
+    if (raw.type === 'sent') {
+      const contextBytes = contextSize(raw.fields, raw.tags);
+      if (contextBytes > LIMITS.contextMaxBytes) {
+        report(
+          index,
+          ['fields'],
+          `together with tags must be at most ${LIMITS.contextMaxBytes / KiB} KiB of JSON in a sent event ` +
+            `(the message's context, copied into each later event); these are ${contextBytes} bytes`,
+        );
+      }
+    }
     if (typeof raw.id === 'string') {
       const first = firstIndexOfId.get(raw.id);
       if (first === undefined) firstIndexOfId.set(raw.id, index);
@@ -297,6 +317,14 @@ function crossEventProblems(rawEvents: unknown[], isBatch: boolean, receivedAt: 
     }
   });
   return problems;
+}
+
+/** The bytes of `{"fields":{…},"tags":[…]}` (UTF-8 JSON), without what is absent or empty. */
+export function contextSize(fields: unknown, tags: unknown): number {
+  const context: Record<string, unknown> = {};
+  if (isObject(fields) && Object.keys(fields).length > 0) context.fields = fields;
+  if (Array.isArray(tags) && tags.length > 0) context.tags = tags;
+  return Object.keys(context).length ? Buffer.byteLength(JSON.stringify(context), 'utf8') : 0;
 }
 
 function toProblems(issue: z.core.$ZodIssue): Problem[] {

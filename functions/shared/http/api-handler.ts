@@ -30,9 +30,16 @@ export interface ApiResult {
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
+/** On every answer of the API: a browser takes the body as what `content-type` says, never guesses. */
+const API_HEADERS = { 'x-content-type-options': 'nosniff' };
+
 export function jsonResponse(status: number, body?: unknown, headers: Record<string, string> = {}): ApiResponse {
-  if (body === undefined) return { statusCode: status, headers };
-  return { statusCode: status, headers: { 'content-type': JSON_TYPE, ...headers }, body: JSON.stringify(body) };
+  if (body === undefined) return { statusCode: status, headers: { ...API_HEADERS, ...headers } };
+  return {
+    statusCode: status,
+    headers: { 'content-type': JSON_TYPE, ...API_HEADERS, ...headers },
+    body: JSON.stringify(body),
+  };
 }
 
 export function errorResponse(error: ApiError): ApiResponse {
@@ -127,7 +134,7 @@ export function readJsonBody(event: ApiEvent, maxBytes: number): unknown {
   if (badText !== undefined) {
     throw badRequest(
       'invalid_text',
-      'The body holds text that cannot be stored or delivered: a lone surrogate or a control character.',
+      'The body holds text that cannot be stored or delivered: a lone surrogate or a control character (C0 or C1).',
       [
         {
           path: badText,
@@ -141,11 +148,13 @@ export function readJsonBody(event: ApiEvent, maxBytes: number): unknown {
 
 /**
  * Text SQS and DynamoDB cannot carry, or receivers cannot decode: JSON escapes allow lone
- * surrogates (\ud800), control characters and U+FFFE/U+FFFF. Returns the path of the first such
- * string or key. Iterative, because a body may nest deeper than the call stack.
+ * surrogates (\ud800), control characters and U+FFFE/U+FFFF. C0 controls but tab, LF and CR (an SMTP
+ * diagnostic may span lines) and the C1 controls U+0080–U+009F (NEL, CSI, …: terminals and logs act
+ * on them) are refused. Returns the path of the first such string or key. Iterative, because a body
+ * may nest deeper than the call stack.
  */
 // eslint-disable-next-line no-control-regex -- finding control characters is the point
-const UNSTORABLE = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
+const UNSTORABLE = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u0080-\u009F\uFFFE\uFFFF]/;
 function findUnstorableText(root: unknown): string | undefined {
   const pending: [unknown, string][] = [[root, '']];
   while (pending.length) {

@@ -63,8 +63,11 @@ export const RETRY_AFTER_SECONDS = 5;
  * A service the API depends on is failing just now (SPEC §3): the client may send the same request
  * again after `Retry-After` seconds. The one way the API answers 503.
  */
-export const serviceUnavailable = (message: string) =>
-  new ApiError(503, 'service_unavailable', message, { headers: { 'retry-after': String(RETRY_AFTER_SECONDS) } });
+export const serviceUnavailable = (message: string, details?: ErrorDetail[]) =>
+  new ApiError(503, 'service_unavailable', message, {
+    headers: { 'retry-after': String(RETRY_AFTER_SECONDS) },
+    ...(details ? { details } : {}),
+  });
 
 /** The ApiError that answers an error the domain or the store threw in its own terms, if it is one. */
 export function fromDomainError(error: unknown): ApiError | undefined {

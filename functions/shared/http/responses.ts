@@ -57,7 +57,13 @@ export const failureSchema = z
 export const failureListSchema = z.object({ failures: z.array(failureSchema), nextCursor: z.string().optional() });
 
 export const replayedSchema = z
-  .object({ replayed: z.number().int().describe('How many failures were queued for delivery again.') })
+  .object({
+    replayed: z.number().int().describe('How many failures this request queued for delivery again.'),
+    more: z
+      .literal(true)
+      .optional()
+      .describe('More failures are left than one request replays: send the request again to queue the next ones.'),
+  })
   .describe('The failures are queued; each leaves the list once its replay is delivered');
 
 // ---- a loop's test delivery ----

@@ -66,6 +66,8 @@ export interface RouteSpec {
    * client's browser fetches. A SOAP binding skips such records.
    */
   soap?: false;
+  /** A success holds a key or a secret: it is answered with `Cache-Control: no-store` (SPEC §3). */
+  holdsSecret?: true;
 }
 
 export const ROUTES = [
@@ -100,6 +102,7 @@ export const ROUTES = [
     body: { schema: createAccountSchema },
     status: 201,
     response: createdAccountSchema,
+    holdsSecret: true,
   },
   {
     method: 'GET',
@@ -132,6 +135,7 @@ export const ROUTES = [
     summary: 'Issue another API key for an account',
     status: 201,
     response: apiKeySchema,
+    holdsSecret: true,
   },
   {
     method: 'DELETE',
@@ -163,6 +167,7 @@ export const ROUTES = [
     body: { schema: createLoopSchema },
     status: 201,
     response: loopSchema,
+    holdsSecret: true,
   },
   {
     method: 'GET',
@@ -224,6 +229,7 @@ export const ROUTES = [
     summary: 'Rotate the signing secret',
     status: 200,
     response: secretSchema,
+    holdsSecret: true,
   },
   {
     method: 'POST',

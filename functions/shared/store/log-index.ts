@@ -1,5 +1,5 @@
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { LogPrefix } from '#shared/logs/log-record.ts';
+import type { LogFormat, LogPrefix } from '#shared/logs/log-record.ts';
 import { dynamo } from '#shared/runtime/dynamo.ts';
 import {
   INDEX_NAME,
@@ -9,6 +9,7 @@ import {
   itemKeys,
   queryAll,
   isConditionalCheckFailure,
+  conditionally,
 } from './table.ts';
 
 /**
@@ -27,7 +28,16 @@ export interface LogFileEntry {
   size: number;
   complete: boolean;
   version: number;
+  /** The snapshots built of the open file, by format: at which version, and when (SPEC §8). */
+  snapshots: Partial<Record<LogFormat, Snapshot>>;
 }
+
+export interface Snapshot {
+  version: number;
+  builtAt: string;
+}
+
+const SNAPSHOT_ATTRIBUTES: Record<LogFormat, string> = { json: 'snapshotJson', csv: 'snapshotCsv', xml: 'snapshotXml' };
 
 const OPEN = 'LOGS_OPEN';
 
@@ -118,6 +128,23 @@ export async function getLogFile(
   return Item && !expired(Item, now) ? toEntry(Item) : undefined;
 }
 
+/**
+ * Records that the open file's snapshot in `format` was built at `snapshot.version`, so that the
+ * next download of that version reuses it; a snapshot of a later version already recorded stays.
+ */
+export async function recordSnapshot(entry: LogFileEntry, format: LogFormat, snapshot: Snapshot): Promise<void> {
+  await conditionally(
+    new UpdateCommand({
+      TableName: TABLE(),
+      Key: itemKeys.logFile(entry.accountId, entry.date, entry.prefix),
+      UpdateExpression: 'SET #snapshot = :snapshot',
+      ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(#snapshot) OR #snapshot.version < :version)',
+      ExpressionAttributeNames: { '#snapshot': SNAPSHOT_ATTRIBUTES[format] },
+      ExpressionAttributeValues: { ':snapshot': snapshot, ':version': snapshot.version },
+    }),
+  );
+}
+
 function toEntry(item: Record<string, unknown>): LogFileEntry {
   return {
     accountId: item.accountId as string,
@@ -127,5 +154,10 @@ function toEntry(item: Record<string, unknown>): LogFileEntry {
     size: (item.size as number | undefined) ?? 0,
     complete: item.complete === true,
     version: (item.version as number | undefined) ?? 0,
+    snapshots: Object.fromEntries(
+      Object.entries(SNAPSHOT_ATTRIBUTES).flatMap(([format, attribute]) =>
+        item[attribute] ? [[format, item[attribute] as Snapshot]] : [],
+      ),
+    ),
   };
 }

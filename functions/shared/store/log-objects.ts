@@ -14,7 +14,8 @@ import { ENV } from '#shared/runtime/env-names.ts';
  *
  *   logs/<accountId>/<date>/<prefix>/chunks/<yyyymmddThhmmssmmmZ>-<uuid>.jsonl   what the writer flushed
  *   logs/<accountId>/<date>/<prefix>.<date>.<json|csv|xml>       a closed day, compacted once
- *   snapshots/<accountId>/<date>/<uuid>/<prefix>.<date>.<format>  today's file as downloaded (expires in a day)
+ *   snapshots/<accountId>/<date>/v<version>/<prefix>.<date>.<format>  today's file as downloaded at that
+ *                                                  version of its index entry (expires in a day)
  */
 
 /** Every function that uses the bucket has LOGS_BUCKET set by the stack (AppFunction.useBucket). */
@@ -24,8 +25,8 @@ export const objectKeys = {
   chunks: (accountId: string, date: string, prefix: LogPrefix) => `logs/${accountId}/${date}/${prefix}/chunks/`,
   compacted: (accountId: string, date: string, prefix: LogPrefix, format: LogFormat) =>
     `logs/${accountId}/${date}/${prefix}.${date}.${extension(format)}`,
-  snapshot: (accountId: string, date: string, prefix: LogPrefix, format: LogFormat) =>
-    `snapshots/${accountId}/${date}/${randomUUID()}/${prefix}.${date}.${extension(format)}`,
+  snapshot: (accountId: string, date: string, prefix: LogPrefix, version: number, format: LogFormat) =>
+    `snapshots/${accountId}/${date}/v${version}/${prefix}.${date}.${extension(format)}`,
 };
 
 function extension(format: LogFormat): string {

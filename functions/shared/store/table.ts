@@ -4,9 +4,11 @@ import {
   type BatchGetCommandOutput,
   BatchWriteCommand,
   type BatchWriteCommandOutput,
+  type DeleteCommand,
   QueryCommand,
   type QueryCommandInput,
   TransactWriteCommand,
+  type UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '#shared/runtime/dynamo.ts';
 import { requireEnv } from '#shared/runtime/config.ts';
@@ -93,6 +95,17 @@ export class ConditionFailed extends Error {
  */
 export function isConditionalCheckFailure(error: unknown): boolean {
   return (error as Error | undefined)?.name === 'ConditionalCheckFailedException';
+}
+
+/** A conditional update or delete: true when it was made, false when its condition did not hold. */
+export async function conditionally(command: UpdateCommand | DeleteCommand): Promise<boolean> {
+  try {
+    await dynamo.send(command as UpdateCommand);
+    return true;
+  } catch (error) {
+    if (isConditionalCheckFailure(error)) return false;
+    throw error;
+  }
 }
 
 /** Every function that uses the table has TABLE_NAME set by the stack (AppFunction.useTable). */
