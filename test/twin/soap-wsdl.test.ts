@@ -114,7 +114,7 @@ describe('the WSDL', () => {
         'Event_send',
         `<tns:Event_send xmlns:tns="${NS}"><tns:type>open</tns:type><tns:message>m</tns:message><tns:fields><tns:item><tns:key>age</tns:key><tns:value><tns:double>42</tns:double></tns:value></tns:item></tns:fields></tns:Event_send>`,
       ],
-      ['LogFile_list', `<tns:LogFile_list xmlns:tns="${NS}"/>`],
+      ['Logfile_list', `<tns:Logfile_list xmlns:tns="${NS}"/>`],
     ];
     for (const [operation, body] of requests) {
       expect(await xmllint(body), `request ${operation}`).toBe('');

@@ -51,11 +51,11 @@ describe('every operation through PHP SoapClient, as REST answers it', () => {
 
   it('has an operation for every account and operator route, named as its record', () => {
     expect(OPERATIONS.map((operation) => operation.name)).toEqual(
-      expect.arrayContaining(['Account_create', 'Loop_create', 'Loop_list', 'Event_send', 'LogFile_download']),
+      expect.arrayContaining(['Account_create', 'Loop_create', 'Loop_list', 'Event_send', 'Logfile_getUrl']),
     );
   });
 
-  it('Account_create, Account_list, AccountKey_create, AccountKey_revoke', async () => {
+  it('Account_create, Account_list, Key_create, Key_revoke', async () => {
     const created = await phpSoap('Account_create', { name: 'Made over SOAP' }, adminKey);
     expect(created.result).toMatchObject({ name: 'Made over SOAP', apiKey: { id: expect.any(String) } });
     const accountId = created.result.id;
@@ -71,11 +71,11 @@ describe('every operation through PHP SoapClient, as REST answers it', () => {
       phpSoap('Account_list', { limit: 1, cursor }, adminKey),
       call('GET', `/v1/accounts?limit=1&cursor=${encodeURIComponent(cursor)}`, { key: adminKey }),
     );
-    const key = await phpSoap('AccountKey_create', { accountId }, adminKey);
+    const key = await phpSoap('Key_create', { accountId }, adminKey);
     expect(key.result).toEqual({ id: expect.any(String), key: expect.any(String) });
-    expect(await phpSoap('AccountKey_revoke', { accountId, keyId: key.result.id }, adminKey)).toEqual({ result: {} });
+    expect(await phpSoap('Key_revoke', { accountId, keyId: key.result.id }, adminKey)).toEqual({ result: {} });
     await sameAsRest(
-      phpSoap('AccountKey_revoke', { accountId, keyId: key.result.id }, adminKey),
+      phpSoap('Key_revoke', { accountId, keyId: key.result.id }, adminKey),
       call('DELETE', `/v1/accounts/${accountId}/keys/${key.result.id}`, { key: adminKey }),
     );
   });
@@ -119,10 +119,10 @@ describe('every operation through PHP SoapClient, as REST answers it', () => {
     await sameAsRest(phpSoap('Loop_get', { loopId }, apiKey), call('GET', `/v1/loops/${loopId}`, { key: apiKey }));
   });
 
-  it('Loop_test, LoopSecret_rotate, Failure_list, Failure_replay', async () => {
+  it('Loop_test, Loop_rotateSecret, Failure_list, Failure_replay', async () => {
     const tested = await phpSoap('Loop_test', { loopId }, apiKey);
     expect(tested.result).toEqual({ delivered: true, status: 200, durationMs: expect.any(Number) });
-    const rotated = await phpSoap('LoopSecret_rotate', { loopId }, apiKey);
+    const rotated = await phpSoap('Loop_rotateSecret', { loopId }, apiKey);
     expect(rotated.result.secret).toMatch(/^whsec_/);
     await sameAsRest(
       phpSoap('Failure_list', { loopId, limit: 10 }, apiKey),
@@ -177,14 +177,14 @@ describe('every operation through PHP SoapClient, as REST answers it', () => {
     expect(batch.result).toEqual({ accepted: 2, ids: [expect.stringMatching(/^evt_/), 'soap-batch-3'] });
   });
 
-  it('LogFile_list and LogFile_download', async () => {
-    await sameAsRest(phpSoap('LogFile_list', {}, apiKey), call('GET', '/v1/logfiles', { key: apiKey }));
+  it('Logfile_list and Logfile_getUrl', async () => {
+    await sameAsRest(phpSoap('Logfile_list', {}, apiKey), call('GET', '/v1/logfiles', { key: apiKey }));
     await sameAsRest(
-      phpSoap('LogFile_list', { date: '2026-01-02' }, apiKey),
+      phpSoap('Logfile_list', { date: '2026-01-02' }, apiKey),
       call('GET', '/v1/logfiles?date=2026-01-02', { key: apiKey }),
     );
     await sameAsRest(
-      phpSoap('LogFile_download', { name: 'opens.2026-01-02', format: 'csv' }, apiKey),
+      phpSoap('Logfile_getUrl', { name: 'opens.2026-01-02', format: 'csv' }, apiKey),
       call('GET', '/v1/logfiles/opens.2026-01-02?format=csv&redirect=false', { key: apiKey }),
     );
   });
@@ -232,7 +232,7 @@ describe('faults', () => {
     for (const [operation, rest] of [
       ['Loop_get', call('GET', `/v1/loops/${otherLoop.id}`, { key: apiKey })],
       ['Loop_delete', call('DELETE', `/v1/loops/${otherLoop.id}`, { key: apiKey })],
-      ['LoopSecret_rotate', call('POST', `/v1/loops/${otherLoop.id}/secret/rotate`, { key: apiKey })],
+      ['Loop_rotateSecret', call('POST', `/v1/loops/${otherLoop.id}/secret/rotate`, { key: apiKey })],
     ] as const) {
       const answer = await sameAsRest(phpSoap(operation, { loopId: otherLoop.id }, apiKey), rest);
       expect(answer.fault.detail.error.code).toBe('not_found');
