@@ -1,5 +1,5 @@
 /**
- * The log path at steady load (SPEC §8), what logging an event costs: the real fanout handler runs
+ * The log path at steady load (docs/api.md §8), what logging an event costs: the real fanout handler runs
  * on a sample of each scenario's event stream (mocked SQS and table, as in requests-per-event.ts)
  * and its SendMessageBatch calls to the log queue are kept; the real log-writer handler then runs on
  * those messages the way its event source mapping hands them over at a steady arrival rate, with S3

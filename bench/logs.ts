@@ -1,5 +1,5 @@
 /**
- * Log files (SPEC §8): a day's JSON Lines converted to CSV and to XML, and compacted, through the
+ * Log files (docs/api.md §8): a day's JSON Lines converted to CSV and to XML, and compacted, through the
  * real converters, streaming; throughput (MiB of JSON Lines in per second, parsing included) and
  * memory. The day is made as it is read (1 KiB records with fields and tags), never held whole, so
  * the memory figures are the converters'.

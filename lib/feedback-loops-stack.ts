@@ -67,7 +67,7 @@ export class FeedbackLoopsStack extends Stack {
       environment: outboundSettings,
     }).useTable(ENV.TABLE_NAME, storage.table, 'readWrite');
     new Rule(this, 'VerificationSchedule', {
-      description: 'Re-checks unverified loops (SPEC §6)',
+      description: 'Re-checks unverified loops (docs/api.md §6)',
       schedule: Schedule.rate(Duration.minutes(5)),
       targets: [new LambdaFunction(verifier, { retryAttempts: 0 })],
     });
@@ -145,7 +145,7 @@ export class FeedbackLoopsStack extends Stack {
         list: ['logs/'],
       });
     new Rule(this, 'LogCompactionSchedule', {
-      description: 'Compacts closed days of log files (SPEC §8)',
+      description: 'Compacts closed days of log files (docs/api.md §8)',
       schedule: Schedule.rate(Duration.hours(1)),
       targets: [new LambdaFunction(logCompactor, { retryAttempts: 0 })],
     });
@@ -161,7 +161,7 @@ export class FeedbackLoopsStack extends Stack {
       .useBucket(ENV.LOGS_BUCKET, storage.logsBucket, logFileAccess)
       .addEnvironment(ENV.PRESIGN_EXPIRY_SECONDS, String(settings.presignExpirySeconds));
 
-    // The SOAP API (SPEC §12) runs the api and ingest functions' own handlers in-process, so it holds
+    // The SOAP API (docs/soap.md) runs the api and ingest functions' own handlers in-process, so it holds
     // their grants and settings, and resolves keys itself: the key may be in the SOAP header, which
     // an authoriser cannot read. Its own function: the REST functions load none of its code.
     const soap = new AppFunction(this, 'SoapFunction', {
@@ -203,7 +203,7 @@ export class FeedbackLoopsStack extends Stack {
       maxMessageAge: Duration.hours(1),
     });
     ingest.sendsTo(ENV.EVENTS_QUEUE_URL, events.queue);
-    // Tracking (SPEC §13): the pixel and the redirect, public, queueing opens and clicks as ingest does.
+    // Tracking (docs/tracking.md): the pixel and the redirect, public, queueing opens and clicks as ingest does.
     const tracking = new AppFunction(this, 'TrackingFunction', {
       name: 'tracking',
       observability,
@@ -255,7 +255,7 @@ export class FeedbackLoopsStack extends Stack {
     for (const route of ['GET /v1/soap', 'POST /v1/soap']) {
       api.route(route, soap, {
         public: true,
-        why: `${route}: the SOAP function authenticates each call itself, from the SOAP header or Bearer (SPEC §12).`,
+        why: `${route}: the SOAP function authenticates each call itself, from the SOAP header or Bearer (docs/soap.md).`,
       });
     }
 

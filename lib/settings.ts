@@ -3,7 +3,7 @@ import * as z from 'zod';
 import { MAX_DELAY_SECONDS } from '#shared/delivery/retry-policy.ts';
 
 /**
- * The deployment settings of SPEC §9: CDK context values (`cdk.json` or `-c key=value`), typed and
+ * The deployment settings of docs/api.md §9: CDK context values (`cdk.json` or `-c key=value`), typed and
  * validated at synth time. This is the only place their defaults live; the stack hands them to the
  * functions through their environment.
  */
@@ -65,9 +65,9 @@ export const settingsSchema = z.object({
   /** Each API route's steady rate (requests per second) and burst (bucket size), within the account's 10,000/5,000. */
   throttleRateLimit: integer(1, 10_000).default(500),
   throttleBurstLimit: integer(1, 5_000).default(1000),
-  /** Takes SES event publishing from the default event bus (SPEC §14). */
+  /** Takes SES event publishing from the default event bus (docs/ses.md). */
   sesEvents: boolean.default(true),
-  /** Tracking links keep working this long after the key that signed them was rotated away (SPEC §13). */
+  /** Tracking links keep working this long after the key that signed them was rotated away (docs/tracking.md). */
   trackingLinkDays: integer(1, 3650).default(365),
   /** A host name that serves the tracking links (an API Gateway custom domain); with trackingCertificateArn. */
   trackingDomain: z

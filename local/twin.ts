@@ -58,7 +58,7 @@ export interface Twin {
 }
 
 /**
- * The whole system on this machine (SPEC §10): the CDK app synthesized as for AWS, deployed into the
+ * The whole system on this machine (docs/api.md §10): the CDK app synthesized as for AWS, deployed into the
  * emulator through CloudFormation, and every function run from its bundled asset with its deployed
  * configuration and its own role, behind the HTTP API, the SQS pollers and the schedules that the
  * template describes.

@@ -19,7 +19,7 @@ import { ownLoop } from './loops.ts';
 import { ENV } from '#shared/runtime/env-names.ts';
 
 /**
- * A loop's failed deliveries (SPEC §3, §5): `GET …/failures` lists them, newest first;
+ * A loop's failed deliveries (docs/api.md §3, §5): `GET …/failures` lists them, newest first;
  * `POST …/failures/replay` puts them back on the deliveries queue as they were (same `webhook-id`,
  * same body). A failure stays listed until its replay is delivered: deliver clears it then, and a
  * replay that fails again records it anew, with the attempts of both counted.

@@ -4,7 +4,7 @@ import { PAGE } from '#shared/http/requests.ts';
 import type { Page, QuerySchema, RouteRequest, RouteSpec } from '#shared/http/routes.ts';
 import { parseRequest } from '#shared/http/validation.ts';
 
-/** Management requests are small; SPEC §4's 1 MiB is for event batches. */
+/** Management requests are small; docs/api.md §4's 1 MiB is for event batches. */
 const MAX_BODY_BYTES = 64 * 1024;
 
 /**

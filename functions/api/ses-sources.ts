@@ -5,7 +5,7 @@ import type { RequestOf } from '#shared/http/routes.ts';
 import { CONFIGURATION_SET_PATTERN } from '#shared/events/ses-sources.ts';
 import { listConfigurationSets, mapConfigurationSet, unmapConfigurationSet } from '#shared/store/ses-sources.ts';
 
-/** SES configuration sets whose events are the account's (SPEC §14). */
+/** SES configuration sets whose events are the account's (docs/ses.md). */
 
 export async function postSesSource(event: ApiEvent, request: RequestOf<'POST /v1/sources/ses'>): Promise<ApiResult> {
   const { accountId } = requireAccount(event);

@@ -9,7 +9,7 @@ import type { RequestOf } from '#shared/http/routes.ts';
 import { ConditionFailed } from '#shared/store/table.ts';
 import { getTrackingKeys, putTrackingKeys } from '#shared/store/tracking-keys.ts';
 
-/** Answers holding a key, or URLs signed with one, are not kept by any cache (SPEC §3). */
+/** Answers holding a key, or URLs signed with one, are not kept by any cache (docs/api.md §2). */
 const NOT_STORED = { 'cache-control': 'no-store' };
 
 /** POST /v1/tracking/secret/rotate: a new signing key, shown only here. */

@@ -13,7 +13,7 @@ import { ownLoop } from './loops.ts';
 import { ENV } from '#shared/runtime/env-names.ts';
 
 /**
- * `POST /v1/loops/{loopId}/test` (SPEC §3): one signed `test` event, POSTed while the caller waits,
+ * `POST /v1/loops/{loopId}/test` (docs/api.md §3): one signed `test` event, POSTed while the caller waits,
  * through the same guarded client, encoding and signing as every delivery, and answered with what
  * the receiver did. A manual check: it is not queued, not retried and leaves no failure behind.
  */
@@ -24,7 +24,7 @@ const testTimeoutMs = () => requireIntEnv(ENV.TEST_TIMEOUT_SECONDS) * 1000;
 
 export async function testLoop(event: ApiEvent): Promise<ApiResult> {
   const loop = await ownLoop(event);
-  // Nothing is POSTed to a loop before it is verified (SPEC §6), not even a test. A disabled loop
+  // Nothing is POSTed to a loop before it is verified (docs/api.md §6), not even a test. A disabled loop
   // (by its account, or by a 410) may be tested: that is how one finds out it works again.
   if (loop.status === 'unverified') {
     throw conflict(
@@ -36,7 +36,7 @@ export async function testLoop(event: ApiEvent): Promise<ApiResult> {
   await countCheck(loop, now);
   const request = signedRequest(loop, toRecord(testEvent(now)), now, testTimeoutMs());
   const outcome = await attempt((outbound) => send(OUTBOUND, outbound), request, now);
-  // A 410 Gone here does NOT disable the loop, unlike a delivery's (SPEC §5): the test is a manual
+  // A 410 Gone here does NOT disable the loop, unlike a delivery's (docs/api.md §5): the test is a manual
   // check whose answer the account reads right here, and its receiver may answer 410 on purpose.
   return { status: 200, body: testResult(outcome) };
 }

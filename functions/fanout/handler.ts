@@ -18,7 +18,7 @@ const MESSAGE_CONTEXT_TTL_DAYS = requireIntEnv(ENV.MESSAGE_CONTEXT_TTL_DAYS);
 requireEnv(ENV.LOG_QUEUE_URL);
 
 /**
- * A batch of accepted events → one delivery per (event, loop that takes it), SPEC §2, as `plan.ts`
+ * A batch of accepted events → one delivery per (event, loop that takes it) (ARCHITECTURE.md), as `plan.ts`
  * decides:
  *   1. the contexts the batch's `sent` events bring are stored (one write each), so that they
  *      also apply to the batch's other events of those messages;

@@ -12,7 +12,7 @@ import { deliveryDecision, type LoopRecord } from '#shared/loops/loop.ts';
 import { MAX_QUEUED_EVENT_BYTES } from '#shared/runtime/sqs-limits.ts';
 
 /**
- * What fanout does with a batch of accepted events (SPEC §2, §4, §5), decided without AWS: what it
+ * What fanout does with a batch of accepted events (ARCHITECTURE.md; docs/api.md §4, §5), decided without AWS: what it
  * stores and reads for the whole batch (`planBatch`), which client id an event claims first
  * (`claimOf`), and, for an event that goes on, its log record and deliveries (`fanOut`). The
  * handler makes the calls these name.
@@ -46,7 +46,7 @@ export function planBatch(events: QueuedEvent[]): BatchPlan {
 }
 
 /**
- * The client id an event claims before it goes on (SPEC §4): the first message to claim it owns it
+ * The client id an event claims before it goes on (docs/api.md §4): the first message to claim it owns it
  * for the idempotency window, and another message with that id is a duplicate, neither delivered
  * nor logged again. An id the service made needs no claim.
  */

@@ -85,7 +85,7 @@ const SAID: Record<Fate, (id: string) => string> = {
 };
 
 /**
- * The 503 of a request some of whose events may be queued (SPEC §4: an accepted event is never
+ * The 503 of a request some of whose events may be queued (docs/api.md §4: an accepted event is never
  * lost, so the answer must not say none was): how many of each, and each event's fate in `details`.
  */
 function partlyQueued(isBatch: boolean, events: { eventId: string; index: number; fate: Fate }[]) {

@@ -12,7 +12,7 @@ import { deleteObjects, objectKeys } from '#shared/store/log-objects.ts';
 const CONCURRENCY = 4;
 
 /**
- * Every hour (SPEC §8): each log file of a closed day that has chunks not yet compacted becomes
+ * Every hour (docs/api.md §8): each log file of a closed day that has chunks not yet compacted becomes
  * one object per format, each record once, and `complete`. A chunk that arrives later (an event
  * accepted just before midnight, flushed after) opens the file again, and the next run merges it
  * with the compacted file. Stops taking new files a minute before the function's time is up.

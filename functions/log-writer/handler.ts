@@ -20,7 +20,7 @@ const isQueuedLogRecords = (body: unknown): boolean => {
 };
 
 /**
- * Flushes the log queue (SPEC §8): the event source hands over what gathered within
+ * Flushes the log queue (docs/api.md §8): the event source hands over what gathered within
  * `logFlushSeconds` (up to thousands of records), and each log file it touches gets one chunk
  * object with all of them — one S3 PUT and one index update per (account, day, type) per flush.
  * A file whose write fails returns its messages to the queue; a chunk written twice is harmless,

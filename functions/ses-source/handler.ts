@@ -22,7 +22,7 @@ type SesEvent = EventBridgeEvent<string, unknown>;
 type Events = Extract<SesReading, { kind: 'events' }>;
 
 /**
- * The target of the stack's EventBridge rule for `aws.ses` (SPEC §14): one SES event → the events of
+ * The target of the stack's EventBridge rule for `aws.ses` (docs/ses.md): one SES event → the events of
  * the account it belongs to, queued on the events queue as ingest queues them (their ids, derived
  * from SES's, are idempotency keys: EventBridge's redelivery is not delivered twice). A failure to
  * queue throws, so EventBridge retries and at last dead-letters; what cannot be delivered (unreadable,

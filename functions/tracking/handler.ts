@@ -11,7 +11,7 @@ import { type ReadToken, type TrackingKind, readToken, verifyToken } from '#shar
 import { getTrackingKeys } from '#shared/store/tracking-keys.ts';
 
 /**
- * GET (and HEAD) /t/o/{token} and /t/c/{token} (SPEC §13), outside the authoriser: verify the token
+ * GET (and HEAD) /t/o/{token} and /t/c/{token} (docs/tracking.md), outside the authoriser: verify the token
  * with the account's tracking keys, queue an open or a click on the events queue exactly as ingest
  * does (fanout enriches, delivers and logs it), then answer the pixel or the redirect. Anything that
  * does not verify answers 404 and records nothing. Imports kept few: a person's browser waits on this.

@@ -16,7 +16,7 @@ const CONCURRENCY = 10;
 const CHECK_RESERVE_MS = CHECK_MAX_MS + 3000;
 
 /**
- * Every 5 minutes (SPEC §6): checks the unverified loops whose 7-day window is open, so a loop
+ * Every 5 minutes (docs/api.md §6): checks the unverified loops whose 7-day window is open, so a loop
  * becomes verified once its file is in place, without the account asking. Fair and bounded: the
  * accounts take turns, least recently checked loops first, loops whose servers keep hanging back
  * off (`recheckOrder`), and no check starts that could outlast the invocation; what a run leaves

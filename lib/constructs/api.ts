@@ -84,7 +84,7 @@ export class Api extends Construct {
     }
   }
 
-  /** Adds `METHOD /path` answered by `fn`; `public` routes skip the authoriser (`why`: if not by SPEC §3). */
+  /** Adds `METHOD /path` answered by `fn`; `public` routes skip the authoriser (`why`: if not by docs/api.md §3). */
   route(routeKey: string, fn: IFunction, options: { public?: boolean; why?: string } = {}): void {
     const [method, path] = routeKey.split(' ') as [keyof typeof HttpMethod, string];
     const route = new HttpRoute(this, routeKey.replace(/[^A-Za-z0-9]/g, ''), {
@@ -97,7 +97,8 @@ export class Api extends Construct {
       Validations.of(route).acknowledge({
         id: 'AwsSolutions-APIG4',
         reason:
-          options.why ?? `${routeKey} is public by the API contract (SPEC §3): it reveals nothing about accounts.`,
+          options.why ??
+          `${routeKey} is public by the API contract (docs/api.md §2): it reveals nothing about accounts.`,
       });
     }
   }

@@ -21,7 +21,7 @@ export interface SesSourceProps {
 }
 
 /**
- * Amazon SES as a source (SPEC §14): a rule on the default event bus for SES event publishing, its
+ * Amazon SES as a source (docs/ses.md): a rule on the default event bus for SES event publishing, its
  * function (which queues each SES event's events on the events queue), and the target's dead-letter
  * queue, which holds what EventBridge could not hand over after its retries and what the function
  * could not deliver (unreadable, of no known account), with an alarm on it and a count of the latter.
@@ -55,7 +55,7 @@ export class SesSource extends Construct {
       onFailure: new SqsDestination(this.deadLetterQueue),
     });
     this.rule = new Rule(this, 'Rule', {
-      description: 'SES event publishing (configuration sets with an EventBridge destination), SPEC §14',
+      description: 'SES event publishing (configuration sets with an EventBridge destination), docs/ses.md',
       eventPattern: { source: ['aws.ses'], detailType: [...SES_DETAIL_TYPES] },
       targets: [
         new LambdaFunction(this.fn, {

@@ -60,7 +60,7 @@ export interface SynthRequest {
 
 export type SynthResult = { ok: true; summary: AssemblySummary } | { ok: false; settings: boolean; message: string };
 
-/** The twin's defaults (SPEC §10): receivers on this machine can be tried. */
+/** The twin's defaults (docs/api.md §10): receivers on this machine can be tried. */
 export const TWIN_CONTEXT = { allowHttpTargets: 'true', allowedTargetCidrs: '127.0.0.0/8,::1/128' };
 
 /** The context `cdk synth` would see: cdk.json's, then the twin's defaults, then the command line's. */

@@ -86,7 +86,7 @@ export class RouteThrottle {
   }
 }
 
-/** The 429 a throttled request gets, in the API's error shape (SPEC §3), with `Retry-After`. */
+/** The 429 a throttled request gets, in the API's error shape (docs/api.md §2), with `Retry-After`. */
 export function throttledAnswer(retryAfterSeconds: number): ApiError {
   return new ApiError(
     429,

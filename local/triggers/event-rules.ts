@@ -29,7 +29,7 @@ interface PatternTarget {
 const RETRY_DELAYS_SECONDS = [1, 2];
 
 /**
- * Runs the stack's event-pattern EventBridge rules whose targets are functions (SPEC §10): an event
+ * Runs the stack's event-pattern EventBridge rules whose targets are functions (docs/api.md §10): an event
  * put on the emulator's bus (`aws events put-events`) reaches the function as on AWS. moto matches
  * the pattern and transforms the input itself but cannot invoke a function: the twin's patch
  * (moto_server.py) sends what a function target gets to the queue `twinQueueName` names, which the

@@ -16,7 +16,7 @@ import {
 
 /**
  * Whatever breaks, an accepted event ends delivered or listed where its account can replay it
- * (SPEC §5): receivers that refuse, fail or hang; function processes killed in the middle of a
+ * (docs/api.md §5): receivers that refuse, fail or hang; function processes killed in the middle of a
  * batch; AWS calls failing; messages nobody can read; many clients at once. The scenarios run side
  * by side (each with its own account, loop and receiver); the crashes go first (they pause pollers,
  * so that the batch that dies is theirs), the minute of failing AWS calls last (it also fails the
@@ -253,7 +253,7 @@ describe.concurrent('nothing accepted is lost', () => {
       await Promise.all(
         Array.from({ length: 20 }, async (_, client) => {
           for (let request = 0; request < 10; request++) {
-            // A 503 says when to send the same events again; their ids make that safe (SPEC §3, §4).
+            // A 503 says when to send the same events again; their ids make that safe (docs/api.md §2, §4).
             for (let tries = 0; tries < 5; tries++) {
               const answer = await tally.send(apiKey, 10, `load-${client}-${request}`, true);
               if (answer.status !== 503) break;

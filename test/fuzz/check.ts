@@ -10,7 +10,7 @@ const SNAKE_CASE = /^[a-z][a-z0-9]*(_[a-z0-9]+)*$/;
 const INTERNALS = /\n\s+at |node_modules|\.ts:\d+|\.mjs:\d+|Error: |TransactionCanceled|ValidationException/;
 
 /**
- * Whether a non-2xx answer is in the error shape of SPEC §3 (functions/shared/http/errors.ts):
+ * Whether a non-2xx answer is in the error shape of docs/api.md §2 (functions/shared/http/errors.ts):
  * JSON, `{"error": {"code": snake_case, "message": a sentence, "details"?: [{path, message}]}}` and
  * nothing else, no internals; a 405 names the methods in `Allow`, a 429 says when in `Retry-After`.
  */

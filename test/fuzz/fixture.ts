@@ -82,7 +82,7 @@ export class Fixture {
     ids['B.verified'] = await this.loop('B', '/b/verified.php', types, true, 'json');
     ids['B.unverified'] = await this.loop('B', '/b/unverified.php', ['open'], false);
 
-    // Tracking (SPEC §13): A's signed URLs, and its click token with each part changed.
+    // Tracking (docs/tracking.md): A's signed URLs, and its click token with each part changed.
     const tracked = await client.json('POST', '/v1/tracking/urls', keys.A, {
       message: TRACKED_MESSAGE,
       links: [TRACKED_LINK],

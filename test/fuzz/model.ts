@@ -31,7 +31,7 @@ export interface FuzzRequest {
   statuses?: number[];
 }
 
-/** SPEC §3, §4 and the management API's body limit (functions/api/request.ts). */
+/** docs/api.md §3, §4 and the management API's body limit (functions/api/request.ts). */
 export const KiB = 1024;
 export const LIMIT = {
   managementBody: 64 * KiB,

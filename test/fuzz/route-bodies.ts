@@ -105,7 +105,7 @@ function sentWithContext(bytes: number) {
   return { type: 'sent', message: 'fz-context', recipient: 'jane@example.com', fields, tags };
 }
 
-/** One event at every upper bound of SPEC §4 at once. */
+/** One event at every upper bound of docs/api.md §4 at once. */
 const eventAtLimits = fc.constantFrom('open', 'bounce').map((type) => ({
   type,
   // The marker is as long as its token, so this is exactly at the limit.

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { type ApiAnswer, call } from '../support/twin-api.ts';
 
-/** The operator's routes (SPEC §3, "Operator"), used with the admin key as the operator does. */
+/** The operator's routes (docs/api.md §2, "Operator"), used with the admin key as the operator does. */
 
 const ULID = '[0-9A-HJKMNP-TV-Z]{26}';
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;

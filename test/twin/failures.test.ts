@@ -5,7 +5,7 @@ import { createAccount, createVerifiedLoop, seedAccount } from '../support/twin-
 import { sleep } from '../support/wait.ts';
 
 /**
- * A loop's failures as an account meets them (SPEC §3, §5): deliveries that spent the retry
+ * A loop's failures as an account meets them (docs/api.md §3, §5): deliveries that spent the retry
  * schedule or met a 410 are listed under the loop, newest first, and a replay sends them again with
  * the same webhook-id and body; they leave the list once delivered.
  *

@@ -4,7 +4,7 @@ import { type Loopback, startLoopback } from '../support/loopback.ts';
 import { createAccount } from '../support/twin-seed.ts';
 
 /**
- * The headers of the API's answers, through the twin's gateway as a browser gets them (SPEC §3):
+ * The headers of the API's answers, through the twin's gateway as a browser gets them (docs/api.md §3):
  * `X-Content-Type-Options: nosniff` on every answer of the functions, `Cache-Control: no-store` on
  * those that hold a key or a secret, and HSTS on the dashboard.
  */

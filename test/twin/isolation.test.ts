@@ -6,7 +6,7 @@ import { type Loopback, answerPosts, startLoopback } from '../support/loopback.t
 import { createAccount, createVerifiedLoop } from '../support/twin-seed.ts';
 
 /**
- * Tenant isolation (SPEC §3): another account's loop is answered exactly as a loop that does not
+ * Tenant isolation (docs/api.md §3): another account's loop is answered exactly as a loop that does not
  * exist (404, never 403), and nothing a request names with another account's loop id changes it.
  */
 

@@ -56,7 +56,7 @@ describe('the loop limit under concurrent creations', () => {
   });
 });
 
-describe('verify and test are rate-limited (SPEC §3)', () => {
+describe('verify and test are rate-limited (docs/api.md §3)', () => {
   it('answers the 11th verification of a loop within a minute with 429 and Retry-After, without fetching', async () => {
     const { apiKey } = await createAccount('Prober Inc');
     const create = async (path: string) =>

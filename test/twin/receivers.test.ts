@@ -14,7 +14,7 @@ import { createAccount, seedAccount } from '../support/twin-seed.ts';
  * parses form bodies as PHP does.
  */
 
-// Field names may hold only A-Z a-z 0-9 _ . - (SPEC §4); values and tags may hold anything.
+// Field names may hold only A-Z a-z 0-9 _ . - (docs/api.md §4); values and tags may hold anything.
 const FIELDS = {
   vip: true,
   churned: false,
@@ -123,7 +123,7 @@ describe.each(EXAMPLE_KINDS)('the %s example receiver as a loop target', (kind) 
     expect(sent).toMatchObject({ type: 'sent', recipient: RECIPIENT });
     expect(sent.event).toEqual(expectedSent(prefix, at, 'form'));
 
-    // The open and the click carry what their sent said of the message (enrichment, SPEC §4).
+    // The open and the click carry what their sent said of the message (enrichment, docs/api.md §4).
     const open = await example.waitForVerified(`${prefix}-open`);
     expect(open).toMatchObject({ recipient: RECIPIENT });
     expect(open.event).toMatchObject({

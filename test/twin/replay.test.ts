@@ -10,7 +10,7 @@ import { seedAccount } from '../support/twin-seed.ts';
 import { sleep } from '../support/wait.ts';
 
 /**
- * A replay after an outage (SPEC §3): the loop's failures, seeded straight into the table as
+ * A replay after an outage (docs/api.md §3): the loop's failures, seeded straight into the table as
  * deliver records them, are each delivered once — however many replays are sent at once, however
  * often the client retries, and however big the backlog (one request does a few seconds' work at
  * most and says `"more": true`; the next goes on). REPLAY_BACKLOG=10000 runs the outage's size by hand.
@@ -73,7 +73,7 @@ describe(`a backlog of ${BACKLOG} failures`, () => {
     }
     expect([...posts.keys()].sort()).toEqual([...ids].sort());
     // Each was queued once (the replayed counts add up to the backlog); SQS and the SDK's own retries
-    // deliver at least once (SPEC §5), which may add a rare second POST, never a replay's worth.
+    // deliver at least once (docs/api.md §5), which may add a rare second POST, never a replay's worth.
     const twice = [...posts.values()].filter((count) => count > 1).length;
     expect(twice).toBeLessThanOrEqual(Math.ceil(BACKLOG / 100));
     console.info(

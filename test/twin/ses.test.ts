@@ -12,7 +12,7 @@ import { createAccount, createVerifiedLoop } from '../support/twin-seed.ts';
 import { sleep, until } from '../support/wait.ts';
 
 /**
- * SES as a source (SPEC §14), end to end: the AWS documentation's example SES events put on the
+ * SES as a source (docs/ses.md), end to end: the AWS documentation's example SES events put on the
  * emulator's default bus with the AWS CLI and the operator credentials the twin prints, through the
  * stack's rule and the ses-source function, to the account's loop.
  */

@@ -1,5 +1,5 @@
 /**
- * The SOAP API (SPEC §12) as PHP shops call it: every operation through PHP's SoapClient in WSDL
+ * The SOAP API (docs/soap.md) as PHP shops call it: every operation through PHP's SoapClient in WSDL
  * mode, each answer compared with the REST answer for the same state; faults; a second client (the
  * `soap` npm package); and the envelopes a hostile caller sends.
  */

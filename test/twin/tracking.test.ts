@@ -7,7 +7,7 @@ import { type Loopback, startLoopback } from '../support/loopback.ts';
 import { createAccount, createVerifiedLoop } from '../support/twin-seed.ts';
 import { sleep, until } from '../support/wait.ts';
 
-/** SPEC §13 on the twin: real GETs of tracking URLs, the events they make at a real receiver. */
+/** docs/tracking.md on the twin: real GETs of tracking URLs, the events they make at a real receiver. */
 
 const BROWSER = 'Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0';
 const APPLE_PROXY = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko)';

@@ -3,7 +3,7 @@ import { call } from '../support/twin-api.ts';
 import { type Loopback, startLoopback } from '../support/loopback.ts';
 import { createAccount } from '../support/twin-seed.ts';
 
-/** SPEC §6 as an account goes through it: create a loop, host the file, get verified. */
+/** docs/api.md §6 as an account goes through it: create a loop, host the file, get verified. */
 describe('verifying a loop', () => {
   let receiver: Loopback;
   let apiKey: string;

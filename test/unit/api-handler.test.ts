@@ -56,7 +56,7 @@ describe('api: paths and methods it does not have', () => {
     expect(response.json.error.message).toContain('POST');
   });
 
-  it("answers a wrong method on a loop with 405 and allow: the loop's methods (SPEC §3: GET, PATCH, DELETE)", async () => {
+  it("answers a wrong method on a loop with 405 and allow: the loop's methods (docs/api.md §3: GET, PATCH, DELETE)", async () => {
     const response = await call('$default', 'PUT', '/v1/loops/loop_123');
     expectError(response, 405, 'method_not_allowed');
     expect(allowed(response)).toEqual(['DELETE', 'GET', 'PATCH']);

@@ -102,7 +102,7 @@ const visibilityChanges = () => sqsMock.commandCalls(ChangeMessageVisibilityComm
 
 const headersOf = (request: { headers: http.IncomingHttpHeaders }) => request.headers as Record<string, string>;
 
-describe('deliver: the outcome of a POST (SPEC §5)', () => {
+describe('deliver: the outcome of a POST (docs/api.md §5)', () => {
   it('posts the signed event once on a 2xx and is done', async () => {
     const loop = storedLoop();
     const event = mailEvent({ type: 'click', original: 'https://example.com/a', tags: ['news'] });
@@ -209,7 +209,7 @@ describe('deliver: the outcome of a POST (SPEC §5)', () => {
   });
 });
 
-describe('deliver: 410 Gone disables the loop (SPEC §5)', () => {
+describe('deliver: 410 Gone disables the loop (docs/api.md §5)', () => {
   it('saves the loop disabled with a reason, records the delivery as a failure, and lets the message go', async () => {
     const loop = storedLoop();
     const delivery = queuedDelivery(loop);
@@ -344,7 +344,7 @@ describe('deliver: replays', () => {
   });
 });
 
-describe('deliver: a secret rotated between attempts (SPEC §3, §5)', () => {
+describe('deliver: a secret rotated between attempts (docs/api.md §3, §5)', () => {
   const oldSecret = secretFor('the old secret');
   const newSecret = secretFor('the new secret');
 

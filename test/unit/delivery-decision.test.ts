@@ -26,7 +26,7 @@ const noAnswer = (kind: 'timeout' | 'connection' | 'blocked'): AttemptFailure =>
   durationMs: 5,
 });
 
-describe('beforeAttempt: the loop as it is now decides (SPEC §5)', () => {
+describe('beforeAttempt: the loop as it is now decides (docs/api.md §5)', () => {
   const gone = { status: 'disabled', disabledReason: 'HTTP 410 at 2026-11-21T10:00:00.000Z: gone' } as const;
 
   it.each<[string, Partial<LoopRecord> | undefined, string, ReturnType<typeof beforeAttempt>['action']]>([
@@ -60,7 +60,7 @@ describe('beforeAttempt: the loop as it is now decides (SPEC §5)', () => {
   });
 });
 
-describe('afterAttempt: the outcome decides (SPEC §5)', () => {
+describe('afterAttempt: the outcome decides (docs/api.md §5)', () => {
   const loop = loopRecord();
   const delivery = queuedDelivery(loop, mailEvent());
 

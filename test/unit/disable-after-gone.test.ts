@@ -29,7 +29,7 @@ beforeEach(() => {
 const store = (loop: LoopRecord) => table.put({ ...itemKeys.loop(loop.accountId, loop.id), ...loop });
 const stored = (loop: LoopRecord) => table.get(itemKeys.loop(loop.accountId, loop.id))!;
 
-describe('disableAfterGone: a 410 disables the loop as it is now (SPEC §5)', () => {
+describe('disableAfterGone: a 410 disables the loop as it is now (docs/api.md §5)', () => {
   it('disables the loop it read, saying when and why', async () => {
     const loop = loopRecord();
     store(loop);

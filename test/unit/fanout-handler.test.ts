@@ -134,7 +134,7 @@ function resetHistory(): void {
   table.requests.length = 0;
 }
 
-describe('fanout: enrichment from the message context (SPEC §4)', () => {
+describe('fanout: enrichment from the message context (docs/api.md §4)', () => {
   beforeEach(() => storeLoops(loopRecord()));
 
   it("fills a later open with the recipient, profile, fields and tags of the message's sent", async () => {
@@ -315,7 +315,7 @@ describe('fanout: enrichment from the message context (SPEC §4)', () => {
   });
 });
 
-describe('fanout: which loops get a delivery (SPEC §5)', () => {
+describe('fanout: which loops get a delivery (docs/api.md §5)', () => {
   it("reads each account's loops once per batch", async () => {
     storeLoops(loopRecord(), loopRecord({ accountId: OTHER_ACCOUNT }));
     const events = Array.from({ length: 10 }, (_, i) =>
@@ -441,7 +441,7 @@ describe('fanout: which loops get a delivery (SPEC §5)', () => {
   });
 });
 
-describe('fanout: client ids are idempotency keys (SPEC §4)', () => {
+describe('fanout: client ids are idempotency keys (docs/api.md §4)', () => {
   beforeEach(() => storeLoops(loopRecord()));
 
   const withClientId = (id: string) => queuedEvent(mailEvent({ id }), { idFromClient: true });

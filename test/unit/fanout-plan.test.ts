@@ -14,7 +14,7 @@ const CONTEXT = {
   tags: ['news', 'nov'],
 };
 
-describe('planBatch: what the batch stores and reads (SPEC §4)', () => {
+describe('planBatch: what the batch stores and reads (docs/api.md §4)', () => {
   it('stores the context of each message a sent brings, the later sent of one message winning', () => {
     const earlier = sentEvent({ message: 'm-1', profile: 'earlier', timestamp: '2026-11-21T08:00:00.000Z' });
     const later = sentEvent({ message: 'm-1', profile: 'later', timestamp: '2026-11-21T09:00:00.000Z' });
@@ -57,7 +57,7 @@ describe('planBatch: what the batch stores and reads (SPEC §4)', () => {
   });
 });
 
-describe('claimOf: an event with a client id claims it first (SPEC §4)', () => {
+describe('claimOf: an event with a client id claims it first (docs/api.md §4)', () => {
   it.each([
     ['a client id', { idFromClient: true }, { accountId: ACCOUNT_ID, id: 'client-1', days: 7 }],
     ['an id the service made', {}, undefined],
@@ -67,7 +67,7 @@ describe('claimOf: an event with a client id claims it first (SPEC §4)', () => 
   });
 });
 
-describe('fanOut: the log record and the deliveries of an event that goes on (SPEC §2, §5)', () => {
+describe('fanOut: the log record and the deliveries of an event that goes on (ARCHITECTURE.md; docs/api.md §5)', () => {
   const gone = { status: 'disabled', disabledReason: 'HTTP 410 at …' } as const;
 
   it.each<[string, Partial<LoopRecord>, boolean]>([

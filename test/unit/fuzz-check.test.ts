@@ -22,7 +22,7 @@ const refused: FuzzRequest = {
   statuses: [401],
 };
 
-describe('the error shape of SPEC §3', () => {
+describe('the error shape of docs/api.md §2', () => {
   it('takes a refusal with a code, a message and details', () => {
     const body = { error: { code: 'invalid_request', message: 'No.', details: [{ path: 'a', message: 'b' }] } };
     expect(shapeProblem('POST', answer(400, body))).toBeUndefined();

@@ -4,7 +4,7 @@ import { toRecord } from '#shared/delivery/webhook-body.ts';
 import { eventRecord, loopErrorRecord } from '#shared/logs/log-record.ts';
 import { ACCOUNT_ID, NOW, loopRecord, mailEvent, queuedDelivery } from '../support/factories.ts';
 
-describe('eventRecord: an accepted event in its file (SPEC §8)', () => {
+describe('eventRecord: an accepted event in its file (docs/api.md §8)', () => {
   it.each([
     ['sent', 'sent'],
     ['delivery', 'deliveries'],
@@ -25,7 +25,7 @@ describe('eventRecord: an accepted event in its file (SPEC §8)', () => {
   });
 });
 
-describe('loopErrorRecord: a failed attempt in the loop-errors file (SPEC §5, §8)', () => {
+describe('loopErrorRecord: a failed attempt in the loop-errors file (docs/api.md §5, §8)', () => {
   const loop = loopRecord();
   const event = mailEvent({ type: 'click' });
   const base = {

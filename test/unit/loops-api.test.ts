@@ -136,7 +136,7 @@ describe('loops: delete whatever the account count says', () => {
   });
 });
 
-describe('loops: verify and test are rate-limited (SPEC §3: 429 with Retry-After)', () => {
+describe('loops: verify and test are rate-limited (docs/api.md §2: 429 with Retry-After)', () => {
   it('answers the 11th check of a loop within a minute with 429, and lets it check again once the minute is over', async () => {
     const loop = await createLoop();
     for (let index = 0; index < 10; index++) {

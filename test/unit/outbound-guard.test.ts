@@ -194,7 +194,7 @@ describe('checkTargetUrl', () => {
   });
 });
 
-/** The blocked IPv4 ranges of SPEC §7, written out again as the test's own reference. */
+/** The blocked IPv4 ranges of docs/api.md §7, written out again as the test's own reference. */
 const BLOCKED_V4: [string, number][] = [
   ['0.0.0.0', 8],
   ['10.0.0.0', 8],

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MAX_DELAY_SECONDS, nextRetryDelay, parseRetryAfter } from '#shared/delivery/retry-policy.ts';
 
-/** SPEC §5/§9: 5 s, 1 min, 5 min, 30 min, 2 h, 5 h, 10 h, 12 h. */
+/** docs/api.md §5/§9: 5 s, 1 min, 5 min, 30 min, 2 h, 5 h, 10 h, 12 h. */
 const DEFAULT_SCHEDULE = [5, 60, 300, 1800, 7200, 18000, 36000, 43200];
 const TWELVE_HOURS = 43_200;
 const NOW = new Date('2026-11-21T10:00:00.000Z');

@@ -6,7 +6,7 @@ const read = (context: Record<string, unknown>) => readSettings((key) => context
 const readAll = (context: Record<string, unknown>) => readSettings((key) => context[key], Object.keys(context));
 
 describe('deployment settings', () => {
-  it('has the defaults of SPEC §9', () => {
+  it('has the defaults of docs/api.md §9', () => {
     expect(read({})).toEqual({
       retrySchedule: [5, 60, 300, 1800, 7200, 18000, 36000, 43200],
       deliveryTimeoutSeconds: 10,

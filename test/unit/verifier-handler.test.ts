@@ -67,7 +67,7 @@ function serveFiles(files: Record<string, string>): void {
 
 const run = () => handler(scheduledEvent(NOW), context);
 
-describe('verifier: the scheduled re-check (SPEC §6)', () => {
+describe('verifier: the scheduled re-check (docs/api.md §6)', () => {
   it('marks a loop verified once its file is served in the directory of the script', async () => {
     const loop = awaitingVerification();
     serveFiles({ [`/hooks/${loop.verification.file}`]: loop.verification.content });

@@ -87,7 +87,7 @@ describe('encodeForm', () => {
     );
   });
 
-  it('writes fields and tags in PHP bracket notation, as in the SPEC example', () => {
+  it('writes fields and tags in PHP bracket notation, as in the example of docs/api.md §5', () => {
     const body = encodeForm(toRecord({ ...minimal, fields: { firstname: 'Jane' }, tags: ['news', 'nov'] }));
     expect(body.endsWith('&fields%5Bfirstname%5D=Jane&tags%5B%5D=news&tags%5B%5D=nov')).toBe(true);
     expect([...new URLSearchParams(body)].slice(-3)).toEqual([

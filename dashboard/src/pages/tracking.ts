@@ -2,7 +2,7 @@ import { type TrackingSecret, type TrackingUrls, api } from '../api.ts';
 import { busy, copy, field, h, onSubmit, shownOnce } from '../dom.ts';
 
 /**
- * The account's tracking (SPEC §13): rotate the tracking key (shown once) and make the signed open
+ * The account's tracking (docs/tracking.md): rotate the tracking key (shown once) and make the signed open
  * and click URLs of a message. docs/tracking.md documents the token for making them offline.
  */
 export function trackingPage(main: HTMLElement): void {

@@ -1,4 +1,4 @@
-/** An account of the deployment (SPEC §1): it sends events and owns loops. */
+/** An account of the deployment (docs/api.md §1): it sends events and owns loops. */
 export interface AccountRecord {
   id: string;
   name: string;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 
 /**
- * An account's tracking keys (SPEC §13): the key that signs new tracking URLs, and the ones it
+ * An account's tracking keys (docs/tracking.md): the key that signs new tracking URLs, and the ones it
  * replaced, which keep verifying links already in mailboxes for `trackingLinkDays` after their
  * rotation. HMAC needs the key itself, so it is stored as it is (in the table, encrypted at rest),
  * shown once (the rotate answer) and never logged.

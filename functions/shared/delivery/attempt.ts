@@ -15,7 +15,7 @@ import { encodeBody, type WebhookRecord } from './webhook-body.ts';
  * deliver wraps it with the queue's bookkeeping; the test route calls it directly.
  */
 
-/** SPEC §5: at most 64 KiB of a receiver's answer is read. */
+/** docs/api.md §5: at most 64 KiB of a receiver's answer is read. */
 export const MAX_RESPONSE_BYTES = 64 * 1024;
 
 /** The POST of one event to one loop, signed with every secret active at `now`. */

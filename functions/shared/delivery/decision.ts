@@ -4,7 +4,7 @@ import type { AttemptFailure, AttemptOutcome } from './attempt.ts';
 import { nextRetryDelay } from './retry-policy.ts';
 
 /**
- * What deliver does with a queued delivery (SPEC §5), decided without AWS: first by the loop as it
+ * What deliver does with a queued delivery (docs/api.md §5), decided without AWS: first by the loop as it
  * is now, then by the outcome of the attempt. deliver carries the decision out.
  */
 

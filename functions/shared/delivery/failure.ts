@@ -12,7 +12,7 @@ export interface FailureView {
 }
 
 /**
- * A delivery that gave up (SPEC §3, §5): its retry schedule was spent, the receiver answered
+ * A delivery that gave up (docs/api.md §3, §5): its retry schedule was spent, the receiver answered
  * 410 Gone, or the delivery function kept failing on it. Kept 14 days under its loop, with the
  * queued delivery itself, so that a replay sends the same `webhook-id` and body.
  */
@@ -22,7 +22,7 @@ export interface FailureRecord extends FailureView {
   delivery: QueuedDelivery;
 }
 
-/** SPEC §3: failures are kept 14 days. */
+/** docs/api.md §3: failures are kept 14 days. */
 export const FAILURE_RETENTION_DAYS = 14;
 
 export function toFailureView(failure: FailureRecord): FailureView {

@@ -1,7 +1,7 @@
 import { createHmac, createSecretKey, type KeyObject, randomBytes } from 'node:crypto';
 
 /**
- * Standard Webhooks signing (SPEC §5, https://www.standardwebhooks.com): any Standard Webhooks library
+ * Standard Webhooks signing (docs/api.md §5, https://www.standardwebhooks.com): any Standard Webhooks library
  * verifies what this produces.
  */
 

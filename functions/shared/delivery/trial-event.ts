@@ -2,7 +2,7 @@ import type { MailEvent } from '#shared/events/mail-event.ts';
 import { newId } from '#shared/runtime/ids.ts';
 
 /**
- * The event `POST /v1/loops/{loopId}/test` sends (SPEC §3, §4): type `test`, a new `evt_` id, the
+ * The event `POST /v1/loops/{loopId}/test` sends (docs/api.md §3, §4): type `test`, a new `evt_` id, the
  * message id `test`, the current time, and an example value in every optional field, so that a
  * receiver's author sees each field as their script will get it (`fields` with a string, a number
  * and a boolean, so the form encoding of each is visible too).

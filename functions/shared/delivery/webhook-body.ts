@@ -2,7 +2,7 @@ import type { EventDetails, MailEvent } from '#shared/events/mail-event.ts';
 import type { BodyFormat } from '#shared/loops/loop.ts';
 
 /**
- * The fields of a delivered event (SPEC §5), in their documented order; also the record of the log
+ * The fields of a delivered event (docs/api.md §5), in their documented order; also the record of the log
  * files. Absent fields are omitted, never null.
  */
 export interface WebhookRecord extends EventDetails {
@@ -30,7 +30,7 @@ const OPTIONAL_FIELDS = [
   'description',
 ] as const satisfies readonly (keyof MailEvent & keyof WebhookRecord)[];
 
-/** Every field of a record, in the documented order (SPEC §5): also the columns of the log files. */
+/** Every field of a record, in the documented order (docs/api.md §5): also the columns of the log files. */
 export const RECORD_FIELDS = [
   'id',
   'type',

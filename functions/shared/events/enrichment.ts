@@ -1,7 +1,7 @@
 import { LIMITS, type MailEvent } from './mail-event.ts';
 
 /**
- * Enrichment (SPEC §4): a `sent` event leaves what it knows of the message (its context) behind,
+ * Enrichment (docs/api.md §4): a `sent` event leaves what it knows of the message (its context) behind,
  * and every later event of that message is filled in with it where the event itself lacks it.
  */
 export interface MessageContext {

@@ -1,5 +1,5 @@
 /**
- * The e-mail event types (SPEC §4). A module of its own, free of Node APIs, so that the loop and API
+ * The e-mail event types (docs/api.md §4). A module of its own, free of Node APIs, so that the loop and API
  * schemas that name them can be read by the browser dashboard's type check too.
  */
 export const EVENT_TYPES = ['sent', 'delivery', 'open', 'click', 'bounce', 'failure', 'unsubscribe', 'abuse'] as const;

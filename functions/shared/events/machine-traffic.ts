@@ -1,5 +1,5 @@
 /**
- * Which tracking hits are machine traffic (SPEC §13): `machine: true` on the event, which is still
+ * Which tracking hits are machine traffic (docs/tracking.md): `machine: true` on the event, which is still
  * recorded and delivered (nothing is dropped). One list, each sign with where it is documented; the
  * unit tests go through it case by case (test/unit/machine-traffic.test.ts). A sign is added here and
  * nowhere else.

@@ -10,7 +10,7 @@ import { newId } from '#shared/runtime/ids.ts';
 import { type AnyEventType, EVENT_TYPES } from './event-types.ts';
 
 /**
- * The inbound e-mail event (SPEC §4): its schema, which also generates the OpenAPI document, and
+ * The inbound e-mail event (docs/api.md §4): its schema, which also generates the OpenAPI document, and
  * `parseEventBatch`, which turns a request body into accepted events or one InvalidEvents listing
  * every problem.
  */
@@ -60,7 +60,7 @@ export interface EventDetails {
   useragent?: string;
   referer?: string;
   original?: string;
-  /** The open or click came from a machine: a mail-privacy proxy, a link scanner, a prefetch (SPEC §13). */
+  /** The open or click came from a machine: a mail-privacy proxy, a link scanner, a prefetch (docs/tracking.md). */
   machine?: boolean;
   code?: string;
   extended?: string;

@@ -5,7 +5,7 @@ export interface QueuedEvent {
   accountId: string;
   receivedAt: string;
   event: MailEvent;
-  /** The client gave the event's id: it is an idempotency key (SPEC §4). */
+  /** The client gave the event's id: it is an idempotency key (docs/api.md §4). */
   idFromClient?: boolean;
 }
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { type InboundEvent, InvalidEvents, type MailEvent, parseEventBatch } from './mail-event.ts';
 
 /**
- * Amazon SES as a source (SPEC §14): what an SES event (the `detail` of an EventBridge event of
+ * Amazon SES as a source (docs/ses.md): what an SES event (the `detail` of an EventBridge event of
  * source `aws.ses`, the same object SES publishes to SNS and Firehose) becomes. Pure: which account
  * it belongs to is the caller's question; this says where to look (the account tag, the
  * configuration set) and which events of ours it makes, validated as ingest validates them.

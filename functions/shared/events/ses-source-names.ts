@@ -1,5 +1,5 @@
 /**
- * What the stack and the ses-source function share about SES as a source (SPEC §14). Plain values,
+ * What the stack and the ses-source function share about SES as a source (docs/ses.md). Plain values,
  * free of imports, so that lib/ can import them too.
  */
 

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 
 /**
- * The API's shapes for SES configuration sets mapped to an account (SPEC §14): zod only, for the
+ * The API's shapes for SES configuration sets mapped to an account (docs/ses.md): zod only, for the
  * route table (and its OpenAPI document). The rule a name follows is SES's own.
  */
 

@@ -27,7 +27,7 @@ export interface TrackedHit {
 }
 
 /**
- * The event a tracking hit records (SPEC §13): `message` (and `original`) from the token, the rest
+ * The event a tracking hit records (docs/tracking.md): `message` (and `original`) from the token, the rest
  * from the request. Its id is derived from the request id and marked as an idempotency key, so an
  * invocation retried by the gateway is one event while a second click is another.
  */

@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /**
- * Tracking tokens (SPEC §13), the part of `/t/o/{token}` and `/t/c/{token}` after the kind. A token is
+ * Tracking tokens (docs/tracking.md), the part of `/t/o/{token}` and `/t/c/{token}` after the kind. A token is
  *
  *   base64url(payload) "." base64url(first 16 bytes of HMAC-SHA256(secret, payload))
  *

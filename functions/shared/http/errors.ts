@@ -3,7 +3,7 @@ import { TooManyChecks } from '#shared/loops/check-limits.ts';
 import { InvalidCursor } from '#shared/store/cursors.ts';
 
 /**
- * The one error shape of the API (SPEC §3). The http edge and the handlers throw ApiError, and
+ * The one error shape of the API (docs/api.md §2). The http edge and the handlers throw ApiError, and
  * `fromDomainError` turns what the domain and the store say went wrong into one; the HTTP layer
  * answers it as `{"error": {"code", "message", "details"?}}` with its status. Anything else that
  * escapes a handler is a bug and is answered as a 500 without internals.
@@ -60,7 +60,7 @@ export const unsupportedMediaType = () =>
 /** How long a client waits after a 503 before it sends again. */
 export const RETRY_AFTER_SECONDS = 5;
 /**
- * A service the API depends on is failing just now (SPEC §3): the client may send the same request
+ * A service the API depends on is failing just now (docs/api.md §3): the client may send the same request
  * again after `Retry-After` seconds. The one way the API answers 503.
  */
 export const serviceUnavailable = (message: string, details?: ErrorDetail[]) =>

@@ -15,7 +15,7 @@ const ADMIN_SECRET_NAME = requireEnv(ENV.ADMIN_SECRET_NAME);
 
 /**
  * How long a resolved key (and the admin key) is remembered by this execution environment. A revoked
- * key, or a rotated admin key, stops working within this time (SPEC §3 allows up to 5 minutes).
+ * key, or a rotated admin key, stops working within this time (docs/api.md §2 allows up to 5 minutes).
  */
 const CACHE_MS = 60_000;
 const CACHE_MAX_ENTRIES = 10_000;

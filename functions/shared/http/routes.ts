@@ -62,11 +62,11 @@ export interface RouteSpec {
   /** Also answers HEAD (API Gateway matches HEAD only on a route of its own). */
   head?: true;
   /**
-   * `false`: not an operation of the SOAP API (SPEC §12), e.g. the tracking routes, which a mail
+   * `false`: not an operation of the SOAP API (docs/soap.md), e.g. the tracking routes, which a mail
    * client's browser fetches. A SOAP binding skips such records.
    */
   soap?: false;
-  /** A success holds a key or a secret: it is answered with `Cache-Control: no-store` (SPEC §3). */
+  /** A success holds a key or a secret: it is answered with `Cache-Control: no-store` (docs/api.md §2). */
   holdsSecret?: true;
 }
 

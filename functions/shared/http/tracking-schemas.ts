@@ -1,5 +1,5 @@
 /**
- * The request and answer shapes of the tracking routes (SPEC §13), as zod schemas for the route
+ * The request and answer shapes of the tracking routes (docs/tracking.md), as zod schemas for the route
  * table, the OpenAPI document and the dashboard's types. Only zod here (see responses.ts).
  */
 import * as z from 'zod';

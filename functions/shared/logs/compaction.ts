@@ -4,7 +4,7 @@ import { byteStream, jsonLines } from '#shared/logs/formats.ts';
 import { recordKey, type LogPrefix, type LogRecord } from '#shared/logs/log-record.ts';
 
 /**
- * Closing a day (SPEC §8: "a closed day's file holds each event id once"): the chunks the day's
+ * Closing a day (docs/api.md §8: "a closed day's file holds each event id once"): the chunks the day's
  * records were written in, read one after another as a stream, each record kept once, written as
  * one JSON Lines file. Nothing here holds more than one chunk of input and one of output, plus the
  * keys of the records seen so far (≈ 70 bytes each: some 70 MB for a day of a million records).

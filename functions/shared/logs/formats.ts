@@ -5,7 +5,7 @@ import { XMLBuilder, type XmlBuilderOptions } from 'fast-xml-parser';
 import { columnsOf, logFileName, type LogFormat, type LogPrefix, type LogRecord } from '#shared/logs/log-record.ts';
 
 /**
- * The three formats of a log file (SPEC §8), written as a stream from a stream of records, so a day
+ * The three formats of a log file (docs/api.md §8), written as a stream from a stream of records, so a day
  * of a million records (≈ 1 GB) never sits in memory whole: each converter holds one record, and
  * its output up to one chunk, at a time. Every converter returns a byte stream (a `Readable` of
  * `Buffer`s, UTF-8) to pipe to S3 or to a response; it is also an `AsyncIterable<Buffer>`.
@@ -86,7 +86,7 @@ export async function* jsonLines(records: RecordSource): AsyncGenerator<string> 
 /**
  * CSV (RFC 4180) written by `csv-stringify`: a header row of the file's columns (`columnsOf`), then
  * one row per record, each column in that order; an absent field is an empty cell (as is an empty
- * string: a cell has no way to tell them apart); `tags` joined with `;` (SPEC §8; the JSON and XML
+ * string: a cell has no way to tell them apart); `tags` joined with `;` (docs/api.md §8; the JSON and XML
  * files keep a tag that itself holds a `;` apart from two tags); `fields` as a JSON object, so its
  * numbers and booleans keep their types. Cells holding a comma, a quote, a CR or an LF are quoted,
  * quotes doubled; rows end in CRLF. (A lone surrogate, which UTF-8 cannot hold, is written as

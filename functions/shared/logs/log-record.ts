@@ -5,7 +5,7 @@ import type { MailEvent } from '#shared/events/mail-event.ts';
 import type { QueuedDelivery } from '#shared/events/messages.ts';
 
 /**
- * The log files (SPEC §8): per account, per UTC day (the day the event was accepted), per type,
+ * The log files (docs/api.md §8): per account, per UTC day (the day the event was accepted), per type,
  * named `<prefix>.<YYYY-MM-DD>`. An event's record has the fields of its webhook body; a
  * `loop-errors` record describes one failed delivery attempt.
  */
@@ -28,7 +28,7 @@ export type LogPrefix = (typeof LOG_PREFIXES)[number];
 export const LOG_FORMATS = ['json', 'csv', 'xml'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
 
-/** One failed delivery attempt (SPEC §5, §8): `status` when the receiver answered, `error` otherwise. */
+/** One failed delivery attempt (docs/api.md §5, §8): `status` when the receiver answered, `error` otherwise. */
 export interface LoopErrorRecord {
   /** Unix seconds of the attempt, as `time` is in an event's record. */
   time: number;

@@ -2,7 +2,7 @@
  * `POST …/verify` and `POST …/test` fetch from the account's server while the caller waits, and say
  * what they met there (refused, timeout, HTTP status): useful for one's own URL, and a way to probe
  * hosts and ports if unbounded. `POST …/failures/replay` queues up to 1,000 deliveries a request.
- * All three count against one limit per loop and one per account (SPEC §3: 429 with `Retry-After`). A person placing a verification file, or testing a receiver, checks a
+ * All three count against one limit per loop and one per account (docs/api.md §2: 429 with `Retry-After`). A person placing a verification file, or testing a receiver, checks a
  * loop a few times a minute; 10 a minute per loop is one every 6 s, sustained. 60 a minute per account
  * lets someone check each of 20 loops (the default limit) three times within a minute.
  */

@@ -42,11 +42,11 @@ export interface LoopRecord {
   updatedAt: string;
 }
 
-/** SPEC §3: after a rotation the previous secret keeps signing for 24 hours. */
+/** docs/api.md §3: after a rotation the previous secret keeps signing for 24 hours. */
 export const PREVIOUS_SECRET_VALID_MS = 24 * 60 * 60 * 1000;
 
 /**
- * SPEC §5: only loops that are verified, enabled and subscribed to the event's type receive it.
+ * docs/api.md §5: only loops that are verified, enabled and subscribed to the event's type receive it.
  * fanout asks before queueing a delivery and deliver asks again before each attempt, so that a
  * change (unsubscribed, disabled, deleted, re-pointed) stops queued deliveries too.
  */
@@ -56,7 +56,7 @@ export function receivesEvent(loop: LoopRecord | undefined, type: string): loop 
 
 /**
  * A loop that a 410 disabled (its account did not: it is still enabled and subscribed) keeps what
- * it misses as failures, so that a replay sends them once it is back (SPEC §5: nothing is POSTed).
+ * it misses as failures, so that a replay sends them once it is back (docs/api.md §5: nothing is POSTed).
  */
 export function keepsForReplay(loop: LoopRecord | undefined, type: string): loop is LoopRecord {
   return !!loop && loop.status === 'disabled' && loop.enabled && (loop.events as string[]).includes(type);
@@ -132,7 +132,7 @@ export function withChange(
   return changed;
 }
 
-/** The loop after its receiver answered 410 Gone (SPEC §5): disabled at once, saying when and why. */
+/** The loop after its receiver answered 410 Gone (docs/api.md §5): disabled at once, saying when and why. */
 export function withGone(loop: LoopRecord, answer: string, now: Date): LoopRecord {
   return {
     ...loop,

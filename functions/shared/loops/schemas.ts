@@ -1,11 +1,11 @@
 /**
- * The loop as the API takes and shows it (SPEC §3). Only zod and constants: the route table (read by
+ * The loop as the API takes and shows it (docs/api.md §3). Only zod and constants: the route table (read by
  * the CDK app) and the dashboard's types (checked without Node's types) import this file.
  */
 import * as z from 'zod';
 import { EVENT_TYPES } from '#shared/events/event-types.ts';
 
-/** SPEC §3: limits of a loop. */
+/** docs/api.md §3: limits of a loop. */
 export const LOOP_LIMITS = { urlMaxLength: 2048, descriptionMaxLength: 1000 };
 
 const url = z

@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { OutboundError, type OutboundPolicy, send, USER_AGENT } from '#shared/outbound/client.ts';
 import type { LoopRecord, LoopVerification } from './loop.ts';
 
-/** SPEC §6: the system keeps checking an unverified loop for 7 days. */
+/** docs/api.md §6: the system keeps checking an unverified loop for 7 days. */
 export const VERIFICATION_WINDOW_MS = 7 * 24 * 60 * 60 * 1000;
 
-/** SPEC §6: each location is fetched with GET, 5 s timeout, no redirects, at most 4 KiB read. */
+/** docs/api.md §6: each location is fetched with GET, 5 s timeout, no redirects, at most 4 KiB read. */
 const FETCH = { timeoutMs: 5000, maxResponseBytes: 4096, headers: { 'user-agent': USER_AGENT } };
 /** The longest a check takes: its locations are fetched side by side, each within the timeout. */
 export const CHECK_MAX_MS = FETCH.timeoutMs;
@@ -99,7 +99,7 @@ export function applyVerification(loop: LoopRecord, result: VerificationResult, 
   };
 }
 
-/** SPEC §6: the scheduled re-check runs every 5 minutes. */
+/** docs/api.md §6: the scheduled re-check runs every 5 minutes. */
 export const RECHECK_INTERVAL_MS = 5 * 60 * 1000;
 /** The longest a loop whose server keeps not answering waits between scheduled checks. */
 const MAX_BACKOFF_MS = 60 * 60 * 1000;

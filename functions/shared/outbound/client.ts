@@ -7,7 +7,7 @@ import { type TargetPolicy, addressAllowed, blockedReason, checkTargetUrl, hostO
 
 /**
  * The one HTTP client for every outbound request (deliveries, verification fetches, tests), guarded
- * against SSRF (SPEC §7): the URL is checked, the host resolved for every request, every address it
+ * against SSRF (docs/api.md §7): the URL is checked, the host resolved for every request, every address it
  * resolves to checked, and the connection made to a checked address (no second lookup, so no DNS
  * rebinding). Connections are kept alive within an instance, but only for the same host, port and
  * checked answer (connections.ts): a changed answer is checked before it gets a connection. It

@@ -6,7 +6,7 @@ import { parseIp } from './guard.ts';
 
 /**
  * Keep-alive connections for the outbound client, within a warm instance, without weakening the
- * guard (SPEC §7). A connection is kept by an agent made for one *target*: protocol, host, port
+ * guard (docs/api.md §7). A connection is kept by an agent made for one *target*: protocol, host, port
  * and the exact set of addresses that the request's lookup answered and the guard allowed. The
  * agent's own options pin the lookup to those addresses and TLS's server name to the host (agent
  * options override a request's), so none of its connections can lead anywhere else, and a pooled

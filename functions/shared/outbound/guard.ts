@@ -1,5 +1,5 @@
 /**
- * The SSRF guard of SPEC §7: which outbound targets are refused, and why. Pure: no I/O; the
+ * The SSRF guard of docs/api.md §7: which outbound targets are refused, and why. Pure: no I/O; the
  * outbound client (client.ts) resolves host names and asks this module about every address.
  */
 
@@ -132,7 +132,7 @@ export function addressAllowed(address: string | IpAddress, allowedCidrs: readon
 }
 
 /**
- * The check when a loop is created or its URL changed (SPEC §7, a 400): a human reason why the URL
+ * The check when a loop is created or its URL changed (docs/api.md §7, a 400): a human reason why the URL
  * cannot be a target, or undefined. It resolves nothing; an IP literal in any spelling the URL parser
  * normalises (`2130706433`, `0x7f.1`, `0177.0.0.1`, `127.1`, `[::ffff:7f00:1]`) is checked as the
  * address it is. The outbound client runs the same check before every request.

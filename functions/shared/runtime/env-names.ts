@@ -13,7 +13,7 @@ export const ENV = {
   DEAD_LETTER_QUEUE_URL: 'DEAD_LETTER_QUEUE_URL',
   ADMIN_SECRET_NAME: 'ADMIN_SECRET_NAME',
   API_URL: 'API_URL',
-  // Settings (SPEC §9) and the stack's derived values
+  // Settings (docs/api.md §9) and the stack's derived values
   ALLOW_HTTP_TARGETS: 'ALLOW_HTTP_TARGETS',
   ALLOWED_TARGET_CIDRS: 'ALLOWED_TARGET_CIDRS',
   DELIVERY_TIMEOUT_SECONDS: 'DELIVERY_TIMEOUT_SECONDS',

@@ -3,7 +3,7 @@ import { dynamo } from '#shared/runtime/dynamo.ts';
 import { TABLE, expiresAfterDays, itemKeys, isConditionalCheckFailure } from './table.ts';
 
 /**
- * Idempotency by client id (SPEC §4), with one conditional write per event that has one: the first
+ * Idempotency by client id (docs/api.md §4), with one conditional write per event that has one: the first
  * events-queue message to claim (account, id) owns it for `days`. The owner may claim again — SQS
  * hands the same message back after a crash half-way, and it must then go on, or the event would be
  * lost — while any other message with that id is a duplicate. Two requests at the same moment are

@@ -28,7 +28,7 @@ export interface LogFileEntry {
   size: number;
   complete: boolean;
   version: number;
-  /** The snapshots built of the open file, by format: at which version, and when (SPEC §8). */
+  /** The snapshots built of the open file, by format: at which version, and when (docs/api.md §8). */
   snapshots: Partial<Record<LogFormat, Snapshot>>;
 }
 

@@ -2,7 +2,7 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { MessageContext } from '#shared/events/enrichment.ts';
 import { batchGet, batchPut, expired, expiresAfterDays, itemKeys } from './table.ts';
 
-/** The contexts `sent` events left behind (SPEC §4), one item per (account, message). */
+/** The contexts `sent` events left behind (docs/api.md §4), one item per (account, message). */
 
 export interface ContextToSave {
   accountId: string;

@@ -5,7 +5,7 @@ import { type Page, decodeCursor, pageOf } from './cursors.ts';
 import { INDEX_NAME, TABLE, isConditionalCheckFailure, itemKeys } from './table.ts';
 
 /**
- * SES configuration sets mapped to accounts (SPEC §14): one item per configuration set, so that a
+ * SES configuration sets mapped to accounts (docs/ses.md): one item per configuration set, so that a
  * set belongs to one account (the put's condition settles two at once), listed per account through gsi1.
  */
 
