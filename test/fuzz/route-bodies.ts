@@ -73,7 +73,7 @@ export const loopChangeBody: BodySpec = {
   text: ['description'],
 };
 
-/** Events carry `{{msg}}` (a marker of the request) so that a delivery can be traced to its request. */
+/** Events carry `{{msg}}` (a marker of the request) so that a delivery can be traced to its request: every event a valid body makes must. */
 const event = fc
   .record(
     {
@@ -102,7 +102,7 @@ function sentWithContext(bytes: number) {
   for (let index = 0; size() + 1000 < bytes; index++) fields[`f${index}`] = 'v'.repeat(900);
   fields.last = '';
   fields.last = 'v'.repeat(bytes - size());
-  return { type: 'sent', message: 'fz-context', recipient: 'jane@example.com', fields, tags };
+  return { type: 'sent', message: '{{msg}}-context', recipient: 'jane@example.com', fields, tags };
 }
 
 /** One event at every upper bound of docs/api.md §4 at once. */
