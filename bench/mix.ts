@@ -1,3 +1,5 @@
+import { seededRandom } from '../local/seeded-random.ts';
+
 /**
  * The realistic mix of the cost goal: per message one `sent` and one `delivery`, an `open` for 30 %
  * of messages and a `click` for 5 %, each event about 1 KB of JSON, in the order a mail system sends
@@ -5,17 +7,8 @@
  */
 export const MIX = { open: 0.3, click: 0.05 };
 
-/** A small deterministic generator (mulberry32), so every run measures the same stream. */
-export function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small deterministic generator, so every run measures the same stream. */
+export const random = seededRandom;
 
 const WORDS = (
   'newsletter offers product updates events travel sports music books garden cooking fashion finance ' +

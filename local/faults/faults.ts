@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { seededRandom } from '../seeded-random.ts';
 
 /**
  * The twin's fault injection: a proxy between the functions and the emulator that fails a share of
@@ -45,18 +46,6 @@ export function parseFaultSpec(spec: string): FaultRule[] {
     });
 }
 
-/** mulberry32: small, fast, and the same sequence for the same seed. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export interface FaultSettings {
   rules: FaultRule[];
   seed: number;
@@ -68,7 +57,7 @@ export class FaultProxy {
   private readonly agent = new http.Agent({ keepAlive: true });
   private readonly held = new Set<Socket>();
   private settings: FaultSettings = { rules: [], seed: 0, kind: 'mixed' };
-  private random = seeded(0);
+  private random = seededRandom(0);
   /** Injected faults by `service:Action kind`, and calls passed through. */
   readonly counts = new Map<string, number>();
   endpoint = '';
@@ -110,7 +99,7 @@ export class FaultProxy {
 
   configure(settings: Partial<FaultSettings>): FaultSettings {
     this.settings = { ...this.settings, ...settings };
-    this.random = seeded(this.settings.seed);
+    this.random = seededRandom(this.settings.seed);
     this.counts.clear();
     return this.settings;
   }
