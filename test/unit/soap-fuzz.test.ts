@@ -92,6 +92,8 @@ const build = ({ soapNs, opNs, operation, content }: Parts) =>
 interface Hostile {
   body: string;
   soapAction: string | undefined;
+  /** text/xml when the key is left out; no header when it is undefined. */
+  contentType?: string | undefined;
 }
 
 const call = fc.constantFrom(...CALLS).map(([operation, content]) => ({
@@ -211,26 +213,32 @@ const wrongAction = fc
   })
   .map(([parts, soapAction]): Hostile => ({ body: build(parts), soapAction }));
 
+/** A valid call under a media type other than SOAP 1.1's text/xml (SOAP 1.2's among them), or none. */
+const wrongMediaType = fc
+  .tuple(
+    call,
+    fc.oneof(
+      fc.constant(undefined),
+      fc.constantFrom('application/soap+xml; charset=utf-8', 'application/json', 'application/xml', 'text/plain', ''),
+      fc.string({ maxLength: 30 }),
+    ),
+  )
+  .filter(([, type]) => (type ?? '').split(';')[0]!.trim().toLowerCase() !== 'text/xml')
+  .map(([parts, contentType]): Hostile => ({ ...valid(parts), contentType }));
+
 /** A hostile envelope with, now and then, a wrong SOAPAction on top. */
 const hostile = (family: fc.Arbitrary<Hostile>) =>
   fc
     .tuple(family, fc.option(fc.string({ maxLength: 20 }), { freq: 4 }))
     .map(([envelope, action]) => (action === null ? envelope : { ...envelope, soapAction: action }));
 
-async function send({ body, soapAction }: Hostile) {
-  return handler(
-    apiEvent({
-      method: 'POST',
-      path: '/v1/soap',
-      routeKey: 'POST /v1/soap',
-      headers: {
-        'content-type': 'text/xml; charset=utf-8',
-        ...(soapAction === undefined ? {} : { soapaction: soapAction }),
-      },
-      body,
-    }),
-    context,
-  );
+async function send(envelope: Hostile) {
+  const { body, soapAction } = envelope;
+  const contentType = 'contentType' in envelope ? envelope.contentType : 'text/xml; charset=utf-8';
+  const headers: Record<string, string> = {};
+  if (contentType !== undefined) headers['content-type'] = contentType;
+  if (soapAction !== undefined) headers.soapaction = soapAction;
+  return handler(apiEvent({ method: 'POST', path: '/v1/soap', routeKey: 'POST /v1/soap', headers, body }), context);
 }
 
 /** The property: a soap:Client fault, nothing thrown, nothing written, nothing queued. */
@@ -260,6 +268,7 @@ describe('SOAP fuzz: generated malformed envelopes get soap:Client faults and ch
     ['nesting around 64 and past it', tooDeep, 300],
     ['an unknown operation', unknownOperation, 400],
     ['a wrong or missing SOAPAction', wrongAction, 600],
+    ['a media type other than text/xml', wrongMediaType, 300],
   ] as const)('%s', async (_, family, numRuns) => {
     await fc.assert(fc.asyncProperty(hostile(family), refused), { numRuns });
   });
