@@ -15,6 +15,7 @@ import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { ApiEvent } from '#shared/http/api-handler.ts';
 import { ACCOUNT_ID, KEY_ID, apiEvent, callers, lambdaContext } from '../test/support/factories.ts';
+import { accountWithKey } from '../test/support/account-items.ts';
 import { FakeTable, type Item } from '../test/support/fake-table.ts';
 import { benchStack } from './stack.ts';
 
@@ -99,12 +100,10 @@ export async function soapCallBench(count = Number(process.env.BENCH_SOAP_CALLS 
     AWS_LAMBDA_LOG_LEVEL: 'ERROR',
     AWS_REGION: 'eu-west-1',
   });
-  const [{ dynamo }, { sqs }, { secrets }, { itemKeys }, { hashApiKey }] = await Promise.all([
+  const [{ dynamo }, { sqs }, { secrets }] = await Promise.all([
     import('#shared/runtime/dynamo.ts'),
     import('#shared/runtime/sqs.ts'),
     import('#shared/runtime/secrets.ts'),
-    import('#shared/store/table.ts'),
-    import('#shared/accounts/api-keys.ts'),
   ]);
   const table = new FakeTable(tableName);
   const dynamoMock = mockClient(dynamo);
@@ -117,15 +116,7 @@ export async function soapCallBench(count = Number(process.env.BENCH_SOAP_CALLS 
   }));
   sqsMock.on(SendMessageCommand).resolves({ MessageId: 'm-1' });
   secretsMock.on(GetSecretValueCommand).resolves({ SecretString: 'fl_admin-not-used-here' });
-  table.put(
-    { ...itemKeys.account(ACCOUNT_ID), id: ACCOUNT_ID, name: 'Acme', loopCount: 0 },
-    {
-      ...itemKeys.apiKey(hashApiKey(API_KEY)),
-      keyId: KEY_ID,
-      accountId: ACCOUNT_ID,
-      createdAt: '2026-11-21T10:00:00Z',
-    },
-  );
+  table.put(...accountWithKey(API_KEY));
 
   const soap = ((await import('../functions/soap/handler.ts')) as unknown as { handler: Handler }).handler;
   const api = ((await import('../functions/api/handler.ts')) as unknown as { handler: Handler }).handler;

@@ -5,9 +5,9 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ApiEvent } from '#shared/http/api-handler.ts';
 import { itemKeys } from '#shared/store/table.ts';
-import { hashApiKey } from '#shared/accounts/api-keys.ts';
 import { MAX_DEPTH, MAX_ENVELOPE_BYTES } from '../../functions/soap/envelope.ts';
-import { ACCOUNT_ID, KEY_ID, apiEvent, lambdaContext, loopRecord } from '../support/factories.ts';
+import { ACCOUNT_ID, apiEvent, lambdaContext, loopRecord } from '../support/factories.ts';
+import { accountWithKey } from '../support/account-items.ts';
 import { FakeTable } from '../support/fake-table.ts';
 import { functionEnvironment } from '../support/function-environment.ts';
 
@@ -55,16 +55,7 @@ beforeEach(() => {
   table.install(dynamoMock);
   secretsMock.on(GetSecretValueCommand).resolves({ SecretString: 'fl_admin-fuzz' });
   sqsMock.onAnyCommand().rejects(new Error('no message may be sent for a refused envelope'));
-  table.put(
-    { ...itemKeys.account(ACCOUNT_ID), id: ACCOUNT_ID, name: 'Acme', loopCount: 1 },
-    {
-      ...itemKeys.apiKey(hashApiKey(API_KEY)),
-      keyId: KEY_ID,
-      accountId: ACCOUNT_ID,
-      createdAt: '2026-11-21T10:00:00Z',
-    },
-    { ...itemKeys.loop(ACCOUNT_ID, LOOP.id), ...LOOP },
-  );
+  table.put(...accountWithKey(API_KEY, 1), { ...itemKeys.loop(ACCOUNT_ID, LOOP.id), ...LOOP });
 });
 
 /** Calls that would change state if they got through, as an operation name and its element's content. */
