@@ -2,10 +2,11 @@
  * The whole call's CPU, SOAP against REST, in this process: the soap function's handler and the
  * REST route's own function (api for the loops, ingest for events) answer the same request, with
  * their AWS calls answered by the test kit's in-memory table and aws-sdk-client-mock (SQS, Secrets
- * Manager), and the functions' environment from the synthesized template (bench/stack.ts). REST's
- * caller comes from the authoriser's context, as API Gateway passes it (its authoriser's answer is
- * cached by API Gateway); the SOAP function resolves the key itself (cached by the function after
- * the first call, as in a warm Lambda). Loop_list of 50 loops, Loop_create, Event_send of 10 events.
+ * Manager), and the functions' environment from the synthesized template (bench/stack.ts). A REST
+ * call is the authoriser function's invocation (API Gateway caches no answer: resultsCacheTtl 0)
+ * and then the route's function with the authoriser's context; the SOAP route has no authoriser,
+ * the SOAP function resolves the key itself. Both remember a resolved key in memory, as a warm
+ * Lambda does. Loop_list of 50 loops, Loop_create, Event_send of 10 events.
  * CPU is process.cpuUsage (user + system) around the handler only, summed over many calls after a
  * warm-up; what puts the state back between calls (a created loop removed) is not counted.
  */
@@ -14,7 +15,7 @@ import { SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { ApiEvent } from '#shared/http/api-handler.ts';
-import { ACCOUNT_ID, KEY_ID, apiEvent, callers, lambdaContext } from '../test/support/factories.ts';
+import { ACCOUNT_ID, KEY_ID, apiEvent, authorizerEvent, callers, lambdaContext } from '../test/support/factories.ts';
 import { accountWithKey } from '../test/support/account-items.ts';
 import { FakeTable, type Item } from '../test/support/fake-table.ts';
 import { benchStack } from './stack.ts';
@@ -71,7 +72,10 @@ const CREATE = { url: 'https://receiver.example.com/hooks/copernica.php', events
 export interface CallFigures {
   name: string;
   soapMs: number;
+  /** The authoriser and the route's function. */
   restMs: number;
+  /** The route's function alone. */
+  routeMs: number;
 }
 
 /** CPU ms per call of `run`, over `count` calls after `warmUp`, `reset` (not counted) after each. */
@@ -94,7 +98,7 @@ async function cpuPerCall(run: () => Promise<unknown>, reset: () => void, count:
 export async function soapCallBench(count = Number(process.env.BENCH_SOAP_CALLS ?? 2000)): Promise<CallFigures[]> {
   const { environments } = await benchStack();
   const tableName = environments.soap!.TABLE_NAME!;
-  Object.assign(process.env, environments.api, environments.ingest, environments.soap, {
+  Object.assign(process.env, environments.authorizer, environments.api, environments.ingest, environments.soap, {
     MAX_LOOPS_PER_ACCOUNT: '100',
     POWERTOOLS_LOG_LEVEL: 'SILENT',
     AWS_LAMBDA_LOG_LEVEL: 'ERROR',
@@ -121,7 +125,24 @@ export async function soapCallBench(count = Number(process.env.BENCH_SOAP_CALLS 
   const soap = ((await import('../functions/soap/handler.ts')) as unknown as { handler: Handler }).handler;
   const api = ((await import('../functions/api/handler.ts')) as unknown as { handler: Handler }).handler;
   const ingest = ((await import('../functions/ingest/handler.ts')) as unknown as { handler: Handler }).handler;
+  const authorizer = (
+    (await import('../functions/authorizer/handler.ts')) as unknown as {
+      handler: (event: unknown, context: Context) => Promise<{ isAuthorized: boolean }>;
+    }
+  ).handler;
   const context = lambdaContext('soap');
+  /** A REST call as API Gateway makes it: the authoriser, then (if it allows) the route's function. */
+  const rest = (route: Handler, event: ApiEvent) => {
+    const asked = authorizerEvent({
+      method: event.requestContext.http.method,
+      path: event.requestContext.http.path,
+      headers: { authorization: `Bearer ${API_KEY}` },
+    });
+    return async () => {
+      if (!(await authorizer(asked, context)).isAuthorized) throw new Error('the authoriser refused the bench key');
+      return route(event, context);
+    };
+  };
   const expectOk = (response: APIGatewayProxyStructuredResultV2, what: string) => {
     if (response.statusCode! >= 300)
       throw new Error(`${what}: ${response.statusCode} ${response.body?.slice(0, 1500)}`);
@@ -151,7 +172,8 @@ export async function soapCallBench(count = Number(process.env.BENCH_SOAP_CALLS 
   figures.push({
     name: 'Loop_create',
     soapMs: await cpuPerCall(() => soap(createSoap, context), restore(beforeLoops), count),
-    restMs: await cpuPerCall(() => api(createRest, context), restore(beforeLoops), count),
+    restMs: await cpuPerCall(rest(api, createRest), restore(beforeLoops), count),
+    routeMs: await cpuPerCall(() => api(createRest, context), restore(beforeLoops), count),
   });
 
   // Loop_list of 50 loops, made through the API.
@@ -168,7 +190,8 @@ export async function soapCallBench(count = Number(process.env.BENCH_SOAP_CALLS 
   figures.push({
     name: 'Loop_list (50 loops)',
     soapMs: await cpuPerCall(() => soap(listSoap, context), restore(withLoops), count),
-    restMs: await cpuPerCall(() => api(listRest, context), restore(withLoops), count),
+    restMs: await cpuPerCall(rest(api, listRest), restore(withLoops), count),
+    routeMs: await cpuPerCall(() => api(listRest, context), restore(withLoops), count),
   });
 
   // Event_send of 10 events: validated, enriched, sent to the events queue (SQS answered by the mock).
@@ -185,15 +208,17 @@ export async function soapCallBench(count = Number(process.env.BENCH_SOAP_CALLS 
   figures.push({
     name: 'Event_send (10 events)',
     soapMs: await cpuPerCall(() => soap(sendSoap, context), resetQueue, count),
-    restMs: await cpuPerCall(() => ingest(sendRest, context), resetQueue, count),
+    restMs: await cpuPerCall(rest(ingest, sendRest), resetQueue, count),
+    routeMs: await cpuPerCall(() => ingest(sendRest, context), resetQueue, count),
   });
 
   dynamoMock.restore();
   sqsMock.restore();
   secretsMock.restore();
-  for (const { name, soapMs, restMs } of figures) {
+  const micros = (ms: number) => `${(ms * 1000).toFixed(0).padStart(5)} µs`;
+  for (const { name, soapMs, restMs, routeMs } of figures) {
     console.log(
-      `${`whole call, ${name}`.padEnd(48)} SOAP ${(soapMs * 1000).toFixed(0).padStart(6)} µs CPU   REST ${(restMs * 1000).toFixed(0).padStart(6)} µs CPU   ${(soapMs / restMs).toFixed(2)}×`,
+      `${`whole call, ${name}`.padEnd(48)} SOAP ${micros(soapMs)}   REST ${micros(restMs)} (route alone ${micros(routeMs)})   ${(soapMs / restMs).toFixed(2)}×`,
     );
   }
   return figures;
