@@ -78,11 +78,11 @@ function checkStated(expected: string, status: number, body: unknown): void {
   const [, code, shape] = /^(\d{3})?\s*(.*)$/.exec(expected)!;
   if (code) expect(status).toBe(Number(code));
   const json = (shape!.startsWith('{') ? shape! : `{${shape}}`)
-    .replace(/:\s*…/g, ':"\u0000any"')
-    .replace(/:\s*n\b/g, ':"\u0000number"');
+    .replace(/:\s*…/g, ':"<any>"')
+    .replace(/:\s*n\b/g, ':"<number>"');
   const pattern = JSON.parse(json, (_, value: unknown) => {
-    if (value === '\u0000any') return expect.anything();
-    if (value === '\u0000number') return expect.any(Number);
+    if (value === '<any>') return expect.anything();
+    if (value === '<number>') return expect.any(Number);
     return typeof value === 'string' && value.endsWith('…')
       ? expect.stringMatching(new RegExp(`^${value.slice(0, -1).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`))
       : value;
