@@ -8,47 +8,66 @@ import { MAX_DELAY_SECONDS } from '#shared/delivery/retry-policy.ts';
  * functions through their environment.
  */
 
+/**
+ * Each helper says what a value must be, in the words readSettings puts after the setting's name
+ * (`deliveryTimeoutSeconds: must be a whole number from 1 to 30 (got "0")`).
+ */
+
 /** Context values given with `-c` arrive as strings; values in cdk.json keep their JSON type. */
-const integer = (min: number, max: number) =>
+const integer = (
+  min: number,
+  max: number,
+  rule = `must be a whole number from ${min} to ${max}`,
+  /** What a whole number outside min to max is told, if not `rule`. */
+  range = rule,
+) =>
   z.preprocess(
     (value) => (typeof value === 'string' && value.trim() !== '' ? Number(value) : value),
-    z.number().int().min(min).max(max),
+    z.number({ error: rule }).int({ error: rule }).min(min, { error: range }).max(max, { error: range }),
   );
 
-const list = <T extends z.ZodType>(item: T) =>
-  z.preprocess(
-    (value) =>
-      typeof value === 'string'
-        ? value
-            .split(',')
-            .map((part) => part.trim())
-            .filter(Boolean)
-        : value,
-    z.array(item),
-  );
+/** A comma-separated list (`-c`) or a JSON array (cdk.json); `rule` says what the whole list must be. */
+const list = <T extends z.ZodType>(item: T, rule: string) =>
+  z.preprocess((value) => (typeof value === 'string' ? listItems(value) : value), z.array(item, { error: rule }));
 
-const boolean = z.preprocess((value) => {
-  if (value === 'true') return true;
-  if (value === 'false') return false;
-  return value;
-}, z.boolean());
+const listItems = (value: string) =>
+  value
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean);
+
+const boolean = z.preprocess(
+  (value) => {
+    if (value === 'true') return true;
+    if (value === 'false') return false;
+    return value;
+  },
+  z.boolean({ error: 'must be true or false' }),
+);
 
 /** One of a few words, in any case (`-c logLevel=debug` works too). */
 const oneOf = <const T extends readonly [string, ...string[]]>(words: T, upper: boolean) =>
   z.preprocess(
     (value) => (typeof value === 'string' ? (upper ? value.trim().toUpperCase() : value.trim().toLowerCase()) : value),
-    z.enum(words),
+    z.enum(words, { error: `must be one of ${words.join(', ')}` }),
   );
 
-const cidr = z.string().refine(isCidr, 'must be a CIDR range such as 127.0.0.0/8 or ::1/128');
+const CIDR_RULE = 'must be a CIDR range such as 127.0.0.0/8 or ::1/128';
+const cidr = z.string({ error: CIDR_RULE }).refine(isCidr, { error: CIDR_RULE });
+
+const delays = `give delays from 1 to ${MAX_DELAY_SECONDS}, e.g. 5,60,300`;
+const SCHEDULE_RULE = `must list 1 to 20 delays in seconds from 1 to ${MAX_DELAY_SECONDS}, e.g. 5,60,300`;
 
 export const settingsSchema = z.object({
-  retrySchedule: list(integer(1, MAX_DELAY_SECONDS))
-    .refine((delays) => delays.length >= 1 && delays.length <= 20, 'must list 1 to 20 delays')
+  retrySchedule: list(
+    integer(1, MAX_DELAY_SECONDS, `is not a whole number of seconds; ${delays}`, `is out of range; ${delays}`),
+    SCHEDULE_RULE,
+  )
+    .refine((schedule) => schedule.length >= 1 && schedule.length <= 20, { error: SCHEDULE_RULE })
     .default([5, 60, 300, 1800, 7200, 18000, 36000, 43200]),
   deliveryTimeoutSeconds: integer(1, 30).default(10),
   allowHttpTargets: boolean.default(false),
-  allowedTargetCidrs: list(cidr).default([]),
+  allowedTargetCidrs: list(cidr, 'must list CIDR ranges such as 127.0.0.0/8,::1/128').default([]),
   logFlushSeconds: integer(10, 900).default(60),
   logRetentionDays: integer(1, 3650).default(90),
   messageContextTtlDays: integer(1, 3650).default(90),
@@ -71,7 +90,7 @@ export const settingsSchema = z.object({
   trackingLinkDays: integer(1, 3650).default(365),
   /** A host name that serves the tracking links (an API Gateway custom domain); with trackingCertificateArn. */
   trackingDomain: z
-    .string()
+    .string({ error: 'must be a host name such as t.example.com' })
     .regex(
       /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i,
       'must be a host name such as t.example.com',
@@ -79,7 +98,7 @@ export const settingsSchema = z.object({
     .optional(),
   /** The ACM certificate (in the stack's region) for trackingDomain. */
   trackingCertificateArn: z
-    .string()
+    .string({ error: 'must be an ACM certificate ARN' })
     .regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/, 'must be an ACM certificate ARN')
     .optional(),
 });
@@ -114,8 +133,11 @@ export function readSettings(lookup: (key: string) => unknown, contextKeys: Iter
   if (!parsed.success) {
     problems.push(
       ...parsed.error.issues.map((issue) => {
-        const name = issue.path.join('.');
-        return `  ${name}: ${issue.message} (got ${JSON.stringify(raw[String(issue.path[0])])})`;
+        const [name, index] = issue.path;
+        const value = raw[String(name)];
+        // A bad item of a list is named by its value: `retrySchedule: "x" is not a whole number…`.
+        const item = typeof index === 'number' ? `${JSON.stringify(itemOf(value, index))} ` : '';
+        return `  ${String(name)}: ${item}${issue.message} (got ${JSON.stringify(value)})`;
       }),
     );
   }
@@ -126,6 +148,12 @@ export function readSettings(lookup: (key: string) => unknown, contextKeys: Iter
     throw new InvalidSettingsError(`Invalid deployment settings:\n${problems.join('\n')}${known}`);
   }
   return parsed.data;
+}
+
+/** The list item at `index` as it was given: the text between commas, or the JSON array's element. */
+function itemOf(value: unknown, index: number): unknown {
+  if (typeof value === 'string') return listItems(value)[index];
+  return Array.isArray(value) ? value[index] : value;
 }
 
 /**

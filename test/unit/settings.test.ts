@@ -55,11 +55,11 @@ describe('deployment settings', () => {
   });
 
   it.each([
-    ['retrySchedule', '5,abc', /retrySchedule/],
-    ['retrySchedule', '5,43201', /retrySchedule/],
+    ['retrySchedule', '5,abc', /retrySchedule: "abc" .*\(got "5,abc"\)/],
+    ['retrySchedule', '5,43201', /retrySchedule: "43201" .*\(got "5,43201"\)/],
     ['retrySchedule', '', /retrySchedule: must list 1 to 20 delays/],
-    ['deliveryTimeoutSeconds', '0', /deliveryTimeoutSeconds/],
-    ['allowHttpTargets', 'yes', /allowHttpTargets/],
+    ['deliveryTimeoutSeconds', '0', /deliveryTimeoutSeconds: .*\(got "0"\)/],
+    ['allowHttpTargets', 'yes', /allowHttpTargets: .*\(got "yes"\)/],
     ['allowedTargetCidrs', '10.0.0.0/33', /allowedTargetCidrs.*CIDR/],
     ['allowedTargetCidrs', 'localhost', /allowedTargetCidrs.*CIDR/],
     ['presignExpirySeconds', '901', /presignExpirySeconds/],
@@ -74,6 +74,43 @@ describe('deployment settings', () => {
   ])('refuses %s=%j with a message naming it', (name, value, message) => {
     expect(() => read({ [name]: value })).toThrow(InvalidSettingsError);
     expect(() => read({ [name]: value })).toThrow(message);
+  });
+
+  it.each([
+    [
+      { retrySchedule: '5,x,300' },
+      'retrySchedule: "x" is not a whole number of seconds; give delays from 1 to 43200, e.g. 5,60,300 (got "5,x,300")',
+    ],
+    [
+      { retrySchedule: '5,43201' },
+      'retrySchedule: "43201" is out of range; give delays from 1 to 43200, e.g. 5,60,300 (got "5,43201")',
+    ],
+    [
+      { retrySchedule: [5, 'a'] },
+      'retrySchedule: "a" is not a whole number of seconds; give delays from 1 to 43200, e.g. 5,60,300 (got [5,"a"])',
+    ],
+    [
+      { retrySchedule: '' },
+      'retrySchedule: must list 1 to 20 delays in seconds from 1 to 43200, e.g. 5,60,300 (got "")',
+    ],
+    [{ retrySchedule: 5 }, 'retrySchedule: must list 1 to 20 delays in seconds from 1 to 43200, e.g. 5,60,300 (got 5)'],
+    [{ deliveryTimeoutSeconds: '0' }, 'deliveryTimeoutSeconds: must be a whole number from 1 to 30 (got "0")'],
+    [{ deliveryTimeoutSeconds: 'ten' }, 'deliveryTimeoutSeconds: must be a whole number from 1 to 30 (got "ten")'],
+    [{ maxLoopsPerAccount: '2.5' }, 'maxLoopsPerAccount: must be a whole number from 1 to 1000 (got "2.5")'],
+    [{ logRetentionDays: true }, 'logRetentionDays: must be a whole number from 1 to 3650 (got true)'],
+    [{ allowHttpTargets: 'yes' }, 'allowHttpTargets: must be true or false (got "yes")'],
+    [{ sesEvents: 1 }, 'sesEvents: must be true or false (got 1)'],
+    [{ logLevel: 'verbose' }, 'logLevel: must be one of DEBUG, INFO, WARN, ERROR (got "verbose")'],
+    [{ tracing: 'sampled' }, 'tracing: must be one of active, off (got "sampled")'],
+    [
+      { allowedTargetCidrs: '10.0.0.0/8,localhost' },
+      'allowedTargetCidrs: "localhost" must be a CIDR range such as 127.0.0.0/8 or ::1/128 (got "10.0.0.0/8,localhost")',
+    ],
+    [{ allowedTargetCidrs: 7 }, 'allowedTargetCidrs: must list CIDR ranges such as 127.0.0.0/8,::1/128 (got 7)'],
+  ])('says what is wrong with %j as a person would', (context, message) => {
+    expect(() => read(context)).toThrow(`Invalid deployment settings:\n  ${message}`);
+    // Not the validator's words.
+    expect(() => read(context)).not.toThrow(/Invalid input|expected|received|NaN/);
   });
 
   it('names every bad setting at once, with the value it got', () => {
