@@ -28,6 +28,7 @@ const ENVIRONMENT = {
   EVENTS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/events',
   DELIVERIES_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/deliveries',
   LOG_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/logs',
+  DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/dead-letters',
   LOGS_BUCKET: 'logs',
   ALLOW_HTTP_TARGETS: 'false',
   ALLOWED_TARGET_CIDRS: '',
